@@ -1,0 +1,234 @@
+//! The inbox HTTP API (JSON) and an HTML page listing mail, texts and calls.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/settings` | where the fakes listen and the SMS credentials to configure |
+//! | `GET /api/mail?to=` | messages (all, or to one recipient), oldest first |
+//! | `GET /api/mail/latest?to=` | the newest message to `to` (404 when none) |
+//! | `GET /api/mail/wait?to=&after=&timeout_ms=` | the first message to `to` with id > `after`, waiting for it (404 on time-out) |
+//! | `GET /api/mail/{id}` | one message, with its links |
+//! | `DELETE /api/mail` | forget every message |
+//! | `GET /api/phone?to=&channel=sms\|voice` | texts and calls, oldest first |
+//! | `GET /api/phone/latest?to=` | the newest text or call to `to`, with its `code` |
+//! | `GET /api/phone/wait?to=&after=&timeout_ms=` | as for mail |
+//! | `DELETE /api/phone` | forget every text and call |
+//! | `GET /` | the HTML page |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::inbox::{Delivered, Inbox};
+use crate::mail::FakeMail;
+use crate::sms::{Channel, FakeSms, PhoneMessage};
+
+/// Longest a `wait` request may hold the connection.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// What a sign-in service must be configured with to deliver through the fakes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub sms_base_url: String,
+    pub sms_account_sid: String,
+    pub sms_auth_token: String,
+    pub inbox_url: String,
+}
+
+impl Settings {
+    pub fn of(mail: &FakeMail, sms: &FakeSms, inbox_url: &str) -> Self {
+        Self {
+            smtp_host: mail.addr().ip().to_string(),
+            smtp_port: mail.addr().port(),
+            sms_base_url: sms.base_url(),
+            sms_account_sid: sms.credentials().account_sid.clone(),
+            sms_auth_token: sms.credentials().auth_token.clone(),
+            inbox_url: inbox_url.to_owned(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Fakes {
+    mail: Arc<FakeMail>,
+    sms: Arc<FakeSms>,
+}
+
+pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/settings", get(settings))
+        .route("/api/mail", get(list_mail).delete(clear_mail))
+        .route("/api/mail/latest", get(latest_mail))
+        .route("/api/mail/wait", get(wait_mail))
+        .route("/api/mail/{id}", get(one_mail))
+        .route("/api/phone", get(list_phone).delete(clear_phone))
+        .route("/api/phone/latest", get(latest_phone))
+        .route("/api/phone/wait", get(wait_phone))
+        .with_state(Fakes { mail, sms })
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    to: Option<String>,
+    channel: Option<Channel>,
+}
+
+#[derive(Deserialize)]
+struct Wait {
+    to: String,
+    #[serde(default)]
+    after: u64,
+    #[serde(default = "default_wait_ms")]
+    timeout_ms: u64,
+}
+
+fn default_wait_ms() -> u64 {
+    5_000
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "error": what }))).into_response()
+}
+
+fn found<T: Serialize>(item: Option<T>, what: &str) -> Response {
+    match item {
+        Some(item) => Json(item).into_response(),
+        None => not_found(what),
+    }
+}
+
+async fn wait<T: Delivered + Serialize>(inbox: &Inbox<T>, q: Wait) -> Response {
+    let timeout = Duration::from_millis(q.timeout_ms).min(MAX_WAIT);
+    found(inbox.wait_after(&q.to, q.after, timeout).await, "nothing arrived before the time-out")
+}
+
+async fn settings(State(f): State<Fakes>, headers: axum::http::HeaderMap) -> Json<Settings> {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    Json(Settings::of(&f.mail, &f.sms, &format!("http://{host}")))
+}
+
+async fn list_mail(State(f): State<Fakes>, Query(q): Query<Filter>) -> Response {
+    Json(json!({ "cursor": f.mail.inbox().cursor(), "messages": f.mail.inbox().filtered(q.to.as_deref()) }))
+        .into_response()
+}
+
+async fn latest_mail(State(f): State<Fakes>, Query(q): Query<Filter>) -> Response {
+    let Some(to) = q.to else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "the `to` parameter is required" })))
+            .into_response();
+    };
+    found(f.mail.inbox().latest(&to), "no message to that recipient")
+}
+
+async fn wait_mail(State(f): State<Fakes>, Query(q): Query<Wait>) -> Response {
+    wait(f.mail.inbox(), q).await
+}
+
+async fn one_mail(State(f): State<Fakes>, Path(id): Path<u64>) -> Response {
+    found(f.mail.inbox().get(id), "no message with that id")
+}
+
+async fn clear_mail(State(f): State<Fakes>) -> StatusCode {
+    f.mail.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Serialize)]
+struct WithCode {
+    #[serde(flatten)]
+    message: PhoneMessage,
+    code: Option<String>,
+}
+
+fn with_code(message: PhoneMessage) -> WithCode {
+    WithCode { code: message.code(), message }
+}
+
+async fn list_phone(State(f): State<Fakes>, Query(q): Query<Filter>) -> Response {
+    let messages: Vec<WithCode> = f
+        .sms
+        .inbox()
+        .filtered(q.to.as_deref())
+        .into_iter()
+        .filter(|m| q.channel.is_none_or(|c| c == m.channel))
+        .map(with_code)
+        .collect();
+    Json(json!({ "cursor": f.sms.inbox().cursor(), "messages": messages })).into_response()
+}
+
+async fn latest_phone(State(f): State<Fakes>, Query(q): Query<Filter>) -> Response {
+    let Some(to) = q.to else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "the `to` parameter is required" })))
+            .into_response();
+    };
+    found(f.sms.inbox().latest(&to).map(with_code), "no text or call to that number")
+}
+
+async fn wait_phone(State(f): State<Fakes>, Query(q): Query<Wait>) -> Response {
+    let timeout = Duration::from_millis(q.timeout_ms).min(MAX_WAIT);
+    found(
+        f.sms.inbox().wait_after(&q.to, q.after, timeout).await.map(with_code),
+        "nothing arrived before the time-out",
+    )
+}
+
+async fn clear_phone(State(f): State<Fakes>) -> StatusCode {
+    f.sms.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+async fn page(State(f): State<Fakes>) -> Html<String> {
+    let mut mail = String::new();
+    for m in f.mail.inbox().all().iter().rev() {
+        let links: String =
+            m.links.iter().map(|l| format!(r#"<li><a href="{0}">{0}</a></li>"#, esc(l))).collect();
+        mail.push_str(&format!(
+            "<article><h3>{subject}</h3><p class=meta>to {to} · {at}</p><pre>{text}</pre><ul>{links}</ul></article>",
+            subject = esc(&m.subject),
+            to = esc(&m.to.join(", ")),
+            at = m.received_at,
+            text = esc(&m.text),
+        ));
+    }
+    let mut phone = String::new();
+    for m in f.sms.inbox().all().iter().rev() {
+        phone.push_str(&format!(
+            "<article><h3>{kind} to {to}</h3><p class=meta>{at}{code}</p><pre>{body}</pre></article>",
+            kind = if m.channel == Channel::Sms { "Text" } else { "Call" },
+            to = esc(&m.to),
+            at = m.received_at,
+            code = m.code().map(|c| format!(" · code <strong>{c}</strong>")).unwrap_or_default(),
+            body = esc(&m.body),
+        ));
+    }
+    let empty = "<p>Nothing yet.</p>";
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5"><title>Fake inbox</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#1b1b1b}}
+h1{{font-size:1.5rem}}section{{display:grid;gap:1rem}}article{{border:1px solid #dfe1e2;border-radius:.25rem;padding:.5rem 1rem}}
+h3{{margin:.25rem 0;font-size:1.05rem}}.meta{{color:#565c65;margin:0;font-size:.9rem}}pre{{white-space:pre-wrap;font:inherit}}a{{color:#005ea2;word-break:break-all}}</style></head>
+<body><h1>Fake inbox</h1><p class=meta>Refreshes every 5 seconds. JSON at <code>/api/mail</code> and <code>/api/phone</code>.</p>
+<h2>Email</h2><section>{mail}</section><h2>Texts and calls</h2><section>{phone}</section></body></html>"#,
+        mail = if mail.is_empty() { empty } else { &mail },
+        phone = if phone.is_empty() { empty } else { &phone },
+    ))
+}

@@ -1,0 +1,222 @@
+//! Server configuration: defaults, then a TOML file, then environment variables.
+//!
+//! Environment variables named `REFERENCE_SERVER__<SECTION>__<KEY>` override the file, e.g.
+//! `REFERENCE_SERVER__SMTP__PORT=2525` or `REFERENCE_SERVER__POLICY__CODE_LIFETIME_SECS=90`.
+//! Values are read as TOML (`90`, `true`, `"text"`), or as a plain string when they are not.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::policy::Policy;
+
+pub const ENV_PREFIX: &str = "REFERENCE_SERVER__";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The URL people reach the server at, used in emailed links. Default: `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Where the SQLite database file lives; created on first start.
+    pub data_dir: PathBuf,
+    /// Mount the `/__conformance/*` hooks and use a manual clock. Never in production.
+    pub conformance_hooks: bool,
+    pub smtp: SmtpConfig,
+    pub sms: SmsConfig,
+    pub argon2: Argon2Config,
+    pub policy: Policy,
+    /// Keeps a temporary data directory alive as long as the configuration.
+    #[serde(skip)]
+    pub temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// The sender of every email.
+    pub from: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// Base URL of a provider speaking the Twilio REST shape.
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    /// The number texts and calls come from.
+    pub from: String,
+}
+
+/// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            data_dir: PathBuf::from("data"),
+            conformance_hooks: false,
+            smtp: SmtpConfig::default(),
+            sms: SmsConfig::default(),
+            argon2: Argon2Config::default(),
+            policy: Policy::default(),
+            temp_dir: None,
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 2525,
+            from: "Sign-in service <no-reply@sign-in.localhost>".into(),
+        }
+    }
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        let fake = fakes::SmsCredentials::default();
+        Self {
+            base_url: "http://127.0.0.1:8025".into(),
+            account_sid: fake.account_sid,
+            auth_token: SecretString::from(fake.auth_token),
+            from: "+15550000000".into(),
+        }
+    }
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid with `file` (when given) and then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+                toml::from_str::<toml::Table>(&text)
+                    .with_context(|| format!("{} is not valid TOML", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        overlay_env(&mut table, std::env::vars())?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("the configuration does not fit (check names and types against the README)")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// For tests: any free port, a temporary database, the manual clock and hooks, and cheap
+    /// argon2 parameters (hashing cost is not what tests are about).
+    pub fn for_tests() -> Self {
+        let dir =
+            tempfile::Builder::new().prefix("reference-server-").tempdir().expect("temporary directory");
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.path().to_owned(),
+            conformance_hooks: true,
+            argon2: Argon2Config { memory_kib: 256, iterations: 1, parallelism: 1 },
+            temp_dir: Some(Arc::new(dir)),
+            ..Self::default()
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let problems = self.policy.problems();
+        anyhow::ensure!(problems.is_empty(), "the policy is not usable: {}", problems.join("; "));
+        if let Some(url) = &self.public_url {
+            url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
+        }
+        url::Url::parse(&self.sms.base_url)
+            .with_context(|| format!("sms.base_url {:?} is not a URL", self.sms.base_url))?;
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("reference-server.db")
+    }
+}
+
+/// Applies `REFERENCE_SERVER__A__B=value` variables to `table` as `[a] b = value`.
+fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
+    for (name, raw) in vars {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else { continue };
+        let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+        anyhow::ensure!(keys.iter().all(|k| !k.is_empty()), "{name}: empty key in the variable name");
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        let (last, parents) = keys.split_last().expect("at least one key");
+        let mut current = &mut *table;
+        for key in parents {
+            current = current
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .with_context(|| format!("{name}: `{key}` is not a section"))?;
+        }
+        current.insert(last.clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_values_with_typed_values() {
+        let mut table: toml::Table =
+            toml::from_str("[smtp]\nport = 25\n[policy]\ncode_lifetime_secs = 60").unwrap();
+        let vars = [
+            ("REFERENCE_SERVER__SMTP__PORT".to_owned(), "2526".to_owned()),
+            ("REFERENCE_SERVER__SMTP__HOST".to_owned(), "mail.internal".to_owned()),
+            ("REFERENCE_SERVER__CONFORMANCE_HOOKS".to_owned(), "true".to_owned()),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ];
+        overlay_env(&mut table, vars.into_iter()).unwrap();
+        let config: Config = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(config.smtp.port, 2526);
+        assert_eq!(config.smtp.host, "mail.internal");
+        assert!(config.conformance_hooks);
+        assert_eq!(config.policy.code_lifetime_secs, 60);
+        assert_eq!(config.policy.code_request_limit, 3, "unset values keep their defaults");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let table: toml::Table = toml::from_str("[smtp]\nprot = 25").unwrap();
+        let error = toml::Value::Table(table).try_into::<Config>().unwrap_err();
+        assert!(error.to_string().contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn an_unusable_policy_is_refused() {
+        let config = Config { policy: Policy { code_digits: 2, ..Policy::default() }, ..Config::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("code_digits"));
+    }
+}

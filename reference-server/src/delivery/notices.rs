@@ -1,0 +1,91 @@
+//! The words of every email the service sends. Emails are only about account security (PV-1).
+
+/// An email's subject and plain-text body; the HTML part is derived from the text.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub subject: String,
+    pub text: String,
+}
+
+impl Notice {
+    /// The text as simple HTML: paragraphs, with links made clickable.
+    pub fn html(&self) -> String {
+        let paragraphs: String = self
+            .text
+            .split("\n\n")
+            .map(|p| {
+                let p = escape(p.trim());
+                let linked = p
+                    .split(' ')
+                    .map(|w| {
+                        if w.starts_with("http://") || w.starts_with("https://") {
+                            format!(r#"<a href="{w}">{w}</a>"#)
+                        } else {
+                            w.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                format!("<p>{}</p>", linked.replace('\n', "<br>"))
+            })
+            .collect();
+        format!("<!doctype html><html><body style=\"font-family:sans-serif\">{paragraphs}</body></html>")
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn hours_or_minutes(secs: u64) -> String {
+    match secs {
+        s if s % 3600 == 0 && s >= 3600 => format!("{} hour{}", s / 3600, if s == 3600 { "" } else { "s" }),
+        s => format!("{} minute{}", s.div_ceil(60), if s <= 60 { "" } else { "s" }),
+    }
+}
+
+pub fn confirm_email(link: &str, lifetime_secs: u64) -> Notice {
+    Notice {
+        subject: "Confirm your email address".into(),
+        text: format!(
+            "Someone, hopefully you, started creating an account with this email address.\n\n\
+             To confirm the address and continue, open this link:\n{link}\n\n\
+             The link works once and for {}. If you did not ask for this, ignore this email: \
+             no account is created without the link.",
+            hours_or_minutes(lifetime_secs)
+        ),
+    }
+}
+
+pub fn sign_up_attempt_for_existing_account(sign_in_url: &str, reset_url: &str) -> Notice {
+    Notice {
+        subject: "Someone tried to create an account with your email address".into(),
+        text: format!(
+            "Someone tried to create a new account with this email address, which already has an account.\n\n\
+             If it was you, sign in at {sign_in_url}\n\n\
+             If you forgot your password, reset it at {reset_url}\n\n\
+             If it was not you, your account is unchanged and you do not need to do anything."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_and_links() {
+        let n = Notice { subject: "s".into(), text: "a <b> & c\n\nopen https://x.test/a?b=1&c=2 now".into() };
+        let html = n.html();
+        assert!(html.contains("a &lt;b&gt; &amp; c"));
+        assert!(html.contains(r#"<a href="https://x.test/a?b=1&amp;c=2">"#), "{html}");
+    }
+
+    #[test]
+    fn lifetimes_read_naturally() {
+        assert_eq!(hours_or_minutes(86_400), "24 hours");
+        assert_eq!(hours_or_minutes(3_600), "1 hour");
+        assert_eq!(hours_or_minutes(1_800), "30 minutes");
+        assert_eq!(hours_or_minutes(90), "2 minutes");
+    }
+}

@@ -1,0 +1,54 @@
+//! HTTP: web pages, the JSON API (`/api/v1`), and the conformance hooks.
+
+pub mod api;
+pub mod error;
+pub mod hooks;
+pub mod session;
+pub mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::service::Services;
+
+/// Largest request body accepted (forms and JSON are small).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(web::routes())
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(|| async { "ok" }));
+    if state.services.config.conformance_hooks {
+        tracing::warn!(
+            "CONFORMANCE HOOKS ARE MOUNTED at /__conformance: anyone can move this server's clock. Never use this in production."
+        );
+        app = app.nest("/__conformance", hooks::routes());
+    }
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::CACHE_CONTROL, "no-store"))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,184 @@
+//! Server-side sessions: an opaque random cookie, state stored in the database under the
+//! cookie's digest, an idle timeout from the policy, rotation and destruction on request.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::policy::secs;
+use crate::rules::tokens;
+
+pub const COOKIE_NAME: &str = "sid";
+
+/// What a session remembers between requests.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionState {
+    pub csrf: String,
+    pub sign_up: Option<SignUpProgress>,
+    /// The account whose password was just set, still completing sign-up.
+    pub new_account: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignUpProgress {
+    pub email: String,
+    pub confirmed: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Keep,
+    Rotate,
+    Destroy,
+}
+
+struct Inner {
+    state: SessionState,
+    dirty: bool,
+    fate: Fate,
+}
+
+/// The current request's session. Changes are saved when the response is sent.
+#[derive(Clone)]
+pub struct Session(Arc<Mutex<Inner>>);
+
+impl Session {
+    fn new(state: SessionState) -> Self {
+        Self(Arc::new(Mutex::new(Inner { state, dirty: false, fate: Fate::Keep })))
+    }
+
+    pub fn state(&self) -> SessionState {
+        self.0.lock().expect("session lock").state.clone()
+    }
+
+    pub fn update<T>(&self, change: impl FnOnce(&mut SessionState) -> T) -> T {
+        let mut inner = self.0.lock().expect("session lock");
+        inner.dirty = true;
+        change(&mut inner.state)
+    }
+
+    /// The session's anti-forgery token, created on first use.
+    pub fn csrf_token(&self) -> String {
+        let mut inner = self.0.lock().expect("session lock");
+        if inner.state.csrf.is_empty() {
+            inner.state.csrf = tokens::new_token();
+            inner.dirty = true;
+        }
+        inner.state.csrf.clone()
+    }
+
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        let inner = self.0.lock().expect("session lock");
+        !inner.state.csrf.is_empty() && tokens::same(&inner.state.csrf, submitted)
+    }
+
+    /// Issue a new session id for the same state (on any change of who is signed in).
+    pub fn rotate(&self) {
+        let mut inner = self.0.lock().expect("session lock");
+        inner.fate = Fate::Rotate;
+        inner.dirty = true;
+    }
+
+    /// End the session on the server and clear the cookie.
+    pub fn destroy(&self) {
+        let mut inner = self.0.lock().expect("session lock");
+        inner.fate = Fate::Destroy;
+        inner.state = SessionState::default();
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Session>().cloned().ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+fn cookie_value(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn set_cookie(app: &AppState, value: &str, max_age: Option<u64>) -> HeaderValue {
+    let secure = if app.services.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
+        .expect("cookie header")
+}
+
+/// Loads the session before the handler and saves it after.
+pub async fn middleware(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    match run(app, &mut request, next).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "session storage failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Session storage is unavailable; try again.").into_response()
+        }
+    }
+}
+
+async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result<Response> {
+    let store = &app.services.store;
+    let now = app.services.clock.now();
+    let idle = secs(app.services.policy.session_idle_timeout_secs);
+    let mut existing = None;
+    let mut state = SessionState::default();
+    if let Some(value) = cookie_value(request) {
+        let digest = tokens::digest(&value);
+        if let Some(stored) = store.session(&digest).await? {
+            if now - stored.last_seen_at < idle {
+                state = serde_json::from_str(&stored.state).unwrap_or_default();
+                existing = Some(digest);
+            } else {
+                store.delete_session(&digest).await?;
+            }
+        }
+    }
+    let session = Session::new(state);
+    request.extensions_mut().insert(session.clone());
+    let mut response = next.run(std::mem::take(request)).await;
+
+    let (state, dirty, fate) = {
+        let inner = session.0.lock().expect("session lock");
+        (inner.state.clone(), inner.dirty, inner.fate)
+    };
+    let headers = response.headers_mut();
+    match (fate, &existing) {
+        (Fate::Destroy, _) => {
+            if let Some(digest) = &existing {
+                store.delete_session(digest).await?;
+            }
+            headers.append(SET_COOKIE, set_cookie(&app, "", Some(0)));
+        }
+        (Fate::Rotate, _) | (Fate::Keep, None) if dirty => {
+            if let Some(digest) = &existing {
+                store.delete_session(digest).await?;
+            }
+            let value = tokens::new_token();
+            store.save_session(&tokens::digest(&value), &serde_json::to_string(&state)?, now).await?;
+            headers.append(SET_COOKIE, set_cookie(&app, &value, None));
+        }
+        (_, Some(digest)) if dirty => {
+            store.save_session(digest, &serde_json::to_string(&state)?, now).await?
+        }
+        (_, Some(digest)) => store.touch_session(digest, now).await?,
+        _ => {}
+    }
+    Ok(response)
+}

@@ -1,0 +1,242 @@
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{MessagePage, clock_time, forged, redirect, render};
+use crate::http::AppState;
+use crate::http::session::{Session, SignUpProgress};
+use crate::service::{Reason, ServiceError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-up", get(email_form).post(submit_email))
+        .route("/sign-up/check-email", get(check_email))
+        .route("/sign-up/resend", axum::routing::post(resend))
+        .route("/sign-up/confirm", get(confirm))
+        .route("/sign-up/password", get(password_form).post(submit_password))
+        .route("/sign-up/next", get(next_step))
+}
+
+/// The status and words of a refusal, for a page.
+fn refusal(error: ServiceError) -> (StatusCode, String) {
+    match error {
+        ServiceError::Rejected(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason.message()),
+        ServiceError::RateLimited { retry_at, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
+        ),
+        ServiceError::Delivery(message) => (StatusCode::BAD_GATEWAY, message),
+        ServiceError::Internal(error) => {
+            tracing::error!(%error, "internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".into())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_up_email.html")]
+struct EmailPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+async fn email_form(session: Session) -> Response {
+    render(StatusCode::OK, EmailPage { csrf: &session.csrf_token(), email: "", error: None })
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    csrf: String,
+    email: String,
+}
+
+async fn submit_email(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    match app.services.start_sign_up(&form.email).await {
+        Ok(email) => {
+            session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: false }));
+            redirect("/sign-up/check-email")
+        }
+        Err(error) => {
+            let (status, message) = refusal(error);
+            render(
+                status,
+                EmailPage { csrf: &session.csrf_token(), email: &form.email, error: Some(&message) },
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "check_email.html")]
+struct CheckEmailPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+async fn check_email(session: Session) -> Response {
+    match session.state().sign_up {
+        Some(p) if !p.confirmed => render(
+            StatusCode::OK,
+            CheckEmailPage { csrf: &session.csrf_token(), email: &p.email, notice: None, error: None },
+        ),
+        _ => redirect("/sign-up"),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn resend(State(app): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
+        return redirect("/sign-up");
+    };
+    let csrf = session.csrf_token();
+    match app.services.resend_confirmation(&progress.email).await {
+        Ok(()) => render(
+            StatusCode::OK,
+            CheckEmailPage {
+                csrf: &csrf,
+                email: &progress.email,
+                notice: Some("We sent a new link. Older links no longer work."),
+                error: None,
+            },
+        ),
+        Err(error) => {
+            let (status, message) = refusal(error);
+            render(
+                status,
+                CheckEmailPage { csrf: &csrf, email: &progress.email, notice: None, error: Some(&message) },
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn confirm(State(app): State<AppState>, session: Session, Query(query): Query<TokenQuery>) -> Response {
+    match app.services.confirm_sign_up(&query.token).await {
+        Ok(email) => {
+            session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: true }));
+            redirect("/sign-up/password")
+        }
+        Err(error) => {
+            let (status, message) = refusal(error);
+            let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
+                "This link does not work"
+            } else {
+                "Please try again"
+            };
+            render(status, MessagePage { title, message: &message, link: Some(("/sign-up", "Start again")) })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_up_password.html")]
+struct PasswordPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    min_length: usize,
+    error: Option<&'a str>,
+}
+
+async fn password_form(State(app): State<AppState>, session: Session) -> Response {
+    match session.state().sign_up {
+        Some(p) if p.confirmed => render(
+            StatusCode::OK,
+            PasswordPage {
+                csrf: &session.csrf_token(),
+                email: &p.email,
+                min_length: app.services.policy.password_min_length,
+                error: None,
+            },
+        ),
+        _ => render(
+            StatusCode::FORBIDDEN,
+            MessagePage {
+                title: "Confirm your email first",
+                message: &Reason::EmailNotConfirmed.message(),
+                link: Some(("/sign-up", "Start again")),
+            },
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    password: String,
+}
+
+async fn submit_password(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let Some(progress) = session.state().sign_up.filter(|p| p.confirmed) else {
+        return redirect("/sign-up");
+    };
+    match app.services.create_account(&progress.email, &form.password).await {
+        Ok(account) => {
+            session.update(|s| {
+                s.sign_up = None;
+                s.new_account = Some(account);
+            });
+            session.rotate();
+            redirect("/sign-up/next")
+        }
+        Err(error) => {
+            let (status, message) = refusal(error);
+            let min_length = app.services.policy.password_min_length;
+            render(
+                status,
+                PasswordPage {
+                    csrf: &session.csrf_token(),
+                    email: &progress.email,
+                    min_length,
+                    error: Some(&message),
+                },
+            )
+        }
+    }
+}
+
+async fn next_step(session: Session) -> Response {
+    match session.state().new_account {
+        Some(_) => render(
+            StatusCode::OK,
+            MessagePage {
+                title: "Your password is set",
+                message: "Your email address is confirmed and your password is saved.",
+                link: Some(("/", "Continue")),
+            },
+        ),
+        None => redirect("/sign-up"),
+    }
+}

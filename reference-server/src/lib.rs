@@ -1,0 +1,78 @@
+//! The reference implementation of the sign-in service: every documented flow as web pages
+//! and as a JSON API over the same services, on an embedded SQLite store.
+//!
+//! Layers: [`http`] (pages, API, hooks) → [`service`] (use cases) → [`rules`] (pure, `now`
+//! passed in), with [`store`] for persistence and [`delivery`] for email and SMS.
+
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod http;
+pub mod policy;
+pub mod rules;
+pub mod service;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use policy::Policy;
+use service::{Passwords, Services};
+
+/// A server listening and serving in the background.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    /// The URL the server is reached at (no trailing slash).
+    pub base_url: String,
+    pub clock: Clock,
+    pub services: Arc<Services>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the server: the manual clock when conformance hooks are on, the system clock
+/// otherwise.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let clock = if config.conformance_hooks { Clock::manual() } else { Clock::system() };
+    start_with_clock(config, clock).await
+}
+
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<RunningServer> {
+    config.validate()?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    let store = store::Store::open(&config.database_path())
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
+    let services = Arc::new(Services {
+        policy: config.policy.clone(),
+        clock: clock.clone(),
+        store,
+        mailer: delivery::Mailer::new(&config.smtp).context("smtp.from is not an email address")?,
+        sms: delivery::SmsClient::new(&config.sms),
+        passwords: Passwords::new(&config.argon2)?,
+        common_passwords: rules::password::CommonPasswords::shipped(),
+        public_url: public_url.clone(),
+        config: Arc::new(config),
+    });
+    let app = http::router(http::AppState { services: services.clone() });
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "server stopped");
+        }
+    });
+    Ok(RunningServer { addr, base_url: public_url, clock, services, task })
+}

@@ -1,0 +1,72 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use reference_server::Config;
+use secrecy::SecretString;
+
+#[derive(Parser)]
+#[command(version, about = "Reference sign-in service: web pages and JSON API for every documented flow")]
+struct Args {
+    /// TOML configuration file (environment variables REFERENCE_SERVER__* override it).
+    #[arg(long, env = "REFERENCE_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the configuration).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Directory for the database (overrides the configuration).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Use a manual clock and mount /__conformance hooks to move it. Never in production.
+    #[arg(long)]
+    conformance_hooks: bool,
+    /// Start with the fake mail and SMS providers in-process and a fresh database, and print
+    /// where to sign up and where to read the mail.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let mut config = Config::load(args.config.as_deref())?;
+    config.listen = args.listen.unwrap_or(config.listen);
+    config.conformance_hooks |= args.conformance_hooks;
+    let mut fakes = None;
+    if args.demo {
+        let started = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
+        let settings = started.settings();
+        config.smtp.host = settings.smtp_host;
+        config.smtp.port = settings.smtp_port;
+        config.sms.base_url = settings.sms_base_url;
+        config.sms.account_sid = settings.sms_account_sid;
+        config.sms.auth_token = SecretString::from(settings.sms_auth_token);
+        if args.data_dir.is_none() {
+            let dir = tempfile::Builder::new().prefix("reference-server-demo-").tempdir()?;
+            config.data_dir = dir.path().to_owned();
+            config.temp_dir = Some(std::sync::Arc::new(dir));
+        }
+        fakes = Some(started);
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    let server = reference_server::start(config).await?;
+    println!("sign-in service   {}/", server.base_url);
+    println!("create an account {}/sign-up", server.base_url);
+    println!("JSON API          {}/api/v1/", server.base_url);
+    if let Some(fakes) = &fakes {
+        println!("inbox (mail, texts and calls) {}/", fakes.api_url());
+    }
+    if server.clock.is_manual() {
+        println!("conformance hooks {}/__conformance/clock (manual clock)", server.base_url);
+    }
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Creating an account: email, confirmation link, password (SU-*, PW-*).
+
+use crate::delivery::notices;
+use crate::policy::secs;
+use crate::rules::{email, password, tokens};
+use crate::store::LinkPurpose;
+
+use super::{Reason, ServiceError, ServiceResult, Services};
+
+impl Services {
+    /// Sends a confirmation link to `raw_email`, or, when the address already has an account,
+    /// tells its owner. Both look the same to the caller (SU-5). Returns the normalized address.
+    pub async fn start_sign_up(&self, raw_email: &str) -> ServiceResult<String> {
+        let email = email::normalize(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
+        self.send_confirmation(&email).await?;
+        Ok(email)
+    }
+
+    /// "Send again" (SU-3): a new link; older ones stop working.
+    pub async fn resend_confirmation(&self, email: &str) -> ServiceResult<()> {
+        self.send_confirmation(email).await
+    }
+
+    async fn send_confirmation(&self, email: &str) -> ServiceResult<()> {
+        let now = self.clock.now();
+        let p = &self.policy;
+        self.limit(
+            &format!("confirmation-email:{email}"),
+            p.confirmation_email_limit,
+            p.confirmation_email_window_secs,
+            now,
+        )
+        .await?;
+        let notice = if self.store.account_by_email(email).await?.is_some() {
+            notices::sign_up_attempt_for_existing_account(&self.link("/"), &self.link("/password/forgot"))
+        } else {
+            let token = tokens::new_token();
+            let expires_at = now + secs(p.confirmation_link_lifetime_secs);
+            self.store
+                .create_email_link(
+                    LinkPurpose::ConfirmSignUp,
+                    email,
+                    None,
+                    &tokens::digest(&token),
+                    now,
+                    expires_at,
+                )
+                .await?;
+            notices::confirm_email(
+                &self.link(&format!("/sign-up/confirm?token={token}")),
+                p.confirmation_link_lifetime_secs,
+            )
+        };
+        self.mailer.send(email, &notice).await.map_err(|e| {
+            tracing::warn!(error = %e, "confirmation email not delivered");
+            ServiceError::Delivery("We could not send the email. Try again in a moment.".into())
+        })
+    }
+
+    /// Uses a confirmation link: it must be the newest, unused and unexpired (SU-3, SU-6).
+    /// Returns the confirmed address.
+    pub async fn confirm_sign_up(&self, token: &str) -> ServiceResult<String> {
+        let now = self.clock.now();
+        let rejected = |reason| Err(ServiceError::Rejected(reason));
+        let Some(link) =
+            self.store.email_link(LinkPurpose::ConfirmSignUp, &tokens::digest(token.trim())).await?
+        else {
+            return rejected(Reason::LinkInvalid);
+        };
+        if link.used_at.is_some() {
+            return rejected(Reason::LinkUsed);
+        }
+        if link.superseded_at.is_some() {
+            return rejected(Reason::LinkSuperseded);
+        }
+        if now >= link.expires_at {
+            return rejected(Reason::LinkExpired);
+        }
+        if !self.store.use_email_link(link.id, now).await? {
+            return rejected(Reason::LinkUsed);
+        }
+        if self.store.account_by_email(&link.email).await?.is_some() {
+            return rejected(Reason::AlreadyRegistered);
+        }
+        Ok(link.email)
+    }
+
+    /// Creates the account for a confirmed address with a password that follows the rules.
+    pub async fn create_account(&self, email: &str, new_password: &str) -> ServiceResult<i64> {
+        password::check(new_password, &self.policy, &self.common_passwords).map_err(|problem| {
+            ServiceError::Rejected(match problem {
+                password::PasswordProblem::TooShort { min } => Reason::PasswordTooShort { min },
+                password::PasswordProblem::TooLong { max } => Reason::PasswordTooLong { max },
+                password::PasswordProblem::Common => Reason::PasswordCommon,
+                password::PasswordProblem::ControlCharacters => Reason::PasswordControlCharacters,
+            })
+        })?;
+        let hash = self.passwords.hash(new_password).await?;
+        let now = self.clock.now();
+        self.store
+            .create_account(email, &hash, now)
+            .await?
+            .ok_or(ServiceError::Rejected(Reason::AlreadyRegistered))
+    }
+}

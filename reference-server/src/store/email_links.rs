@@ -1,0 +1,111 @@
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, StoreResult, from_ms, to_ms};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    ConfirmSignUp,
+    ResetPassword,
+    ConfirmNewEmail,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfirmSignUp => "confirm_sign_up",
+            Self::ResetPassword => "reset_password",
+            Self::ConfirmNewEmail => "confirm_new_email",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailLink {
+    pub id: i64,
+    pub email: String,
+    pub account_id: Option<i64>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+    pub superseded_at: Option<OffsetDateTime>,
+}
+
+type Row = (i64, String, Option<i64>, i64, i64, Option<i64>, Option<i64>);
+
+impl Store {
+    /// Stores a new link (by its token's digest) and supersedes the older unused links of the
+    /// same purpose for the same address, in one transaction.
+    pub async fn create_email_link(
+        &self,
+        purpose: LinkPurpose,
+        email: &str,
+        account_id: Option<i64>,
+        token_digest: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE email_links SET superseded_at = ?
+             WHERE purpose = ? AND email = ? AND used_at IS NULL AND superseded_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(purpose.as_str())
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO email_links (purpose, email, account_id, token_digest, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(purpose.as_str())
+        .bind(email)
+        .bind(account_id)
+        .bind(token_digest)
+        .bind(to_ms(now))
+        .bind(to_ms(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn email_link(
+        &self,
+        purpose: LinkPurpose,
+        token_digest: &str,
+    ) -> StoreResult<Option<EmailLink>> {
+        let row = sqlx::query_as::<_, Row>(
+            "SELECT id, email, account_id, created_at, expires_at, used_at, superseded_at
+             FROM email_links WHERE purpose = ? AND token_digest = ?",
+        )
+        .bind(purpose.as_str())
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(id, email, account_id, created, expires, used, superseded)| {
+            Ok::<_, StoreError>(EmailLink {
+                id,
+                email,
+                account_id,
+                created_at: from_ms(created)?,
+                expires_at: from_ms(expires)?,
+                used_at: used.map(from_ms).transpose()?,
+                superseded_at: superseded.map(from_ms).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Marks a link used if it still is usable; `false` when another request used it first.
+    pub async fn use_email_link(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE email_links SET used_at = ? WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,45 @@
+use time::{Duration, OffsetDateTime};
+
+use super::{Store, StoreResult, from_ms, to_ms};
+
+impl Store {
+    /// Records one event under `key` if `decide` admits it given the events of the last
+    /// `window`, atomically: a concurrent request that changed the count makes this one decide
+    /// again. Returns what `decide` said last.
+    pub async fn admit_event<E>(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+        decide: impl Fn(&[OffsetDateTime]) -> Result<(), E>,
+    ) -> StoreResult<Result<(), E>> {
+        let since = to_ms(now - window);
+        loop {
+            let earlier: Vec<i64> =
+                sqlx::query_scalar("SELECT at FROM limited_events WHERE key = ? AND at > ?")
+                    .bind(key)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let times = earlier.iter().map(|ms| from_ms(*ms)).collect::<StoreResult<Vec<_>>>()?;
+            if let Err(refusal) = decide(&times) {
+                return Ok(Err(refusal));
+            }
+            // Insert only if nobody else inserted meanwhile (same count as we decided on).
+            let inserted = sqlx::query(
+                "INSERT INTO limited_events (key, at)
+                 SELECT ?, ? WHERE (SELECT COUNT(*) FROM limited_events WHERE key = ? AND at > ?) = ?",
+            )
+            .bind(key)
+            .bind(to_ms(now))
+            .bind(key)
+            .bind(since)
+            .bind(i64::try_from(earlier.len()).unwrap_or(i64::MAX))
+            .execute(&self.pool)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                return Ok(Ok(()));
+            }
+        }
+    }
+}
