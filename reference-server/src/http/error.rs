@@ -28,8 +28,9 @@ pub fn accepted(fields: Value) -> Response {
 #[derive(Debug)]
 pub enum ApiError {
     Service(ServiceError),
-    /// The request itself is wrong (malformed JSON, missing field…).
+    /// The request itself is wrong (malformed JSON, missing field, too large…).
     Invalid {
+        status: StatusCode,
         reason: &'static str,
         message: String,
     },
@@ -43,23 +44,29 @@ impl From<ServiceError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        let reason = match rejection {
+        let status = rejection.status();
+        let reason = match &rejection {
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
             JsonRejection::MissingJsonContentType(_) => "json_content_type_required",
             JsonRejection::JsonSyntaxError(_) => "malformed_json",
             JsonRejection::JsonDataError(_) => "invalid_fields",
             _ => "unreadable_body",
         };
-        Self::Invalid { reason, message: rejection.body_text() }
+        // 422 is kept for refusals by a rule; a malformed request is a 400.
+        let status = match status {
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => status,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::Invalid { status, reason, message: rejection.body_text() }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            Self::Invalid { reason, message } => (
-                StatusCode::BAD_REQUEST,
-                json!({ "outcome": "invalid_request", "reason": reason, "message": message }),
-            ),
+            Self::Invalid { status, reason, message } => {
+                (status, json!({ "outcome": "invalid_request", "reason": reason, "message": message }))
+            }
             Self::Service(ServiceError::Rejected(reason)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({ "outcome": "rejected", "reason": reason.code(), "message": reason.message() }),

@@ -44,7 +44,12 @@ async fn advance(
     };
     if !(0..=MAX_ADVANCE_SECS).contains(&advance_seconds) {
         let message = format!("advance_seconds must be between 0 and {MAX_ADVANCE_SECS}");
-        return ApiError::Invalid { reason: "advance_out_of_range", message }.into_response();
+        return ApiError::Invalid {
+            status: StatusCode::BAD_REQUEST,
+            reason: "advance_out_of_range",
+            message,
+        }
+        .into_response();
     }
     match app.services.clock.advance(time::Duration::seconds(advance_seconds)) {
         Ok(now) => clock_body(now).into_response(),

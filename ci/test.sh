@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, every test, then the conformance run with
+# its reports (target/conformance/). Exits non-zero on the first problem.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, integration, and every feature file against the in-process reference server)"
+cargo test --workspace --locked
+
+step "conformance run against the in-process reference server"
+cargo run --locked --quiet --bin conformance -- --report-dir target/conformance

@@ -1,0 +1,140 @@
+//! The JSON API driver: one cookie-keeping HTTP client per person, as a browser would be.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Driver, Exchange, Outcome, Strength};
+
+pub struct ApiDriver {
+    base: String,
+    http: reqwest::Client,
+    transcript: Vec<Exchange>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}
+
+impl ApiDriver {
+    /// `base_url`: the target's root, e.g. `http://127.0.0.1:8080`; the API is under `/api/v1`.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base: format!("{}/api/v1", base_url.trim_end_matches('/')),
+            http: client(),
+            transcript: Vec::new(),
+        }
+    }
+
+    async fn post(&mut self, path: &str, body: Value) -> anyhow::Result<(u16, String)> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.post(&url).json(&body).send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        self.transcript.push(Exchange {
+            request: format!("POST {url} {body}"),
+            status,
+            response: text.clone(),
+        });
+        Ok((status, text))
+    }
+
+    async fn act(&mut self, path: &str, body: Value) -> anyhow::Result<Outcome> {
+        let (status, text) = self.post(path, body).await?;
+        Ok(outcome(status, &text))
+    }
+}
+
+fn time_field(body: &Value, name: &str) -> Option<OffsetDateTime> {
+    body.get(name).and_then(Value::as_str).and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+}
+
+fn text_field(body: &Value, name: &str) -> String {
+    body.get(name).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// Reads the API's typed outcome, checking that the status agrees with it.
+pub fn outcome(status: u16, text: &str) -> Outcome {
+    let unexpected = || Outcome::Unexpected { status, body: text.to_owned() };
+    let Ok(body) = serde_json::from_str::<Value>(text) else { return unexpected() };
+    let message = text_field(&body, "message");
+    match (body.get("outcome").and_then(Value::as_str), status) {
+        (Some("accepted"), 200..=299) => Outcome::Accepted { details: body },
+        (Some("rejected"), 400..=499) => Outcome::Rejected { reason: text_field(&body, "reason"), message },
+        (Some("rate_limited"), 429) => {
+            Outcome::RateLimited { retry_at: time_field(&body, "retry_at"), message }
+        }
+        (Some("locked"), 400..=499) => Outcome::Locked { until: time_field(&body, "until"), message },
+        (Some("signed_out"), 401) => Outcome::SignedOut,
+        (Some("invalid_request"), 400..=499) => {
+            Outcome::Invalid { status, reason: text_field(&body, "reason") }
+        }
+        _ => unexpected(),
+    }
+}
+
+#[async_trait]
+impl Driver for ApiDriver {
+    async fn new_session(&mut self) -> anyhow::Result<()> {
+        self.http = client();
+        Ok(())
+    }
+
+    async fn start_sign_up(&mut self, email: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-up", json!({ "email": email })).await
+    }
+
+    async fn resend_confirmation(&mut self) -> anyhow::Result<Outcome> {
+        self.act("/sign-up/resend", json!({})).await
+    }
+
+    async fn confirm_email(&mut self, link: &str) -> anyhow::Result<Outcome> {
+        let url = url::Url::parse(link)
+            .map_err(|e| anyhow::anyhow!("the emailed link {link:?} is not a URL: {e}"))?;
+        let token =
+            url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).ok_or_else(|| {
+                anyhow::anyhow!("the emailed link {link} has no `token` parameter for the API")
+            })?;
+        self.act("/sign-up/confirm", json!({ "token": token })).await
+    }
+
+    async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-up/password", json!({ "password": password })).await
+    }
+
+    async fn password_strength(&mut self, password: &str) -> anyhow::Result<Strength> {
+        let (status, text) = self.post("/password/strength", json!({ "password": password })).await?;
+        anyhow::ensure!(status == 200, "strength request answered HTTP {status}: {text}");
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn transcript(&self) -> &[Exchange] {
+        &self.transcript
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_must_agree_with_their_status() {
+        assert!(matches!(outcome(200, r#"{"outcome":"accepted"}"#), Outcome::Accepted { .. }));
+        assert!(matches!(outcome(500, r#"{"outcome":"accepted"}"#), Outcome::Unexpected { status: 500, .. }));
+        assert_eq!(
+            outcome(422, r#"{"outcome":"rejected","reason":"link_used","message":"m"}"#),
+            Outcome::Rejected { reason: "link_used".into(), message: "m".into() }
+        );
+        assert!(matches!(
+            outcome(429, r#"{"outcome":"rate_limited","retry_at":"2026-01-01T00:15:00Z","message":"m"}"#),
+            Outcome::RateLimited { retry_at: Some(_), .. }
+        ));
+        assert!(matches!(outcome(502, "<html>bad gateway</html>"), Outcome::Unexpected { .. }));
+    }
+}

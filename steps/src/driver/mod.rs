@@ -1,0 +1,80 @@
+//! Drivers carry out what a person does, in domain words, against a target.
+//!
+//! Step definitions speak only through [`Driver`]; the API driver uses the JSON API and the
+//! browser driver (a real Chromium) the web pages. Outcomes are typed so that scenarios
+//! assert exactly what happened.
+
+pub mod api;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+/// What the target answered to an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The action worked; `details` is what the target said about it (the JSON body for the
+    /// API driver), used to compare two answers for sameness.
+    Accepted { details: serde_json::Value },
+    /// Refused for a stated reason (a stable code such as `password_too_short`).
+    Rejected { reason: String, message: String },
+    /// Too many requests; allowed again at `retry_at` when the target says so.
+    RateLimited { retry_at: Option<OffsetDateTime>, message: String },
+    /// Locked out until `until`.
+    Locked { until: Option<OffsetDateTime>, message: String },
+    /// The person was signed out.
+    SignedOut,
+    /// The request itself was refused as malformed.
+    Invalid { status: u16, reason: String },
+    /// Anything else (a server error, an unexpected status or body): always a finding.
+    Unexpected { status: u16, body: String },
+}
+
+impl Outcome {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Accepted { .. } => "accepted",
+            Self::Rejected { .. } => "rejected",
+            Self::RateLimited { .. } => "rate limited",
+            Self::Locked { .. } => "locked",
+            Self::SignedOut => "signed out",
+            Self::Invalid { .. } => "invalid request",
+            Self::Unexpected { .. } => "unexpected answer",
+        }
+    }
+}
+
+/// Strength-meter guidance for a password (PW-2).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Strength {
+    pub score: u8,
+    #[serde(default)]
+    pub warning: Option<String>,
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+}
+
+/// One request and its response, kept for the report and for checks over everything the
+/// target said (for example, that a password never comes back).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub request: String,
+    pub status: u16,
+    pub response: String,
+}
+
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Forget cookies and any other state: as if on a new device.
+    async fn new_session(&mut self) -> anyhow::Result<()>;
+
+    async fn start_sign_up(&mut self, email: &str) -> anyhow::Result<Outcome>;
+    async fn resend_confirmation(&mut self) -> anyhow::Result<Outcome>;
+    /// Follows a confirmation link received by email.
+    async fn confirm_email(&mut self, link: &str) -> anyhow::Result<Outcome>;
+    async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome>;
+    async fn password_strength(&mut self, password: &str) -> anyhow::Result<Strength>;
+
+    /// Everything exchanged with the target so far in this scenario.
+    fn transcript(&self) -> &[Exchange];
+}

@@ -1,0 +1,16 @@
+//! The conformance suite for a sign-in service.
+//!
+//! Gherkin scenarios (`features/`) state the rules; step definitions ([`steps`]) carry them
+//! out through a [`driver::Driver`] against any target described by a [`target::Target`];
+//! [`report`] traces every requirement ID to the scenarios that checked it.
+
+pub mod clock_hook;
+pub mod driver;
+pub mod in_process;
+pub mod inbox;
+pub mod report;
+pub mod requirements;
+pub mod runner;
+pub mod steps;
+pub mod target;
+pub mod world;

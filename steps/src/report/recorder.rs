@@ -1,0 +1,147 @@
+//! A cucumber writer that records every scenario's result, with its tags.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cucumber::event::{Cucumber, Feature, Hook, Rule, Scenario, Step};
+use cucumber::{Event, Writer, cli, gherkin, parser};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    Failed,
+    /// A step had no definition, or the scenario was not run (reason given).
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub feature: String,
+    pub scenario: String,
+    /// `path:line` of the scenario.
+    pub location: String,
+    /// Feature, rule and scenario tags, without `@`.
+    pub tags: Vec<String>,
+    pub status: Status,
+    /// For failed and skipped scenarios: which step and why.
+    pub detail: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    running: HashMap<String, ScenarioResult>,
+    finished: Vec<ScenarioResult>,
+    parse_errors: Vec<String>,
+}
+
+/// Cheap to clone; every clone records into the same results.
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<State>>);
+
+impl Recorder {
+    pub fn results(&self) -> Vec<ScenarioResult> {
+        let mut results = self.0.lock().expect("recorder lock").finished.clone();
+        results.sort_by(|a, b| a.location.cmp(&b.location));
+        results
+    }
+
+    pub fn parse_errors(&self) -> Vec<String> {
+        self.0.lock().expect("recorder lock").parse_errors.clone()
+    }
+
+    /// Records a scenario that was deliberately not run, with the reason.
+    pub fn not_run(&self, feature: &gherkin::Feature, scenario: &gherkin::Scenario, reason: &str) {
+        let mut result = started(feature, None, scenario);
+        result.status = Status::Skipped;
+        result.detail = Some(reason.to_owned());
+        self.0.lock().expect("recorder lock").finished.push(result);
+    }
+
+    fn on_scenario<W>(
+        &self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+        ev: Scenario<W>,
+    ) {
+        let key = location(feature, scenario);
+        let mut state = self.0.lock().expect("recorder lock");
+        match ev {
+            Scenario::Started => {
+                state.running.insert(key, started(feature, rule, scenario));
+            }
+            Scenario::Step(step, Step::Failed(_, _, _, error))
+            | Scenario::Background(step, Step::Failed(_, _, _, error)) => {
+                if let Some(r) = state.running.get_mut(&key) {
+                    r.status = Status::Failed;
+                    r.detail.get_or_insert_with(|| format!("{}{}: {error}", step.keyword, step.value));
+                }
+            }
+            Scenario::Step(step, Step::Skipped) | Scenario::Background(step, Step::Skipped) => {
+                if let Some(r) = state.running.get_mut(&key).filter(|r| r.status == Status::Passed) {
+                    r.status = Status::Skipped;
+                    r.detail = Some(format!("no step definition matches: {}{}", step.keyword, step.value));
+                }
+            }
+            Scenario::Hook(kind, Hook::Failed(_, info)) => {
+                if let Some(r) = state.running.get_mut(&key) {
+                    r.status = Status::Failed;
+                    let why = info
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()));
+                    r.detail
+                        .get_or_insert_with(|| format!("{kind:?} hook failed: {}", why.unwrap_or_default()));
+                }
+            }
+            Scenario::Finished => {
+                if let Some(r) = state.running.remove(&key) {
+                    state.finished.push(r);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+    let path = feature.path.as_ref().and_then(|p| p.file_name()).map(|p| p.to_string_lossy().into_owned());
+    format!("{}:{}", path.unwrap_or_else(|| feature.name.clone()), scenario.position.line)
+}
+
+fn started(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+) -> ScenarioResult {
+    let tags = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+    ScenarioResult {
+        feature: feature.name.clone(),
+        scenario: scenario.name.clone(),
+        location: location(feature, scenario),
+        tags: tags.map(|t| t.trim_start_matches('@').to_owned()).collect(),
+        status: Status::Passed,
+        detail: None,
+    }
+}
+
+impl<W: 'static> Writer<W> for Recorder {
+    type Cli = cli::Empty;
+
+    async fn handle_event(&mut self, event: parser::Result<Event<Cucumber<W>>>, _: &Self::Cli) {
+        match event.map(Event::into_inner) {
+            Err(error) => self.0.lock().expect("recorder lock").parse_errors.push(error.to_string()),
+            Ok(Cucumber::Feature(feature, Feature::Scenario(scenario, ev))) => {
+                self.on_scenario(&feature, None, &scenario, ev.event);
+            }
+            Ok(Cucumber::Feature(feature, Feature::Rule(rule, Rule::Scenario(scenario, ev)))) => {
+                self.on_scenario(&feature, Some(&rule), &scenario, ev.event);
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+impl cucumber::writer::NonTransforming for Recorder {}

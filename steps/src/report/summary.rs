@@ -1,0 +1,229 @@
+//! Results per requirement ID, and the verdict of a run.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{ScenarioResult, Status};
+use crate::requirements::{Catalogue, Requirement};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check that ran passed.
+    Passed,
+    /// At least one check failed.
+    Failed,
+    /// Checks exist but none ran (for example: they need clock control).
+    NotRun,
+    /// No scenario checks this requirement: a gap.
+    Uncovered,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementResult {
+    #[serde(flatten)]
+    pub requirement: Requirement,
+    /// `location — scenario name` of every scenario tagged with the ID.
+    pub scenarios: Vec<String>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenarios: Vec<ScenarioResult>,
+    pub requirements: Vec<RequirementResult>,
+    /// Tags that look like requirement IDs but are not in the catalogue.
+    pub unknown_ids: Vec<String>,
+    pub parse_errors: Vec<String>,
+    pub wall_time_secs: f64,
+}
+
+impl Summary {
+    pub fn new(
+        catalogue: &Catalogue,
+        scenarios: Vec<ScenarioResult>,
+        parse_errors: Vec<String>,
+        wall_time_secs: f64,
+    ) -> Self {
+        let requirements = catalogue
+            .requirements
+            .iter()
+            .map(|r| {
+                let checks: Vec<&ScenarioResult> =
+                    scenarios.iter().filter(|s| s.tags.contains(&r.id)).collect();
+                let verdict = if checks.is_empty() {
+                    Verdict::Uncovered
+                } else if checks.iter().any(|s| s.status == Status::Failed) {
+                    Verdict::Failed
+                } else if checks.iter().any(|s| s.status == Status::Passed) {
+                    Verdict::Passed
+                } else {
+                    Verdict::NotRun
+                };
+                RequirementResult {
+                    requirement: r.clone(),
+                    scenarios: checks.iter().map(|s| format!("{} — {}", s.location, s.scenario)).collect(),
+                    verdict,
+                }
+            })
+            .collect();
+        let mut unknown_ids: Vec<String> = scenarios
+            .iter()
+            .flat_map(|s| s.tags.iter())
+            .filter(|t| Catalogue::is_id(t) && catalogue.get(t).is_none())
+            .cloned()
+            .collect();
+        unknown_ids.sort();
+        unknown_ids.dedup();
+        Self { scenarios, requirements, unknown_ids, parse_errors, wall_time_secs }
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.scenarios.iter().filter(|s| s.status == status).count()
+    }
+
+    pub fn count_ids(&self, verdict: Verdict) -> usize {
+        self.requirements.iter().filter(|r| r.verdict == verdict).count()
+    }
+
+    /// Conformant: nothing failed, nothing was left undefined, every tag is a known ID.
+    pub fn conformant(&self) -> bool {
+        self.count(Status::Failed) == 0
+            && self.parse_errors.is_empty()
+            && self.unknown_ids.is_empty()
+            && !self.scenarios.iter().any(|s| s.status == Status::Skipped && is_undefined(s))
+            && !self.scenarios.is_empty()
+    }
+
+    /// The end-of-run text for a terminal.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "\nRequirements");
+        for r in &self.requirements {
+            let mark = match r.verdict {
+                Verdict::Passed => "passed   ",
+                Verdict::Failed => "FAILED   ",
+                Verdict::NotRun => "not run  ",
+                Verdict::Uncovered => "uncovered",
+            };
+            let _ = writeln!(
+                out,
+                "  {mark} {:<7} {} ({} scenario{})",
+                r.requirement.id,
+                r.requirement.rule,
+                r.scenarios.len(),
+                if r.scenarios.len() == 1 { "" } else { "s" }
+            );
+        }
+        let failed: Vec<&ScenarioResult> =
+            self.scenarios.iter().filter(|s| s.status != Status::Passed).collect();
+        if !failed.is_empty() {
+            let _ = writeln!(out, "\nNot passed");
+            for s in failed {
+                let _ = writeln!(
+                    out,
+                    "  {:?} {} — {}\n      {}",
+                    s.status,
+                    s.location,
+                    s.scenario,
+                    s.detail.as_deref().unwrap_or("")
+                );
+            }
+        }
+        for e in &self.parse_errors {
+            let _ = writeln!(out, "  feature file error: {e}");
+        }
+        for id in &self.unknown_ids {
+            let _ = writeln!(out, "  tag @{id} names no requirement in requirements.toml");
+        }
+        let _ = writeln!(
+            out,
+            "\n{} scenarios: {} passed, {} failed, {} skipped or not run  ({:.1} s)",
+            self.scenarios.len(),
+            self.count(Status::Passed),
+            self.count(Status::Failed),
+            self.count(Status::Skipped),
+            self.wall_time_secs
+        );
+        let _ = writeln!(
+            out,
+            "{} requirement IDs: {} covered ({} passed, {} failed, {} not run), {} uncovered",
+            self.requirements.len(),
+            self.requirements.len() - self.count_ids(Verdict::Uncovered),
+            self.count_ids(Verdict::Passed),
+            self.count_ids(Verdict::Failed),
+            self.count_ids(Verdict::NotRun),
+            self.count_ids(Verdict::Uncovered),
+        );
+        let _ = writeln!(out, "verdict: {}", if self.conformant() { "CONFORMANT" } else { "NOT CONFORMANT" });
+        // The plain closing line CI tools read.
+        let _ = writeln!(
+            out,
+            "conformance: {} passed, {} failed, {} skipped",
+            self.count(Status::Passed),
+            self.count(Status::Failed),
+            self.count(Status::Skipped)
+        );
+        out
+    }
+}
+
+fn is_undefined(s: &ScenarioResult) -> bool {
+    s.detail.as_deref().is_some_and(|d| d.starts_with("no step definition"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(tags: &[&str], status: Status) -> ScenarioResult {
+        ScenarioResult {
+            feature: "f".into(),
+            scenario: "s".into(),
+            location: "f.feature:1".into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            status,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_per_requirement() {
+        let catalogue = Catalogue::parse(
+            r#"
+[[requirement]]
+id = "OTP-1"
+group = "OTP"
+rule = "r"
+source = "s"
+[[requirement]]
+id = "OTP-2"
+group = "OTP"
+rule = "r"
+source = "s"
+[[requirement]]
+id = "OTP-3"
+group = "OTP"
+rule = "r"
+source = "s"
+"#,
+        )
+        .unwrap();
+        let summary = Summary::new(
+            &catalogue,
+            vec![
+                scenario(&["OTP-1", "serial"], Status::Passed),
+                scenario(&["OTP-2"], Status::Passed),
+                scenario(&["OTP-2"], Status::Failed),
+                scenario(&["OTP-9"], Status::Passed),
+            ],
+            vec![],
+            1.0,
+        );
+        let verdicts: Vec<Verdict> = summary.requirements.iter().map(|r| r.verdict).collect();
+        assert_eq!(verdicts, [Verdict::Passed, Verdict::Failed, Verdict::Uncovered]);
+        assert_eq!(summary.unknown_ids, ["OTP-9"]);
+        assert!(!summary.conformant());
+    }
+}

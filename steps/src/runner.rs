@@ -1,0 +1,159 @@
+//! Runs the feature files against a target and summarises the result per requirement.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Ext as _};
+use cucumber::{World as _, gherkin};
+use futures::FutureExt as _;
+
+use crate::in_process::InProcess;
+use crate::report::{Recorder, Summary};
+use crate::requirements::Catalogue;
+use crate::target::{DriverKind, Target};
+use crate::world::{self, Context, LoginWorld, TimeGuard};
+
+/// The workspace root, where `features/` lives when run from a checkout.
+pub fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned()
+}
+
+pub struct RunOptions {
+    /// The implementation under test; `None` starts the reference server and fakes in-process.
+    pub target: Option<Target>,
+    pub driver: Option<DriverKind>,
+    pub features: PathBuf,
+    pub requirements: PathBuf,
+    /// A tag expression, e.g. `@OTP and not @serial`.
+    pub tags: Option<String>,
+    /// Only scenarios whose name matches.
+    pub name: Option<regex::Regex>,
+    pub concurrency: usize,
+    pub fail_fast: bool,
+    pub report_dir: PathBuf,
+    /// Print every step as it runs.
+    pub verbose: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        let root = workspace_dir();
+        Self {
+            target: None,
+            driver: None,
+            features: root.join("features"),
+            requirements: root.join("features/requirements.toml"),
+            tags: None,
+            name: None,
+            concurrency: 8,
+            fail_fast: false,
+            report_dir: root.join("target/conformance"),
+            verbose: false,
+        }
+    }
+}
+
+/// Whether a scenario moves the target's clock (tagged `@serial`, on it or its feature).
+fn moves_time(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> bool {
+    feature.tags.iter().chain(&scenario.tags).any(|t| t.trim_start_matches('@') == "serial")
+}
+
+pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
+    #[allow(clippy::disallowed_methods)] // wall time of the run, for the report only
+    let started = std::time::Instant::now();
+    let catalogue = Catalogue::load(&options.requirements)?;
+    let mut in_process = None;
+    let mut target = match options.target {
+        Some(target) => target,
+        None => {
+            let started = InProcess::start(reference_server::Policy::default()).await?;
+            let target = started.target(DriverKind::Api);
+            in_process = Some(started);
+            target
+        }
+    };
+    if let Some(driver) = options.driver {
+        target.driver = driver;
+    }
+    let context = Arc::new(Context::new(target));
+    world::install(context.clone());
+
+    std::fs::create_dir_all(&options.report_dir)
+        .with_context(|| format!("cannot create the report directory {}", options.report_dir.display()))?;
+    let junit = std::fs::File::create(options.report_dir.join("junit.xml"))?;
+    let json = std::fs::File::create(options.report_dir.join("cucumber.json"))?;
+
+    let tags = options
+        .tags
+        .as_deref()
+        .map(|t| {
+            t.parse::<gherkin::tagexpr::TagOperation>()
+                .map_err(|e| anyhow::anyhow!("tag expression {t:?}: {e}"))
+        })
+        .transpose()?;
+    let name = options.name.clone();
+    let has_clock = context.clock.is_some();
+    let recorder = Recorder::default();
+    let not_run = recorder.clone();
+    let filter = move |feature: &gherkin::Feature,
+                       rule: Option<&gherkin::Rule>,
+                       scenario: &gherkin::Scenario| {
+        let tagged = tags.as_ref().is_none_or(|t| {
+            t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()))
+        });
+        let named = name.as_ref().is_none_or(|n| n.is_match(&scenario.name));
+        if !(tagged && named) {
+            return false;
+        }
+        if moves_time(feature, scenario) && !has_clock {
+            not_run.not_run(feature, scenario, "not run: needs clock control (the target has no clock hook)");
+            return false;
+        }
+        true
+    };
+
+    let verbosity = if options.verbose { 2 } else { 0 };
+    let mut cucumber = LoginWorld::cucumber().max_concurrent_scenarios(options.concurrency.max(1)).before(
+        |feature, _, scenario, world| {
+            let lock = world.ctx.time_lock.clone();
+            let exclusive = moves_time(feature, scenario);
+            async move {
+                world.time_guard = Some(if exclusive {
+                    TimeGuard::Exclusive(lock.write_owned().await)
+                } else {
+                    TimeGuard::Shared(lock.read_owned().await)
+                });
+            }
+            .boxed_local()
+        },
+    );
+    if options.fail_fast {
+        cucumber = cucumber.fail_fast();
+    }
+    cucumber
+        .with_writer(
+            writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, verbosity)
+                .summarized()
+                .tee::<LoginWorld, _>(writer::JUnit::for_tee(junit, 0))
+                .tee::<LoginWorld, _>(writer::Json::for_tee(json))
+                .tee::<LoginWorld, _>(recorder.clone().discard_arbitrary_writes().discard_stats_writes())
+                .normalized(),
+        )
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .filter_run(options.features.clone(), filter)
+        .await;
+
+    let summary = Summary::new(
+        &catalogue,
+        recorder.results(),
+        recorder.parse_errors(),
+        started.elapsed().as_secs_f64(),
+    );
+    std::fs::write(options.report_dir.join("summary.json"), serde_json::to_vec_pretty(&summary)?)?;
+    if let Some(in_process) = in_process {
+        in_process.server.stop();
+    }
+    Ok(summary)
+}

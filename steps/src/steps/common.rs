@@ -1,0 +1,74 @@
+use cucumber::{then, when};
+
+use crate::driver::Outcome;
+use crate::world::LoginWorld;
+
+/// "24 hours", "4 minutes 59 seconds", "23 hours, 59 minutes and 59 seconds" → seconds.
+pub fn parse_duration(text: &str) -> anyhow::Result<u64> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty() && *w != "and")
+        .collect();
+    anyhow::ensure!(!words.is_empty() && words.len().is_multiple_of(2), "cannot read {text:?} as a duration");
+    words.chunks(2).try_fold(0u64, |total, pair| {
+        let n: u64 =
+            pair[0].parse().map_err(|_| anyhow::anyhow!("{:?} is not a number in {text:?}", pair[0]))?;
+        let unit = match pair[1].trim_end_matches('s') {
+            "second" => 1,
+            "minute" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            other => anyhow::bail!("unknown unit {other:?} in {text:?}"),
+        };
+        Ok(total + n * unit)
+    })
+}
+
+#[when(
+    regex = r"^(\d+ (?:days?|hours?|minutes?|seconds?)(?:,? (?:and )?\d+ (?:days?|hours?|minutes?|seconds?))*) pass(?:es)?$"
+)]
+async fn time_passes(world: &mut LoginWorld, duration: String) -> anyhow::Result<()> {
+    world.advance_clock(parse_duration(&duration)?).await
+}
+
+#[then("I am told to try again later")]
+async fn told_to_wait(world: &mut LoginWorld) -> anyhow::Result<()> {
+    match world.last()? {
+        Outcome::RateLimited { message, .. } => {
+            anyhow::ensure!(
+                !message.trim().is_empty(),
+                "the refusal must say when to try again, but its message is empty"
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("expected to be told to try again later, got {other:?}"),
+    }
+}
+
+#[when("the time I was told to wait has passed")]
+async fn wait_until_allowed(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let Outcome::RateLimited { retry_at: Some(retry_at), .. } = world.last()?.clone() else {
+        anyhow::bail!("the last answer did not say when to try again: {:?}", world.last);
+    };
+    let hook = world.ctx.clock.as_ref().ok_or_else(|| anyhow::anyhow!("no clock hook"))?;
+    let now =
+        time::OffsetDateTime::parse(&hook.now().await?, &time::format_description::well_known::Rfc3339)?;
+    let wait = (retry_at - now).whole_seconds();
+    anyhow::ensure!(wait >= 0, "the target said to retry at {retry_at}, which is already past ({now})");
+    world.advance_clock(u64::try_from(wait).unwrap_or(0)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_read_like_english() {
+        assert_eq!(parse_duration("24 hours").unwrap(), 86_400);
+        assert_eq!(parse_duration("4 minutes 59 seconds").unwrap(), 299);
+        assert_eq!(parse_duration("23 hours, 59 minutes and 59 seconds").unwrap(), 86_399);
+        assert_eq!(parse_duration("1 second").unwrap(), 1);
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 fortnights").is_err());
+    }
+}

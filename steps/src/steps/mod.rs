@@ -1,0 +1,8 @@
+//! Step definitions, in the words of the feature files. They act only through the driver and
+//! observe only what a person could: answers, emails and texts.
+
+mod common;
+mod passwords;
+mod sign_up;
+
+pub use common::parse_duration;

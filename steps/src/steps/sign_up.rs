@@ -1,0 +1,266 @@
+use anyhow::Context as _;
+use cucumber::{given, then, when};
+
+use crate::driver::Outcome;
+use crate::world::LoginWorld;
+
+/// The reason codes the API gives for the refusals scenarios talk about.
+pub fn reason_code(words: &str) -> anyhow::Result<&'static str> {
+    Ok(match words {
+        "expired" => "link_expired",
+        "already used" => "link_used",
+        "replaced by a newer link" => "link_superseded",
+        "not valid" => "link_invalid",
+        "too short" => "password_too_short",
+        "too long" => "password_too_long",
+        "too common" => "password_common",
+        other => anyhow::bail!("no reason code is known for {other:?}"),
+    })
+}
+
+pub fn expect_rejected(outcome: &Outcome, code: &str) -> anyhow::Result<()> {
+    match outcome {
+        Outcome::Rejected { reason, message } if reason == code => {
+            anyhow::ensure!(
+                !message.trim().is_empty(),
+                "refused as {code}, but with no message for the person"
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("expected a refusal because {code}, got {other:?}"),
+    }
+}
+
+pub fn expect_accepted(outcome: &Outcome) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        matches!(outcome, Outcome::Accepted { .. }),
+        "expected the action to be accepted, got {outcome:?}"
+    );
+    Ok(())
+}
+
+fn confirmation_link(mail: &crate::inbox::Mail) -> anyhow::Result<String> {
+    mail.links
+        .iter()
+        .find(|l| l.contains("confirm"))
+        .or(mail.links.first())
+        .cloned()
+        .with_context(|| format!("the email {:?} has no link", mail.subject))
+}
+
+async fn start(world: &mut LoginWorld, email: &str) -> anyhow::Result<()> {
+    world.last = Some(world.driver.start_sign_up(email).await?);
+    Ok(())
+}
+
+#[when("I start creating an account with my email address")]
+async fn start_with_mine(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let email = world.me.email.clone();
+    start(world, &email).await?;
+    expect_accepted(world.last()?)
+}
+
+#[when("I start creating an account with a mistyped email address")]
+async fn start_with_typo(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let typo = world.me.email.replacen("@example.", "@exmaple.", 1);
+    start(world, &typo).await?;
+    expect_accepted(world.last()?)
+}
+
+#[given("someone started creating an account with my email address and never confirmed it")]
+async fn someone_started(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let email = world.me.email.clone();
+    start(world, &email).await?;
+    expect_accepted(world.last()?)?;
+    world.receive_mail().await?;
+    world.driver.new_session().await
+}
+
+#[given("I have confirmed my email address while creating an account")]
+async fn confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
+    start_with_mine(world).await?;
+    receive_confirmation(world).await?;
+    follow_newest(world).await?;
+    expect_accepted(world.last()?)
+}
+
+#[given("an account exists for my email address")]
+async fn account_exists(world: &mut LoginWorld) -> anyhow::Result<()> {
+    confirmed(world).await?;
+    let password = world.me.password.clone();
+    world.last = Some(world.driver.choose_password(&password).await?);
+    expect_accepted(world.last()?)?;
+    world.driver.new_session().await
+}
+
+#[when("someone starts creating an account with my email address")]
+async fn someone_starts(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.driver.new_session().await?;
+    let email = world.me.email.clone();
+    start(world, &email).await
+}
+
+#[then("the answer is the same as for an address without an account")]
+async fn same_as_new(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let answer = world.last()?.clone();
+    let stranger = world.ctx.new_person();
+    let mut other = world.ctx.new_driver()?;
+    let fresh = other.start_sign_up(&stranger.email).await?;
+    anyhow::ensure!(
+        answer == fresh,
+        "an address with an account got {answer:?}, a new address got {fresh:?}: the answers tell them apart"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^I (?:receive|have received) an email with a confirmation link$")]
+#[then("I receive an email with a confirmation link")]
+async fn receive_confirmation(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    let link = confirmation_link(&mail)?;
+    world.links.push(link);
+    Ok(())
+}
+
+#[then("I receive another email with a different confirmation link")]
+async fn receive_another(world: &mut LoginWorld) -> anyhow::Result<()> {
+    receive_confirmation(world).await?;
+    let newest = world.links.last().expect("just pushed");
+    anyhow::ensure!(
+        world.links[..world.links.len() - 1].iter().all(|l| l != newest),
+        "the new email repeats an earlier link: {newest}"
+    );
+    Ok(())
+}
+
+#[when("I ask for the confirmation email to be sent again")]
+async fn resend(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.last = Some(world.driver.resend_confirmation().await?);
+    Ok(())
+}
+
+#[when("I keep asking for the confirmation email to be sent again until I am told to wait")]
+async fn resend_until_limited(world: &mut LoginWorld) -> anyhow::Result<()> {
+    for _ in 0..20 {
+        resend(world).await?;
+        match world.last()? {
+            Outcome::Accepted { .. } => {
+                receive_confirmation(world).await?;
+            }
+            Outcome::RateLimited { .. } => return Ok(()),
+            other => anyhow::bail!("expected a new email or a request to wait, got {other:?}"),
+        }
+    }
+    anyhow::bail!("21 confirmation emails were sent in a row without any limit")
+}
+
+#[then("no confirmation email was sent for the refused request")]
+async fn nothing_for_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.expect_no_mail().await
+}
+
+#[when(regex = r"^I follow the (?:newest )?confirmation link(?: again)?$")]
+async fn follow_newest(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let link = world.links.last().cloned().context("no confirmation link has been received")?;
+    world.last = Some(world.driver.confirm_email(&link).await?);
+    Ok(())
+}
+
+#[when("I follow the older confirmation link")]
+async fn follow_older(world: &mut LoginWorld) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        world.links.len() >= 2,
+        "two confirmation links are needed, {} received",
+        world.links.len()
+    );
+    let link = world.links[world.links.len() - 2].clone();
+    world.last = Some(world.driver.confirm_email(&link).await?);
+    Ok(())
+}
+
+#[when("I follow a tampered copy of the confirmation link")]
+async fn follow_tampered(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let link = world.links.last().cloned().context("no confirmation link has been received")?;
+    // Change the last character of the token, as a mangled copy-and-paste would.
+    let mut tampered = link.clone();
+    let last = tampered.pop().context("empty link")?;
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    world.last = Some(world.driver.confirm_email(&tampered).await?);
+    Ok(())
+}
+
+#[then("my email address is confirmed")]
+async fn is_confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)
+}
+
+#[then(regex = r"^the link is refused as (expired|already used|replaced by a newer link|not valid)$")]
+async fn link_refused(world: &mut LoginWorld, why: String) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, reason_code(&why)?)
+}
+
+#[then("I am asked to confirm my email address first")]
+async fn confirm_first(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, "email_not_confirmed")
+}
+
+#[then(regex = r"^I (?:can|could) choose a password$")]
+async fn can_choose_password(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let password = world.me.password.clone();
+    world.last = Some(world.driver.choose_password(&password).await?);
+    expect_accepted(world.last()?)
+}
+
+#[then("I receive an email saying someone tried to create an account with my address")]
+async fn warned(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    let words = format!("{} {}", mail.subject, mail.text).to_lowercase();
+    anyhow::ensure!(
+        words.contains("tried") || words.contains("attempt"),
+        "the email does not say someone tried to create an account: {:?}",
+        mail.subject
+    );
+    Ok(())
+}
+
+#[then("that email tells me how to reset my password")]
+async fn tells_reset(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.mails.last().context("no email received")?;
+    anyhow::ensure!(
+        mail.text.to_lowercase().contains("reset"),
+        "the email does not mention resetting the password"
+    );
+    anyhow::ensure!(!mail.links.is_empty(), "the email has no link to act on");
+    Ok(())
+}
+
+#[then("that email contains no confirmation link")]
+async fn no_confirmation_link(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.mails.last().context("no email received")?.clone();
+    for link in &mail.links {
+        let mut probe = world.ctx.new_driver()?;
+        let answer = probe
+            .confirm_email(link)
+            .await
+            .unwrap_or(Outcome::Rejected { reason: "not a confirmation link".into(), message: "-".into() });
+        anyhow::ensure!(
+            !matches!(answer, Outcome::Accepted { .. }),
+            "the link {link} confirms a new sign-up"
+        );
+    }
+    Ok(())
+}
+
+#[then(regex = r"^I have received (\d+) emails?$")]
+async fn count_emails(world: &mut LoginWorld, count: usize) -> anyhow::Result<()> {
+    let (_, mails) = world.ctx.inbox.mail(&world.me.email).await?;
+    anyhow::ensure!(mails.len() == count, "expected {count} emails, {} arrived", mails.len());
+    Ok(())
+}
+
+#[when("I try to choose a password before confirming my email")]
+async fn password_too_early(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let password = world.me.password.clone();
+    world.last = Some(world.driver.choose_password(&password).await?);
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! One `LoginWorld` per scenario: a person with a unique email address and phone number, the
+//! driver acting for them, and what has happened so far.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+
+use crate::clock_hook::ClockHook;
+use crate::driver::api::ApiDriver;
+use crate::driver::{Driver, Outcome, Strength};
+use crate::inbox::{InboxClient, Mail};
+use crate::target::{DriverKind, Target};
+
+/// What every scenario of a run shares.
+pub struct Context {
+    pub target: Target,
+    pub inbox: InboxClient,
+    pub clock: Option<ClockHook>,
+    /// Distinguishes this run's addresses and numbers from other runs' on the same fakes.
+    run_tag: u32,
+    people: AtomicU64,
+    /// Scenarios that move the target's clock hold this exclusively; the others share it, so
+    /// no scenario sees time jump under it.
+    pub time_lock: Arc<RwLock<()>>,
+}
+
+/// How long to watch for a message that must *not* arrive.
+pub const QUIET_PERIOD: Duration = Duration::from_millis(300);
+
+impl Context {
+    pub fn new(target: Target) -> Self {
+        let inbox = InboxClient::new(&target.inbox.url, Duration::from_secs(target.inbox.wait_secs));
+        let clock = target.clock.as_ref().map(|c| ClockHook::new(&c.hook_url));
+        Self {
+            target,
+            inbox,
+            clock,
+            run_tag: rand::random::<u32>() % 100_000,
+            people: AtomicU64::new(0),
+            time_lock: Arc::new(RwLock::new(())),
+        }
+    }
+
+    /// A person nobody else in the run uses.
+    pub fn new_person(&self) -> Person {
+        let n = self.people.fetch_add(1, Ordering::Relaxed) + 1;
+        let tag = self.run_tag;
+        Person {
+            email: format!("person{n}.run{tag}@example.test"),
+            phone: format!("+15550{:06}", (u64::from(tag) * 7919 + n) % 1_000_000),
+            password: format!("maple orbit {n} candle {tag} river"),
+        }
+    }
+
+    pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
+        match self.target.driver {
+            DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.base_url))),
+            DriverKind::Browser => anyhow::bail!("the browser driver is not available in this build"),
+        }
+    }
+}
+
+static CONTEXT: Mutex<Option<Arc<Context>>> = Mutex::new(None);
+
+/// Makes `context` the one new worlds use.
+pub fn install(context: Arc<Context>) {
+    *CONTEXT.lock().expect("context lock") = Some(context);
+}
+
+fn installed() -> anyhow::Result<Arc<Context>> {
+    CONTEXT
+        .lock()
+        .expect("context lock")
+        .clone()
+        .context("no target: run scenarios through conformance::runner")
+}
+
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub email: String,
+    pub phone: String,
+    pub password: String,
+}
+
+pub enum TimeGuard {
+    Shared(#[allow(dead_code)] OwnedRwLockReadGuard<()>),
+    Exclusive(#[allow(dead_code)] OwnedRwLockWriteGuard<()>),
+}
+
+#[derive(cucumber::World)]
+#[world(init = Self::new)]
+pub struct LoginWorld {
+    pub ctx: Arc<Context>,
+    pub driver: Box<dyn Driver>,
+    pub me: Person,
+    /// The answer to the latest action.
+    pub last: Option<Outcome>,
+    /// An earlier answer kept for comparison.
+    pub kept: Option<Outcome>,
+    /// Confirmation links received, oldest first.
+    pub links: Vec<String>,
+    /// Newest email id seen for `me` (the inbox API's cursor).
+    pub mail_seen: u64,
+    pub mails: Vec<Mail>,
+    pub strengths: Vec<(String, Strength)>,
+    pub time_guard: Option<TimeGuard>,
+}
+
+impl fmt::Debug for LoginWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginWorld").field("me", &self.me).field("last", &self.last).finish_non_exhaustive()
+    }
+}
+
+impl LoginWorld {
+    fn new() -> anyhow::Result<Self> {
+        let ctx = installed()?;
+        Ok(Self {
+            driver: ctx.new_driver()?,
+            me: ctx.new_person(),
+            ctx,
+            last: None,
+            kept: None,
+            links: Vec::new(),
+            mail_seen: 0,
+            mails: Vec::new(),
+            strengths: Vec::new(),
+            time_guard: None,
+        })
+    }
+
+    pub fn last(&self) -> anyhow::Result<&Outcome> {
+        self.last.as_ref().context("no action has been taken yet in this scenario")
+    }
+
+    /// Waits for the next email to me and remembers its links.
+    pub async fn receive_mail(&mut self) -> anyhow::Result<Mail> {
+        let mail = self.ctx.inbox.next_mail(&self.me.email, self.mail_seen).await?.with_context(|| {
+            format!("no new email to {} within {} s", self.me.email, self.ctx.target.inbox.wait_secs)
+        })?;
+        self.mail_seen = mail.id;
+        self.mails.push(mail.clone());
+        Ok(mail)
+    }
+
+    /// Fails if an email to me arrives within the quiet period.
+    pub async fn expect_no_mail(&mut self) -> anyhow::Result<()> {
+        if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, QUIET_PERIOD).await? {
+            anyhow::bail!("expected no email, but received {:?}", mail.subject);
+        }
+        Ok(())
+    }
+
+    pub async fn advance_clock(&mut self, seconds: u64) -> anyhow::Result<()> {
+        let clock = self.ctx.clock.as_ref().context(
+            "this scenario moves time, and the target has no clock hook (see [clock] in the target file)",
+        )?;
+        anyhow::ensure!(
+            matches!(self.time_guard, Some(TimeGuard::Exclusive(_))),
+            "a scenario that moves time must be tagged @serial"
+        );
+        clock.advance(seconds).await?;
+        Ok(())
+    }
+}
