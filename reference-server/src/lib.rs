@@ -57,13 +57,18 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let store = store::Store::open(&config.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
+    let passwords = Passwords::new(&config.argon2)?;
+    let dummy_password_hash = passwords.hash("a password nobody has").await?;
+    let code_key = code_key(&config.data_dir)?;
     let services = Arc::new(Services {
         policy: config.policy.clone(),
         clock: clock.clone(),
         store,
         mailer: delivery::Mailer::new(&config.smtp).context("smtp.from is not an email address")?,
         sms: delivery::SmsClient::new(&config.sms),
-        passwords: Passwords::new(&config.argon2)?,
+        passwords,
+        code_key,
+        dummy_password_hash,
         common_passwords: rules::password::CommonPasswords::shipped(),
         public_url: public_url.clone(),
         config: Arc::new(config),
@@ -75,4 +80,21 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         }
     });
     Ok(RunningServer { addr, base_url: public_url, clock, services, task })
+}
+
+/// The secret that security codes are stored under: made on first start and kept in the data
+/// directory, apart from the database, readable by the owner only.
+fn code_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("code.key");
+    if let Ok(hex_key) = std::fs::read_to_string(&path) {
+        return hex::decode(hex_key.trim()).with_context(|| format!("{} is corrupt", path.display()));
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let key: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(&path)?, hex::encode(key).as_bytes())?;
+    Ok(key.to_vec())
 }

@@ -110,6 +110,15 @@ impl InboxClient {
         self.wait_for("mail", to, after, wait).await
     }
 
+    pub async fn phone_within(
+        &self,
+        to: &str,
+        after: u64,
+        wait: Duration,
+    ) -> anyhow::Result<Option<PhoneMessage>> {
+        self.wait_for("phone", to, after, wait).await
+    }
+
     pub async fn next_phone_message(&self, to: &str, after: u64) -> anyhow::Result<Option<PhoneMessage>> {
         self.wait_for("phone", to, after, self.wait).await
     }

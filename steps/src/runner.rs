@@ -115,8 +115,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     };
 
     let verbosity = if options.verbose { 2 } else { 0 };
-    let mut cucumber = LoginWorld::cucumber().max_concurrent_scenarios(options.concurrency.max(1)).before(
-        |feature, _, scenario, world| {
+    let mut cucumber = LoginWorld::cucumber()
+        .max_concurrent_scenarios(options.concurrency.max(1))
+        .before(|feature, _, scenario, world| {
             let lock = world.ctx.time_lock.clone();
             let exclusive = moves_time(feature, scenario);
             async move {
@@ -127,8 +128,15 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
                 });
             }
             .boxed_local()
-        },
-    );
+        })
+        // Release the time lock as the scenario ends, passed or failed: a failed step's world
+        // lives on in the report's events and must not keep other scenarios waiting.
+        .after(|_, _, _, _, world| {
+            if let Some(world) = world {
+                world.time_guard = None;
+            }
+            async {}.boxed_local()
+        });
     if options.fail_fast {
         cucumber = cucumber.fail_fast();
     }

@@ -107,7 +107,21 @@ pub struct LoginWorld {
     pub mail_seen: u64,
     pub mails: Vec<Mail>,
     pub strengths: Vec<(String, Strength)>,
+    /// Newest text or call id seen for `me.phone`.
+    pub phone_seen: u64,
+    /// Security codes received, oldest first.
+    pub codes: Vec<String>,
+    /// Personal keys shown, oldest first.
+    pub personal_keys: Vec<String>,
+    /// Where an entered code goes: confirming the sign-up phone, or signing in.
+    pub entering: CodeStep,
     pub time_guard: Option<TimeGuard>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeStep {
+    ConfirmPhone,
+    SignIn,
 }
 
 impl fmt::Debug for LoginWorld {
@@ -129,6 +143,10 @@ impl LoginWorld {
             mail_seen: 0,
             mails: Vec::new(),
             strengths: Vec::new(),
+            phone_seen: 0,
+            codes: Vec::new(),
+            personal_keys: Vec::new(),
+            entering: CodeStep::SignIn,
             time_guard: None,
         })
     }
@@ -151,6 +169,32 @@ impl LoginWorld {
     pub async fn expect_no_mail(&mut self) -> anyhow::Result<()> {
         if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, QUIET_PERIOD).await? {
             anyhow::bail!("expected no email, but received {:?}", mail.subject);
+        }
+        Ok(())
+    }
+
+    /// Waits for the next text or call to my phone, checks how it came, and keeps its code.
+    pub async fn receive_code(&mut self, channel: &str) -> anyhow::Result<String> {
+        let message =
+            self.ctx.inbox.next_phone_message(&self.me.phone, self.phone_seen).await?.with_context(|| {
+                format!("no text or call to {} within {} s", self.me.phone, self.ctx.target.inbox.wait_secs)
+            })?;
+        self.phone_seen = message.id;
+        anyhow::ensure!(
+            message.channel == channel,
+            "expected a {channel} message, got a {} one",
+            message.channel
+        );
+        let code = message.code.with_context(|| format!("no code in {:?}", message.body))?;
+        self.codes.push(code.clone());
+        Ok(code)
+    }
+
+    /// Fails if a text or call to my phone arrives within the quiet period.
+    pub async fn expect_no_code(&mut self) -> anyhow::Result<()> {
+        let wait = QUIET_PERIOD;
+        if let Some(m) = self.ctx.inbox.phone_within(&self.me.phone, self.phone_seen, wait).await? {
+            anyhow::bail!("expected no text or call, but received {:?}", m.body);
         }
         Ok(())
     }

@@ -69,6 +69,18 @@ pub fn sign_up_attempt_for_existing_account(sign_in_url: &str, reset_url: &str) 
     }
 }
 
+pub fn personal_key_used(sign_in_url: &str) -> Notice {
+    Notice {
+        subject: "Your personal key was used to sign in".into(),
+        text: format!(
+            "Your personal key was just used to sign in to your account, and a new personal key was issued. \
+             The old key no longer works.\n\n\
+             If this was you, keep the new key somewhere safe, away from your phone.\n\n\
+             If it was not you, sign in at {sign_in_url} and change your password right away."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

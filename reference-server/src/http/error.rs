@@ -81,6 +81,26 @@ impl IntoResponse for ApiError {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait_secs.max(1)));
                 return response;
             }
+            Self::Service(ServiceError::Locked { until }) => (
+                StatusCode::LOCKED,
+                json!({
+                    "outcome": "locked",
+                    "until": rfc3339(until),
+                    "message": format!("For your security, this is locked until {}.", crate::http::web::clock_time(until)),
+                }),
+            ),
+            Self::Service(ServiceError::SignedOut { locked_until }) => {
+                let mut body =
+                    json!({ "outcome": "signed_out", "message": "You have been signed out. Sign in again." });
+                if let Some(until) = locked_until {
+                    body["locked_until"] = json!(rfc3339(until));
+                    body["message"] = json!(format!(
+                        "Too many wrong entries: you have been signed out and can try again after {}.",
+                        crate::http::web::clock_time(until)
+                    ));
+                }
+                (StatusCode::UNAUTHORIZED, body)
+            }
             Self::Service(ServiceError::Delivery(message)) => {
                 (StatusCode::BAD_GATEWAY, json!({ "outcome": "delivery_failed", "message": message }))
             }

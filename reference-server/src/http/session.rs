@@ -25,6 +25,12 @@ pub struct SessionState {
     pub sign_up: Option<SignUpProgress>,
     /// The account whose password was just set, still completing sign-up.
     pub new_account: Option<i64>,
+    /// The phone being confirmed during sign-up.
+    pub pending_phone: Option<String>,
+    /// Password checked, second factor still to come.
+    pub authenticating: Option<i64>,
+    /// Signed in.
+    pub account_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,6 +1,9 @@
 //! The service's rules as pure functions: no I/O, and `now` is always an argument.
 
 pub mod email;
+pub mod otp;
 pub mod password;
+pub mod personal_key;
+pub mod phone;
 pub mod throttle;
 pub mod tokens;

@@ -1,6 +1,8 @@
 //! Use cases. Web pages and the JSON API both call these, so they behave the same.
 
+pub mod mfa;
 pub mod passwords;
+pub mod signin;
 pub mod signup;
 
 use std::sync::Arc;
@@ -27,10 +29,33 @@ pub enum Reason {
     LinkUsed,
     LinkSuperseded,
     AlreadyRegistered,
-    PasswordTooShort { min: usize },
-    PasswordTooLong { max: usize },
+    PasswordTooShort {
+        min: usize,
+    },
+    PasswordTooLong {
+        max: usize,
+    },
     PasswordCommon,
     PasswordControlCharacters,
+    InvalidPhone,
+    /// The phone step needs a password set first.
+    PasswordNotSet,
+    /// The number cannot receive texts (a landline): choose a voice call.
+    SmsNotSupported,
+    /// The person opted out of texts at the provider: choose a voice call.
+    SmsOptedOut,
+    NoCodeSent,
+    CodeWrong {
+        remaining: u32,
+    },
+    CodeExpired,
+    CodeUsed,
+    CodeSuperseded,
+    PersonalKeyWrong {
+        remaining: u32,
+    },
+    /// Unknown email or wrong password: one answer for both (SI-2).
+    CredentialsInvalid,
 }
 
 impl Reason {
@@ -48,6 +73,17 @@ impl Reason {
             Self::PasswordTooLong { .. } => "password_too_long",
             Self::PasswordCommon => "password_common",
             Self::PasswordControlCharacters => "password_control_characters",
+            Self::InvalidPhone => "invalid_phone",
+            Self::PasswordNotSet => "password_not_set",
+            Self::SmsNotSupported => "sms_not_supported",
+            Self::SmsOptedOut => "sms_opted_out",
+            Self::NoCodeSent => "no_code_sent",
+            Self::CodeWrong { .. } => "code_wrong",
+            Self::CodeExpired => "code_expired",
+            Self::CodeUsed => "code_used",
+            Self::CodeSuperseded => "code_superseded",
+            Self::PersonalKeyWrong { .. } => "personal_key_wrong",
+            Self::CredentialsInvalid => "credentials_invalid",
         }
     }
 
@@ -77,6 +113,25 @@ impl Reason {
             Self::PasswordControlCharacters => {
                 "Your password cannot contain line breaks, tabs or other control characters.".into()
             }
+            Self::InvalidPhone => "Enter a phone number with its area code, like 202-555-0100 or +44 20 7183 8750.".into(),
+            Self::PasswordNotSet => "Choose a password first.".into(),
+            Self::SmsNotSupported => {
+                "This number cannot receive text messages (it may be a landline). Choose a phone call instead.".into()
+            }
+            Self::SmsOptedOut => "This number has blocked our text messages. Choose a phone call instead.".into(),
+            Self::NoCodeSent => "Ask for a security code first.".into(),
+            Self::CodeWrong { remaining } => format!(
+                "That security code is not right. {remaining} more wrong {} will sign you out.",
+                if remaining == 1 { "try" } else { "tries" }
+            ),
+            Self::CodeExpired => "That security code has expired. Ask for a new one.".into(),
+            Self::CodeUsed => "That security code has already been used. Ask for a new one.".into(),
+            Self::CodeSuperseded => "We sent you a newer security code. Enter the newest one.".into(),
+            Self::PersonalKeyWrong { remaining } => format!(
+                "That personal key is not right. {remaining} more wrong {} will sign you out.",
+                if remaining == 1 { "try" } else { "tries" }
+            ),
+            Self::CredentialsInvalid => "The email address or password is not right.".into(),
         }
     }
 }
@@ -88,6 +143,12 @@ pub enum ServiceError {
     /// `wait_secs`: from now until `retry_at`, by the service's clock.
     #[error("too many requests; allowed again at {retry_at}")]
     RateLimited { retry_at: OffsetDateTime, wait_secs: u64 },
+    /// Code and personal-key entry is locked for the account until `until`.
+    #[error("locked until {until}")]
+    Locked { until: OffsetDateTime },
+    /// The person must sign in again; when this follows a lockout, until when it lasts.
+    #[error("signed out")]
+    SignedOut { locked_until: Option<OffsetDateTime> },
     #[error("could not deliver the message: {0}")]
     Delivery(String),
     #[error(transparent)]
@@ -114,11 +175,31 @@ pub struct Services {
     pub common_passwords: CommonPasswords,
     /// Base of the links put in emails, without a trailing slash.
     pub public_url: String,
+    /// The secret under which security codes are stored (see `rules::otp::digest`).
+    pub code_key: Vec<u8>,
+    /// A hash verified for unknown email addresses, so they take as long as known ones.
+    pub dummy_password_hash: String,
 }
 
 impl Services {
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
+    }
+
+    /// Refuses when `key` already has `limit` events in the window (nothing is recorded).
+    pub async fn check_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        let window = secs(window_secs);
+        let earlier = self.store.recent_events(key, now, window).await?;
+        throttle::admit(&earlier, now, limit, window).map_err(|retry_at| ServiceError::RateLimited {
+            retry_at,
+            wait_secs: u64::try_from((retry_at - now).whole_seconds()).unwrap_or(0),
+        })
     }
 
     /// Counts one event under `key` against a sliding-window limit, or refuses it.

@@ -43,3 +43,29 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Times of the events under `key` younger than `window`.
+    pub async fn recent_events(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> StoreResult<Vec<OffsetDateTime>> {
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT at FROM limited_events WHERE key = ? AND at > ?")
+            .bind(key)
+            .bind(to_ms(now - window))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(from_ms).collect()
+    }
+
+    pub async fn record_event(&self, key: &str, now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("INSERT INTO limited_events (key, at) VALUES (?, ?)")
+            .bind(key)
+            .bind(to_ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

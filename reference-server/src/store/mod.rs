@@ -1,8 +1,10 @@
 //! Persistence on SQLite (a file in the data directory) through sqlx.
 
 mod accounts;
+mod codes;
 mod email_links;
 mod limits;
+mod lockout;
 mod sessions;
 
 use std::path::Path;
@@ -14,7 +16,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use time::OffsetDateTime;
 
 pub use accounts::Account;
+pub use codes::{CodePurpose, CodeRow};
 pub use email_links::{EmailLink, LinkPurpose};
+pub use lockout::Failure;
 pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]

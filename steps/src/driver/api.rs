@@ -5,17 +5,22 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Driver, Exchange, Outcome, Strength};
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore as _, Jar};
+
+use super::{Delivery, Driver, Exchange, Outcome, Strength};
 
 pub struct ApiDriver {
     base: String,
     http: reqwest::Client,
+    jar: Arc<Jar>,
     transcript: Vec<Exchange>,
 }
 
-fn client() -> reqwest::Client {
+fn client(jar: Arc<Jar>) -> reqwest::Client {
     reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()
@@ -25,11 +30,22 @@ fn client() -> reqwest::Client {
 impl ApiDriver {
     /// `base_url`: the target's root, e.g. `http://127.0.0.1:8080`; the API is under `/api/v1`.
     pub fn new(base_url: &str) -> Self {
+        let jar = Arc::new(Jar::default());
         Self {
             base: format!("{}/api/v1", base_url.trim_end_matches('/')),
-            http: client(),
+            http: client(jar.clone()),
+            jar,
             transcript: Vec::new(),
         }
+    }
+
+    async fn get(&mut self, path: &str) -> anyhow::Result<Outcome> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.get(&url).send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        self.transcript.push(Exchange { request: format!("GET {url}"), status, response: text.clone() });
+        Ok(outcome(status, &text))
     }
 
     async fn post(&mut self, path: &str, body: Value) -> anyhow::Result<(u16, String)> {
@@ -71,7 +87,7 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
             Outcome::RateLimited { retry_at: time_field(&body, "retry_at"), message }
         }
         (Some("locked"), 400..=499) => Outcome::Locked { until: time_field(&body, "until"), message },
-        (Some("signed_out"), 401) => Outcome::SignedOut,
+        (Some("signed_out"), 401) => Outcome::SignedOut { locked_until: time_field(&body, "locked_until") },
         (Some("invalid_request"), 400..=499) => {
             Outcome::Invalid { status, reason: text_field(&body, "reason") }
         }
@@ -82,7 +98,8 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
 #[async_trait]
 impl Driver for ApiDriver {
     async fn new_session(&mut self) -> anyhow::Result<()> {
-        self.http = client();
+        self.jar = Arc::new(Jar::default());
+        self.http = client(self.jar.clone());
         Ok(())
     }
 
@@ -112,6 +129,47 @@ impl Driver for ApiDriver {
         let (status, text) = self.post("/password/strength", json!({ "password": password })).await?;
         anyhow::ensure!(status == 200, "strength request answered HTTP {status}: {text}");
         Ok(serde_json::from_str(&text)?)
+    }
+
+    async fn add_phone(&mut self, phone: &str, delivery: Delivery) -> anyhow::Result<Outcome> {
+        self.act("/sign-up/phone", json!({ "phone": phone, "delivery": delivery.as_str() })).await
+    }
+
+    async fn resend_phone_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome> {
+        self.act("/sign-up/phone/resend", json!({ "delivery": delivery.as_str() })).await
+    }
+
+    async fn confirm_phone(&mut self, code: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-up/phone/confirm", json!({ "code": code })).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-in", json!({ "email": email, "password": password })).await
+    }
+
+    async fn send_sign_in_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome> {
+        self.act("/sign-in/code/send", json!({ "delivery": delivery.as_str() })).await
+    }
+
+    async fn enter_sign_in_code(&mut self, code: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-in/code", json!({ "code": code })).await
+    }
+
+    async fn use_personal_key(&mut self, key: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-in/personal-key", json!({ "personal_key": key })).await
+    }
+
+    async fn sign_out(&mut self) -> anyhow::Result<Outcome> {
+        self.act("/sign-out", json!({})).await
+    }
+
+    async fn account(&mut self) -> anyhow::Result<Outcome> {
+        self.get("/account").await
+    }
+
+    fn session_marker(&self) -> Option<String> {
+        let url = url::Url::parse(&self.base).ok()?;
+        self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned))
     }
 
     fn transcript(&self) -> &[Exchange] {

@@ -22,8 +22,8 @@ pub enum Outcome {
     RateLimited { retry_at: Option<OffsetDateTime>, message: String },
     /// Locked out until `until`.
     Locked { until: Option<OffsetDateTime>, message: String },
-    /// The person was signed out.
-    SignedOut,
+    /// The person was signed out; after too many wrong entries, locked out until then.
+    SignedOut { locked_until: Option<OffsetDateTime> },
     /// The request itself was refused as malformed.
     Invalid { status: u16, reason: String },
     /// Anything else (a server error, an unexpected status or body): always a finding.
@@ -31,13 +31,23 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A text field of an accepted answer (such as the personal key shown).
+    pub fn detail(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Accepted { details } => {
+                details.get(name).and_then(serde_json::Value::as_str).map(str::to_owned)
+            }
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Accepted { .. } => "accepted",
             Self::Rejected { .. } => "rejected",
             Self::RateLimited { .. } => "rate limited",
             Self::Locked { .. } => "locked",
-            Self::SignedOut => "signed out",
+            Self::SignedOut { .. } => "signed out",
             Self::Invalid { .. } => "invalid request",
             Self::Unexpected { .. } => "unexpected answer",
         }
@@ -52,6 +62,22 @@ pub struct Strength {
     pub warning: Option<String>,
     #[serde(default)]
     pub suggestions: Vec<String>,
+}
+
+/// How a security code reaches the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Sms,
+    Voice,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Voice => "voice",
+        }
+    }
 }
 
 /// One request and its response, kept for the report and for checks over everything the
@@ -74,6 +100,23 @@ pub trait Driver: Send + Sync {
     async fn confirm_email(&mut self, link: &str) -> anyhow::Result<Outcome>;
     async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome>;
     async fn password_strength(&mut self, password: &str) -> anyhow::Result<Strength>;
+
+    /// Adds the phone during sign-up and asks for its confirmation code.
+    async fn add_phone(&mut self, phone: &str, delivery: Delivery) -> anyhow::Result<Outcome>;
+    async fn resend_phone_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome>;
+    /// Enters the phone's confirmation code; an accepted answer shows the personal key.
+    async fn confirm_phone(&mut self, code: &str) -> anyhow::Result<Outcome>;
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> anyhow::Result<Outcome>;
+    async fn send_sign_in_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome>;
+    async fn enter_sign_in_code(&mut self, code: &str) -> anyhow::Result<Outcome>;
+    /// Signs in with the personal key; an accepted answer shows the new key.
+    async fn use_personal_key(&mut self, key: &str) -> anyhow::Result<Outcome>;
+    async fn sign_out(&mut self) -> anyhow::Result<Outcome>;
+    /// Opens the account page: accepted with the account's email when signed in.
+    async fn account(&mut self) -> anyhow::Result<Outcome>;
+    /// An opaque value that changes whenever the target issues a new session identifier.
+    fn session_marker(&self) -> Option<String>;
 
     /// Everything exchanged with the target so far in this scenario.
     fn transcript(&self) -> &[Exchange];

@@ -1,4 +1,4 @@
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 
 use crate::driver::Outcome;
 use crate::world::LoginWorld;
@@ -24,6 +24,9 @@ pub fn parse_duration(text: &str) -> anyhow::Result<u64> {
     })
 }
 
+#[given(
+    regex = r"^(\d+ (?:days?|hours?|minutes?|seconds?)(?:,? (?:and )?\d+ (?:days?|hours?|minutes?|seconds?))*) pass(?:es)?$"
+)]
 #[when(
     regex = r"^(\d+ (?:days?|hours?|minutes?|seconds?)(?:,? (?:and )?\d+ (?:days?|hours?|minutes?|seconds?))*) pass(?:es)?$"
 )]

@@ -1,8 +1,10 @@
 //! Step definitions, in the words of the feature files. They act only through the driver and
 //! observe only what a person could: answers, emails and texts.
 
+mod codes;
 mod common;
 mod passwords;
+mod sign_in;
 mod sign_up;
 
 pub use common::parse_duration;

@@ -60,6 +60,13 @@ async fn start_with_mine(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)
 }
 
+#[when("I start creating an account with another email address")]
+async fn start_with_another(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let other = world.ctx.new_person().email;
+    start(world, &other).await?;
+    expect_accepted(world.last()?)
+}
+
 #[when("I start creating an account with a mistyped email address")]
 async fn start_with_typo(world: &mut LoginWorld) -> anyhow::Result<()> {
     let typo = world.me.email.replacen("@example.", "@exmaple.", 1);
@@ -77,7 +84,7 @@ async fn someone_started(world: &mut LoginWorld) -> anyhow::Result<()> {
 }
 
 #[given("I have confirmed my email address while creating an account")]
-async fn confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub async fn confirmed_email(world: &mut LoginWorld) -> anyhow::Result<()> {
     start_with_mine(world).await?;
     receive_confirmation(world).await?;
     follow_newest(world).await?;
@@ -86,7 +93,7 @@ async fn confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[given("an account exists for my email address")]
 async fn account_exists(world: &mut LoginWorld) -> anyhow::Result<()> {
-    confirmed(world).await?;
+    confirmed_email(world).await?;
     let password = world.me.password.clone();
     world.last = Some(world.driver.choose_password(&password).await?);
     expect_accepted(world.last()?)?;

@@ -1,5 +1,7 @@
 //! The JSON API: every flow of the web pages, over the same services and the same session.
 
+mod account;
+mod signin;
 mod signup;
 
 use axum::Router;
@@ -9,10 +11,21 @@ use super::AppState;
 use super::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
-    signup::routes()
+    signup::routes().merge(signin::routes()).merge(account::routes())
 }
 
 /// A JSON body whose problems are reported as `invalid_request` with a reason.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// Runs a use case whose failure may sign the person out: then the session ends too.
+pub async fn ending_session_on_sign_out<T>(
+    session: &crate::http::session::Session,
+    result: crate::service::ServiceResult<T>,
+) -> Result<T, ApiError> {
+    if let Err(crate::service::ServiceError::SignedOut { .. }) = &result {
+        session.destroy();
+    }
+    Ok(result?)
+}

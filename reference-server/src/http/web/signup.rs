@@ -30,6 +30,12 @@ fn refusal(error: ServiceError) -> (StatusCode, String) {
             format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
         ),
         ServiceError::Delivery(message) => (StatusCode::BAD_GATEWAY, message),
+        ServiceError::Locked { until } => {
+            (StatusCode::LOCKED, format!("For your security, this is locked until {}.", clock_time(until)))
+        }
+        ServiceError::SignedOut { .. } => {
+            (StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into())
+        }
         ServiceError::Internal(error) => {
             tracing::error!(%error, "internal error");
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".into())

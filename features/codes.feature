@@ -1,0 +1,117 @@
+@OTP
+Feature: Security codes
+  A code sent by text or voice works once, for 5 minutes, and only while it is the newest.
+  At most 3 codes can be requested in any 15 minutes. Three wrong codes sign the person out
+  and lock code entry on the account for 5 minutes, whatever the browser.
+
+  Background:
+    Given I have an account with a confirmed phone
+
+  @OTP-1 @SI-1 @PH-3 @serial
+  Scenario: A code still works just before 5 minutes have passed
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And 4 minutes and 59 seconds pass
+    And I enter the security code
+    Then I am signed in to my account
+
+  @OTP-1 @serial
+  Scenario: A code stops working 5 minutes after it was sent
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And 5 minutes pass
+    And I enter the security code
+    Then the code is refused as expired
+
+  @OTP-2
+  Scenario: A code works only once
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    And I sign out
+    And I sign in with my email and password again
+    And I enter the security code again
+    Then the code is refused as already used
+
+  @OTP-3 @PH-3
+  Scenario: A newer code replaces the older one
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I ask for a security code by voice call
+    And I receive a security code by voice call
+    And I enter the older security code
+    Then the code is refused as replaced by a newer code
+    When I enter the newest security code
+    Then I am signed in to my account
+
+  @OTP-4 @serial
+  Scenario: A fourth request within 15 minutes is refused until the window has passed
+    Given 15 minutes pass
+    When I sign in with my email and password
+    And I ask for a security code by text message 3 times
+    And I ask for a security code by text message
+    Then I am told to try again later
+    And no security code is sent
+    When 14 minutes and 59 seconds pass
+    And I ask for a security code by text message
+    Then I am told to try again later
+    When 1 second passes
+    And I ask for a security code by text message
+    Then I receive a security code by text message
+
+  @OTP-5 @serial
+  Scenario: Three wrong codes sign me out and lock code entry for 5 minutes
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter a wrong security code
+    Then the code is refused as wrong
+    When I enter a wrong security code
+    Then the code is refused as wrong
+    When I enter a wrong security code
+    Then I am signed out and locked out for 5 minutes
+    When 4 minutes and 59 seconds pass
+    And I sign in with my email and password again
+    And I ask for a security code by text message
+    Then I am told code entry is locked
+    When 1 second passes
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am signed in to my account
+
+  @OTP-5
+  Scenario: The lockout belongs to the account, not the browser
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter a wrong security code
+    And I enter a wrong security code
+    And I enter a wrong security code
+    Then I am signed out and locked out for 5 minutes
+    When I start again on a new device
+    And I sign in with my email and password
+    And I enter the security code
+    Then I am told code entry is locked
+
+  @OTP-5
+  Scenario: Asking for a new code does not reset the count of wrong codes
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter a wrong security code
+    And I enter a wrong security code
+    And I ask for a security code by voice call
+    And I receive a security code by voice call
+    And I enter a wrong security code
+    Then I am signed out and locked out for 5 minutes
+
+  @OTP-6
+  Scenario: Codes are 6 digits and never repeat
+    When I sign in with my email and password
+    And I ask for a security code by text message 2 times
+    Then every code I received is 6 digits long and no two are the same

@@ -1,0 +1,58 @@
+@SI
+Feature: Signing in and out
+  Signing in takes the email address, the password and a second factor. Nothing tells a
+  stranger whether an address has an account.
+
+  Background:
+    Given I have an account with a confirmed phone
+
+  @SI-1
+  Scenario: The password alone does not sign me in
+    When I sign in with my email and password
+    Then I am not signed in
+
+  @SI-2
+  Scenario: An unknown email and a wrong password get the same answer
+    When I sign in with my email and a wrong password
+    And I sign in with an email address that has no account
+    Then I am refused without being told whether the email or the password was wrong
+
+  @SI-3 @serial
+  Scenario: Repeated wrong passwords are slowed down
+    When I keep signing in with a wrong password until I am told to wait
+    Then I am told to try again later
+    And the right password is refused too until the time has passed
+    When the time I was told to wait has passed
+    And I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am signed in to my account
+
+  @SI-4
+  Scenario: Signing out ends the session
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    And I sign out
+    Then I am not signed in
+
+  @SI-4 @serial
+  Scenario: An idle session ends after 15 minutes
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am signed in to my account
+    When 14 minutes and 59 seconds pass
+    Then I am signed in to my account
+    When 15 minutes pass
+    Then I am not signed in
+
+  @SI-5
+  Scenario: Signing in gives a new session identifier
+    When I start creating an account with another email address
+    And I note my session
+    And I sign in with my email and password
+    Then I have a new session identifier

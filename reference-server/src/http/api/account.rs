@@ -1,0 +1,96 @@
+//! The signed-in account, and the sign-up steps that complete it (phone and personal key).
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiJson, ending_session_on_sign_out};
+use crate::http::AppState;
+use crate::http::error::{ApiError, accepted};
+use crate::http::session::Session;
+use crate::rules::phone;
+use crate::service::mfa::Delivery;
+use crate::service::{Reason, ServiceError};
+use crate::store::CodePurpose;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-up/phone", post(add_phone))
+        .route("/sign-up/phone/resend", post(resend))
+        .route("/sign-up/phone/confirm", post(confirm))
+        .route("/account", get(account))
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddPhone {
+    phone: String,
+    delivery: Delivery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resend {
+    delivery: Delivery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Confirm {
+    code: String,
+}
+
+fn password_not_set() -> ApiError {
+    ServiceError::Rejected(Reason::PasswordNotSet).into()
+}
+
+/// Sends a code to the phone being added; a different number replaces it (PH-5).
+async fn add_phone(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<AddPhone>,
+) -> ApiResult {
+    let account_id = session.state().new_account.ok_or_else(password_not_set)?;
+    let number = phone::normalize(&body.phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
+    app.services.send_code(account_id, CodePurpose::ConfirmPhone, &number, body.delivery).await?;
+    session.update(|s| s.pending_phone = Some(number));
+    Ok(accepted(json!({ "next": "confirm_phone" })))
+}
+
+async fn resend(State(app): State<AppState>, session: Session, ApiJson(body): ApiJson<Resend>) -> ApiResult {
+    let state = session.state();
+    let account_id = state.new_account.ok_or_else(password_not_set)?;
+    let number = state.pending_phone.ok_or(ServiceError::Rejected(Reason::NoCodeSent))?;
+    app.services.send_code(account_id, CodePurpose::ConfirmPhone, &number, body.delivery).await?;
+    Ok(accepted(json!({ "next": "confirm_phone" })))
+}
+
+/// Confirms the phone; the answer carries the personal key, shown this once (PK-1).
+async fn confirm(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Confirm>,
+) -> ApiResult {
+    let account_id = session.state().new_account.ok_or_else(password_not_set)?;
+    let result = app.services.confirm_phone(account_id, &body.code).await;
+    let key = ending_session_on_sign_out(&session, result).await?;
+    session.update(|s| {
+        *s = Default::default();
+        s.account_id = Some(account_id);
+    });
+    session.rotate();
+    Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" })))
+}
+
+async fn account(State(app): State<AppState>, session: Session) -> ApiResult {
+    let signed_out = || ApiError::from(ServiceError::SignedOut { locked_until: None });
+    let account_id = session.state().account_id.ok_or_else(signed_out)?;
+    let account =
+        app.services.store.account(account_id).await.map_err(ServiceError::from)?.ok_or_else(signed_out)?;
+    Ok(accepted(json!({ "email": account.email, "phone": account.phone })))
+}

@@ -1,0 +1,128 @@
+//! Signing in: password, then a code by text or voice, or the personal key (SI-*, PK-*).
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiJson, ending_session_on_sign_out};
+use crate::http::AppState;
+use crate::http::error::{ApiError, accepted};
+use crate::http::session::Session;
+use crate::service::ServiceError;
+use crate::service::mfa::Delivery;
+use crate::store::CodePurpose;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", post(sign_in))
+        .route("/sign-in/code/send", post(send_code))
+        .route("/sign-in/code", post(enter_code))
+        .route("/sign-in/personal-key", post(personal_key))
+        .route("/sign-out", post(sign_out))
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendCode {
+    delivery: Delivery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnterCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonalKey {
+    personal_key: String,
+}
+
+fn signed_out() -> ApiError {
+    ServiceError::SignedOut { locked_until: None }.into()
+}
+
+async fn sign_in(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult {
+    let account = app.services.verify_password(&body.email, &body.password).await?;
+    // A new session id for the new identity (SI-5).
+    session.rotate();
+    if !account.completed {
+        session.update(|s| {
+            *s = Default::default();
+            s.new_account = Some(account.id);
+        });
+        return Ok(accepted(json!({ "next": "add_phone" })));
+    }
+    session.update(|s| {
+        *s = Default::default();
+        s.authenticating = Some(account.id);
+    });
+    Ok(accepted(json!({ "next": "second_factor", "options": ["sms", "voice", "personal_key"] })))
+}
+
+async fn send_code(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<SendCode>,
+) -> ApiResult {
+    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
+    let account =
+        app.services.store.account(account_id).await.map_err(ServiceError::from)?.ok_or_else(signed_out)?;
+    let phone = account.phone.ok_or_else(signed_out)?;
+    app.services.send_code(account_id, CodePurpose::SignIn, &phone, body.delivery).await?;
+    Ok(accepted(json!({ "next": "enter_code" })))
+}
+
+fn signed_in(session: &Session, account_id: i64) {
+    session.update(|s| {
+        *s = Default::default();
+        s.account_id = Some(account_id);
+    });
+    session.rotate();
+}
+
+async fn enter_code(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<EnterCode>,
+) -> ApiResult {
+    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
+    let result = app.services.check_code(account_id, CodePurpose::SignIn, &body.code).await;
+    ending_session_on_sign_out(&session, result).await?;
+    signed_in(&session, account_id);
+    Ok(accepted(json!({ "next": "account" })))
+}
+
+async fn personal_key(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<PersonalKey>,
+) -> ApiResult {
+    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
+    let result = app.services.use_personal_key(account_id, &body.personal_key).await;
+    let new_key = ending_session_on_sign_out(&session, result).await?;
+    signed_in(&session, account_id);
+    Ok(accepted(json!({ "personal_key": new_key, "next": "save_personal_key" })))
+}
+
+async fn sign_out(session: Session) -> Response {
+    session.destroy();
+    accepted(json!({ "next": "sign_in" }))
+}

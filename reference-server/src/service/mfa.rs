@@ -1,0 +1,179 @@
+//! Second factors: security codes by text or voice (PH-*, OTP-*) and the personal key (PK-*),
+//! with the account-level lockout shared by both (OTP-5, PK-5).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Reason, ServiceError, ServiceResult, Services};
+use crate::delivery::{SmsError, notices};
+use crate::policy::secs;
+use crate::rules::otp::{self, Entered};
+use crate::rules::personal_key;
+use crate::store::{CodePurpose, Failure};
+
+/// How a code reaches the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Sms,
+    Voice,
+}
+
+impl Services {
+    /// Sends a new code to `phone`, replacing earlier ones, within the request limit (OTP-4).
+    pub async fn send_code(
+        &self,
+        account_id: i64,
+        purpose: CodePurpose,
+        phone: &str,
+        delivery: Delivery,
+    ) -> ServiceResult<()> {
+        let now = self.clock.now();
+        if let Some(until) = self.store.locked_until(account_id, now).await? {
+            return Err(ServiceError::Locked { until });
+        }
+        let p = &self.policy;
+        self.limit(
+            &format!("code-request:{account_id}"),
+            p.code_request_limit,
+            p.code_request_window_secs,
+            now,
+        )
+        .await?;
+        let code = otp::new_code(p.code_digits);
+        let expires_at = now + secs(p.code_lifetime_secs);
+        let id = self
+            .store
+            .create_code(account_id, purpose, phone, &otp::digest(&self.code_key, &code), now, expires_at)
+            .await?;
+        let minutes = p.code_lifetime_secs.div_ceil(60);
+        let sent = match delivery {
+            Delivery::Sms => {
+                let text =
+                    format!("{code} is your security code. It expires in {minutes} minutes. Never share it.");
+                self.sms.send_text(phone, &text).await
+            }
+            Delivery::Voice => {
+                let spoken: Vec<String> = code.chars().map(String::from).collect();
+                self.sms.call(phone, &format!("Your security code is {}.", spoken.join(", "))).await
+            }
+        };
+        let Err(error) = sent else { return Ok(()) };
+        self.store.withdraw_code(id, now).await?;
+        Err(match error {
+            SmsError::NotMobile => ServiceError::Rejected(Reason::SmsNotSupported),
+            SmsError::OptedOut => ServiceError::Rejected(Reason::SmsOptedOut),
+            other => {
+                tracing::warn!(error = %other, "security code not delivered");
+                ServiceError::Delivery(
+                    "We could not reach your phone. Try again, or choose the other way to get the code."
+                        .into(),
+                )
+            }
+        })
+    }
+
+    /// Checks an entered code (OTP-1 … OTP-3, OTP-5). Returns the phone the code was sent to.
+    pub async fn check_code(
+        &self,
+        account_id: i64,
+        purpose: CodePurpose,
+        entered: &str,
+    ) -> ServiceResult<String> {
+        let now = self.clock.now();
+        if let Some(until) = self.store.locked_until(account_id, now).await? {
+            return Err(ServiceError::Locked { until });
+        }
+        let rows = self.store.codes(account_id, purpose).await?;
+        if rows.is_empty() {
+            return Err(ServiceError::Rejected(Reason::NoCodeSent));
+        }
+        let entered: String = entered.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let codes: Vec<otp::StoredCode> = rows.iter().map(|r| r.code.clone()).collect();
+        match otp::classify(&otp::digest(&self.code_key, &entered), &codes, now) {
+            Entered::Valid(i) => {
+                if !self.store.use_code(rows[i].id, now).await? {
+                    return Err(ServiceError::Rejected(Reason::CodeUsed));
+                }
+                self.store.clear_failures(account_id).await?;
+                Ok(rows[i].phone.clone())
+            }
+            Entered::Expired => Err(ServiceError::Rejected(Reason::CodeExpired)),
+            Entered::Used => Err(ServiceError::Rejected(Reason::CodeUsed)),
+            Entered::Superseded => Err(ServiceError::Rejected(Reason::CodeSuperseded)),
+            Entered::Wrong => {
+                Err(self.failed_attempt(account_id, |remaining| Reason::CodeWrong { remaining }).await?)
+            }
+        }
+    }
+
+    /// Counts a wrong code or key; the one that reaches the limit signs the person out.
+    async fn failed_attempt(
+        &self,
+        account_id: i64,
+        reason: impl Fn(u32) -> Reason,
+    ) -> ServiceResult<ServiceError> {
+        let now = self.clock.now();
+        let p = &self.policy;
+        Ok(
+            match self
+                .store
+                .count_failure(account_id, p.code_attempt_limit, now + secs(p.lockout_secs), now)
+                .await?
+            {
+                Failure::Counted { remaining } => ServiceError::Rejected(reason(remaining)),
+                Failure::LockedNow(until) => ServiceError::SignedOut { locked_until: Some(until) },
+                Failure::AlreadyLocked(until) => ServiceError::Locked { until },
+            },
+        )
+    }
+
+    /// A new personal key for the account, shown once; only its hash is kept.
+    async fn new_personal_key(&self) -> ServiceResult<(String, String)> {
+        let key = personal_key::new_key(self.policy.personal_key_length);
+        let hash = self.passwords.hash(&personal_key::normalize(&key)).await?;
+        Ok((key, hash))
+    }
+
+    /// Confirms the sign-up phone with its code (PH-2) and issues the first personal key
+    /// (PK-1): the account is complete. Returns the key, to be shown once.
+    pub async fn confirm_phone(&self, account_id: i64, entered: &str) -> ServiceResult<String> {
+        let phone = self.check_code(account_id, CodePurpose::ConfirmPhone, entered).await?;
+        let (key, hash) = self.new_personal_key().await?;
+        self.store.complete_sign_up(account_id, &phone, &hash, self.clock.now()).await?;
+        Ok(key)
+    }
+
+    /// Signs in with the personal key instead of a code (PK-2): the key is replaced at once
+    /// (PK-3), wrong keys count toward the lockout (PK-5), and the owner is told (PV-1).
+    /// Returns the new key, to be shown once.
+    pub async fn use_personal_key(&self, account_id: i64, entered: &str) -> ServiceResult<String> {
+        let now = self.clock.now();
+        if let Some(until) = self.store.locked_until(account_id, now).await? {
+            return Err(ServiceError::Locked { until });
+        }
+        let account =
+            self.store.account(account_id).await?.ok_or(ServiceError::SignedOut { locked_until: None })?;
+        let Some(old_hash) = account.personal_key_hash else {
+            return Err(self
+                .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
+                .await?);
+        };
+        if !self.passwords.verify(&personal_key::normalize(entered), &old_hash).await? {
+            return Err(self
+                .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
+                .await?);
+        }
+        let (key, hash) = self.new_personal_key().await?;
+        if !self.store.replace_personal_key(account_id, &old_hash, &hash).await? {
+            // Another request used the same key first.
+            return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining: 0 }));
+        }
+        self.store.clear_failures(account_id).await?;
+        if let Err(error) =
+            self.mailer.send(&account.email, &notices::personal_key_used(&self.link("/"))).await
+        {
+            tracing::warn!(%error, "personal-key notice not delivered");
+        }
+        Ok(key)
+    }
+}

@@ -1,0 +1,114 @@
+use time::OffsetDateTime;
+
+use super::{Store, StoreResult, from_ms, to_ms};
+use crate::rules::otp::StoredCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    ConfirmPhone,
+    SignIn,
+}
+
+impl CodePurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfirmPhone => "confirm_phone",
+            Self::SignIn => "sign_in",
+        }
+    }
+}
+
+/// A stored code with its row id and the number it was sent to.
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    pub id: i64,
+    pub phone: String,
+    pub code: StoredCode,
+}
+
+impl Store {
+    /// Stores a new code and supersedes every older unused one for the same purpose (OTP-3).
+    pub async fn create_code(
+        &self,
+        account_id: i64,
+        purpose: CodePurpose,
+        phone: &str,
+        digest: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE codes SET superseded_at = ?
+             WHERE account_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let id = sqlx::query_scalar(
+            "INSERT INTO codes (account_id, purpose, phone, code_digest, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .bind(phone)
+        .bind(digest)
+        .bind(to_ms(now))
+        .bind(to_ms(expires_at))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Withdraws a code that could not be delivered.
+    pub async fn withdraw_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE codes SET superseded_at = ? WHERE id = ?")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every code sent for `purpose`, newest first.
+    pub async fn codes(&self, account_id: i64, purpose: CodePurpose) -> StoreResult<Vec<CodeRow>> {
+        type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes
+             WHERE account_id = ? AND purpose = ? ORDER BY id DESC",
+        )
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, phone, digest, expires, used, superseded)| {
+                Ok(CodeRow {
+                    id,
+                    phone,
+                    code: StoredCode {
+                        digest,
+                        expires_at: from_ms(expires)?,
+                        used: used.is_some(),
+                        superseded: superseded.is_some(),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a code used if nobody used or replaced it meanwhile.
+    pub async fn use_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE codes SET used_at = ? WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,171 @@
+//! Signing in and out, and the personal key.
+
+use anyhow::Context as _;
+use cucumber::{then, when};
+
+use super::sign_up::{expect_accepted, expect_rejected};
+use crate::driver::Outcome;
+use crate::world::{CodeStep, LoginWorld};
+
+#[when(regex = r"^I sign in with my email and password(?: again)?$")]
+async fn sign_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (email, password) = (world.me.email.clone(), world.me.password.clone());
+    world.entering = CodeStep::SignIn;
+    world.last = Some(world.driver.sign_in(&email, &password).await?);
+    expect_accepted(world.last()?)
+}
+
+#[when("I sign in with my email and a wrong password")]
+async fn wrong_password(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let email = world.me.email.clone();
+    world.last = Some(world.driver.sign_in(&email, "not my password at all").await?);
+    Ok(())
+}
+
+#[when("I sign in with an email address that has no account")]
+async fn unknown_email(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.kept = world.last.take();
+    let stranger = world.ctx.new_person();
+    world.last = Some(world.driver.sign_in(&stranger.email, "not my password at all").await?);
+    Ok(())
+}
+
+#[when("I keep signing in with a wrong password until I am told to wait")]
+async fn until_throttled(world: &mut LoginWorld) -> anyhow::Result<()> {
+    for _ in 0..50 {
+        wrong_password(world).await?;
+        match world.last()? {
+            Outcome::RateLimited { .. } => return Ok(()),
+            Outcome::Rejected { .. } => {}
+            other => anyhow::bail!("expected a refusal or a request to wait, got {other:?}"),
+        }
+    }
+    anyhow::bail!("50 wrong passwords in a row were never slowed down")
+}
+
+#[then("I am refused without being told whether the email or the password was wrong")]
+async fn same_refusal(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let unknown = world.last()?.clone();
+    let wrong = world.kept.clone().context("no earlier answer to compare with")?;
+    anyhow::ensure!(
+        matches!(unknown, Outcome::Rejected { .. }),
+        "an unknown email was not refused: {unknown:?}"
+    );
+    anyhow::ensure!(
+        unknown == wrong,
+        "unknown email: {unknown:?}; wrong password: {wrong:?}: they tell the cases apart"
+    );
+    Ok(())
+}
+
+#[then("the right password is refused too until the time has passed")]
+async fn right_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (email, password) = (world.me.email.clone(), world.me.password.clone());
+    let answer = world.driver.sign_in(&email, &password).await?;
+    anyhow::ensure!(
+        matches!(answer, Outcome::RateLimited { .. }),
+        "the right password was let through: {answer:?}"
+    );
+    Ok(())
+}
+
+#[when(regex = r"^I (?:sign|signed) out$")]
+async fn sign_out(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.last = Some(world.driver.sign_out().await?);
+    expect_accepted(world.last()?)
+}
+
+#[when("I start again on a new device")]
+async fn new_device(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.driver.new_session().await
+}
+
+#[then("I am signed in to my account")]
+async fn signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)?;
+    let account = world.driver.account().await?;
+    let email = account.detail("email");
+    anyhow::ensure!(email.as_deref() == Some(world.me.email.as_str()), "the account page shows {account:?}");
+    Ok(())
+}
+
+#[then("I am not signed in")]
+async fn not_signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let account = world.driver.account().await?;
+    anyhow::ensure!(matches!(account, Outcome::SignedOut { .. }), "the account page opened: {account:?}");
+    Ok(())
+}
+
+#[when("I note my session")]
+async fn note_session(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let marker = world.driver.session_marker().context("the target gave no session before sign-in")?;
+    world.kept = Some(Outcome::Accepted { details: serde_json::json!({ "session": marker }) });
+    Ok(())
+}
+
+#[then("I have a new session identifier")]
+async fn new_session_id(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let before = world.kept.as_ref().and_then(|o| o.detail("session")).context("no session was noted")?;
+    let after = world.driver.session_marker().context("no session after sign-in")?;
+    anyhow::ensure!(before != after, "the session identifier did not change at sign-in");
+    Ok(())
+}
+
+#[when(regex = r"^I sign in with my (previous )?personal key( typed in lower case with spaces)?$")]
+async fn with_personal_key(world: &mut LoginWorld, previous: String, sloppy: String) -> anyhow::Result<()> {
+    let keys = &world.personal_keys;
+    let index = if previous.is_empty() { keys.len().checked_sub(1) } else { keys.len().checked_sub(2) };
+    let mut key = index.and_then(|i| keys.get(i)).cloned().context("not enough personal keys were shown")?;
+    if !sloppy.is_empty() {
+        key = key.to_lowercase().replace('-', " ");
+    }
+    world.last = Some(world.driver.use_personal_key(&key).await?);
+    if let Some(new_key) = world.last()?.detail("personal_key") {
+        world.personal_keys.push(new_key);
+    }
+    Ok(())
+}
+
+#[when("I sign in with a wrong personal key")]
+async fn wrong_key(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.last = Some(world.driver.use_personal_key("0000-0000-0000-0000").await?);
+    Ok(())
+}
+
+#[then("the personal key is refused")]
+async fn key_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, "personal_key_wrong")
+}
+
+#[then("I am shown a new personal key")]
+async fn new_key_shown(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)?;
+    let n = world.personal_keys.len();
+    anyhow::ensure!(
+        n >= 2 && world.personal_keys[n - 1] != world.personal_keys[n - 2],
+        "no new personal key was shown"
+    );
+    Ok(())
+}
+
+#[then("I receive an email saying my personal key was used")]
+async fn key_used_mail(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    anyhow::ensure!(
+        mail.subject.to_lowercase().contains("personal key"),
+        "unexpected email {:?}",
+        mail.subject
+    );
+    Ok(())
+}
+
+#[then("my personal key is not shown again")]
+async fn not_shown_again(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let key = world.personal_keys.last().context("no key was shown")?.clone();
+    let account = world.driver.account().await?;
+    expect_accepted(&account)?;
+    let transcript = world.driver.transcript();
+    let shown = transcript.iter().filter(|e| e.response.contains(&key)).count();
+    anyhow::ensure!(shown == 1, "the personal key appeared in {shown} answers, expected exactly once");
+    Ok(())
+}
