@@ -59,7 +59,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
     let passwords = Passwords::new(&config.argon2)?;
     let dummy_password_hash = passwords.hash("a password nobody has").await?;
-    let code_key = code_key(&config.data_dir)?;
+    let server_key = server_key(&config.data_dir)?;
+    let code_key = derive_key(&server_key, "security codes").to_vec();
+    let seal_key = derive_key(&server_key, "sealed secrets");
     let services = Arc::new(Services {
         policy: config.policy.clone(),
         clock: clock.clone(),
@@ -68,6 +70,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         sms: delivery::SmsClient::new(&config.sms),
         passwords,
         code_key,
+        seal_key,
         dummy_password_hash,
         common_passwords: rules::password::CommonPasswords::shipped(),
         public_url: public_url.clone(),
@@ -82,10 +85,18 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     Ok(RunningServer { addr, base_url: public_url, clock, services, task })
 }
 
-/// The secret that security codes are stored under: made on first start and kept in the data
-/// directory, apart from the database, readable by the owner only.
-fn code_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("code.key");
+/// A key for one purpose, derived from the server key (HMAC-SHA256 with the purpose's name).
+fn derive_key(server_key: &[u8], purpose: &str) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(server_key).expect("any key length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The server's secret key: made on first start and kept in the data directory, apart from
+/// the database, readable by the owner only. Codes and sealed secrets use keys derived from it.
+fn server_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("server.key");
     if let Ok(hex_key) = std::fs::read_to_string(&path) {
         return hex::decode(hex_key.trim()).with_context(|| format!("{} is corrupt", path.display()));
     }

@@ -31,6 +31,10 @@ impl ClockHook {
         Ok(response.error_for_status()?.json::<Now>().await?.now)
     }
 
+    pub async fn now_time(&self) -> anyhow::Result<time::OffsetDateTime> {
+        Ok(time::OffsetDateTime::parse(&self.now().await?, &time::format_description::well_known::Rfc3339)?)
+    }
+
     pub async fn advance(&self, seconds: u64) -> anyhow::Result<String> {
         let response = self
             .http
@@ -46,5 +50,15 @@ impl ClockHook {
             "the clock hook refused to move the clock: HTTP {status}: {text}"
         );
         Ok(serde_json::from_str::<Now>(&text)?.now)
+    }
+}
+
+/// The target's time: its clock hook's when it has one, otherwise the real time (a target
+/// without a hook runs on the real clock). The only place the suite reads the system clock.
+pub async fn target_now(hook: Option<&ClockHook>) -> anyhow::Result<time::OffsetDateTime> {
+    match hook {
+        Some(hook) => hook.now_time().await,
+        #[allow(clippy::disallowed_methods)] // see above: a target without a hook runs on real time
+        None => Ok(time::OffsetDateTime::now_utc()),
     }
 }

@@ -115,6 +115,13 @@ pub struct LoginWorld {
     pub personal_keys: Vec<String>,
     /// Where an entered code goes: confirming the sign-up phone, or signing in.
     pub entering: CodeStep,
+    /// A second address or number of mine (an email or phone change), and its inbox cursor.
+    pub other: Option<Person>,
+    pub other_seen: u64,
+    /// The authenticator app's secret (base32) once added.
+    pub authenticator: Option<String>,
+    /// The last authenticator code entered.
+    pub app_code: Option<String>,
     pub time_guard: Option<TimeGuard>,
 }
 
@@ -122,6 +129,7 @@ pub struct LoginWorld {
 pub enum CodeStep {
     ConfirmPhone,
     SignIn,
+    ChangePhone,
 }
 
 impl fmt::Debug for LoginWorld {
@@ -147,6 +155,10 @@ impl LoginWorld {
             codes: Vec::new(),
             personal_keys: Vec::new(),
             entering: CodeStep::SignIn,
+            other: None,
+            other_seen: 0,
+            authenticator: None,
+            app_code: None,
             time_guard: None,
         })
     }

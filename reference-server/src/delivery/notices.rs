@@ -81,6 +81,71 @@ pub fn personal_key_used(sign_in_url: &str) -> Notice {
     }
 }
 
+pub fn reset_password(link: &str, lifetime_secs: u64) -> Notice {
+    Notice {
+        subject: "Reset your password".into(),
+        text: format!(
+            "Someone, hopefully you, asked to reset the password of the account for this email address.\n\n\
+             To choose a new password, open this link:\n{link}\n\n\
+             The link works once and for {}. You will still need your phone or personal key to sign in. \
+             If you did not ask for this, ignore this email: your password stays as it is.",
+            hours_or_minutes(lifetime_secs)
+        ),
+    }
+}
+
+pub fn password_changed(sign_in_url: &str) -> Notice {
+    Notice {
+        subject: "Your password was changed".into(),
+        text: format!(
+            "The password of your account was just changed.\n\n\
+             If this was you, there is nothing more to do.\n\n\
+             If it was not you, reset your password at {sign_in_url}password/forgot right away."
+        ),
+    }
+}
+
+pub fn confirm_new_email(link: &str, lifetime_secs: u64) -> Notice {
+    Notice {
+        subject: "Confirm your new email address".into(),
+        text: format!(
+            "Someone asked to make this the sign-in email address of their account.\n\n\
+             To confirm it, open this link:\n{link}\n\n\
+             The link works once and for {}. Until then the old address stays in use.",
+            hours_or_minutes(lifetime_secs)
+        ),
+    }
+}
+
+pub fn email_change_requested(new_email: &str) -> Notice {
+    Notice {
+        subject: "A change of your email address was requested".into(),
+        text: format!(
+            "Someone signed in to your account asked to change its email address to {new_email}.\n\n\
+             Nothing changes until that address is confirmed. If this was not you, change your password now."
+        ),
+    }
+}
+
+pub fn email_changed(new_email: &str) -> Notice {
+    Notice {
+        subject: "Your email address was changed".into(),
+        text: format!(
+            "The sign-in email address of your account is now {new_email}.\n\n\
+             If this was not you, contact us right away."
+        ),
+    }
+}
+
+pub fn phone_changed() -> Notice {
+    Notice {
+        subject: "Your phone number was changed".into(),
+        text: "The phone number where your account gets its security codes was just changed.\n\n\
+               If this was not you, sign in and change your password right away."
+            .into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

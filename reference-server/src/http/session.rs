@@ -31,6 +31,12 @@ pub struct SessionState {
     pub authenticating: Option<i64>,
     /// Signed in.
     pub account_id: Option<i64>,
+    /// Wrong current-password entries in this session (ST-2).
+    pub reauthentication_failures: u32,
+    /// A new phone waiting for its code (ST-5).
+    pub pending_new_phone: Option<String>,
+    /// An authenticator secret, sealed, waiting for its first code (ST-6).
+    pub pending_authenticator: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -7,3 +7,4 @@ pub mod personal_key;
 pub mod phone;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;

@@ -107,7 +107,7 @@ impl Services {
     }
 
     /// Counts a wrong code or key; the one that reaches the limit signs the person out.
-    async fn failed_attempt(
+    pub(crate) async fn failed_attempt(
         &self,
         account_id: i64,
         reason: impl Fn(u32) -> Reason,
@@ -128,7 +128,7 @@ impl Services {
     }
 
     /// A new personal key for the account, shown once; only its hash is kept.
-    async fn new_personal_key(&self) -> ServiceResult<(String, String)> {
+    pub(crate) async fn new_personal_key(&self) -> ServiceResult<(String, String)> {
         let key = personal_key::new_key(self.policy.personal_key_length);
         let hash = self.passwords.hash(&personal_key::normalize(&key)).await?;
         Ok((key, hash))

@@ -2,6 +2,9 @@
 
 pub mod mfa;
 pub mod passwords;
+pub mod recovery;
+pub mod sealing;
+pub mod settings;
 pub mod signin;
 pub mod signup;
 
@@ -56,6 +59,12 @@ pub enum Reason {
     },
     /// Unknown email or wrong password: one answer for both (SI-2).
     CredentialsInvalid,
+    CurrentPasswordWrong {
+        remaining: u32,
+    },
+    NoAuthenticator,
+    AuthenticatorNotStarted,
+    NoChangeInProgress,
 }
 
 impl Reason {
@@ -84,6 +93,10 @@ impl Reason {
             Self::CodeSuperseded => "code_superseded",
             Self::PersonalKeyWrong { .. } => "personal_key_wrong",
             Self::CredentialsInvalid => "credentials_invalid",
+            Self::CurrentPasswordWrong { .. } => "current_password_wrong",
+            Self::NoAuthenticator => "no_authenticator",
+            Self::AuthenticatorNotStarted => "authenticator_not_started",
+            Self::NoChangeInProgress => "no_change_in_progress",
         }
     }
 
@@ -132,6 +145,13 @@ impl Reason {
                 if remaining == 1 { "try" } else { "tries" }
             ),
             Self::CredentialsInvalid => "The email address or password is not right.".into(),
+            Self::CurrentPasswordWrong { remaining } => format!(
+                "That is not your current password. {remaining} more wrong {} will sign you out.",
+                if remaining == 1 { "try" } else { "tries" }
+            ),
+            Self::NoAuthenticator => "This account has no authenticator app. Choose another way to sign in.".into(),
+            Self::AuthenticatorNotStarted => "Start adding the authenticator app first.".into(),
+            Self::NoChangeInProgress => "Start the change first.".into(),
         }
     }
 }
@@ -179,6 +199,8 @@ pub struct Services {
     pub code_key: Vec<u8>,
     /// A hash verified for unknown email addresses, so they take as long as known ones.
     pub dummy_password_hash: String,
+    /// The key sealing secrets the service must read back (authenticator secrets).
+    pub seal_key: [u8; 32],
 }
 
 impl Services {

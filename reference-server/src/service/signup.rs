@@ -3,7 +3,7 @@
 use crate::delivery::notices;
 use crate::policy::secs;
 use crate::rules::{email, password, tokens};
-use crate::store::LinkPurpose;
+use crate::store::{EmailLink, LinkPurpose};
 
 use super::{Reason, ServiceError, ServiceResult, Services};
 
@@ -60,11 +60,18 @@ impl Services {
     /// Uses a confirmation link: it must be the newest, unused and unexpired (SU-3, SU-6).
     /// Returns the confirmed address.
     pub async fn confirm_sign_up(&self, token: &str) -> ServiceResult<String> {
+        let link = self.use_link(LinkPurpose::ConfirmSignUp, token).await?;
+        if self.store.account_by_email(&link.email).await?.is_some() {
+            return Err(ServiceError::Rejected(Reason::AlreadyRegistered));
+        }
+        Ok(link.email)
+    }
+
+    /// The link for `token` if it is the newest of its kind, unused and unexpired.
+    pub(crate) async fn usable_link(&self, purpose: LinkPurpose, token: &str) -> ServiceResult<EmailLink> {
         let now = self.clock.now();
         let rejected = |reason| Err(ServiceError::Rejected(reason));
-        let Some(link) =
-            self.store.email_link(LinkPurpose::ConfirmSignUp, &tokens::digest(token.trim())).await?
-        else {
+        let Some(link) = self.store.email_link(purpose, &tokens::digest(token.trim())).await? else {
             return rejected(Reason::LinkInvalid);
         };
         if link.used_at.is_some() {
@@ -76,17 +83,20 @@ impl Services {
         if now >= link.expires_at {
             return rejected(Reason::LinkExpired);
         }
-        if !self.store.use_email_link(link.id, now).await? {
-            return rejected(Reason::LinkUsed);
-        }
-        if self.store.account_by_email(&link.email).await?.is_some() {
-            return rejected(Reason::AlreadyRegistered);
-        }
-        Ok(link.email)
+        Ok(link)
     }
 
-    /// Creates the account for a confirmed address with a password that follows the rules.
-    pub async fn create_account(&self, email: &str, new_password: &str) -> ServiceResult<i64> {
+    /// Uses a link once: [`Self::usable_link`], then marked used atomically.
+    pub(crate) async fn use_link(&self, purpose: LinkPurpose, token: &str) -> ServiceResult<EmailLink> {
+        let link = self.usable_link(purpose, token).await?;
+        if !self.store.use_email_link(link.id, self.clock.now()).await? {
+            return Err(ServiceError::Rejected(Reason::LinkUsed));
+        }
+        Ok(link)
+    }
+
+    /// Refuses a new password that breaks PW-1 … PW-4.
+    pub(crate) fn check_new_password(&self, new_password: &str) -> ServiceResult<()> {
         password::check(new_password, &self.policy, &self.common_passwords).map_err(|problem| {
             ServiceError::Rejected(match problem {
                 password::PasswordProblem::TooShort { min } => Reason::PasswordTooShort { min },
@@ -94,7 +104,12 @@ impl Services {
                 password::PasswordProblem::Common => Reason::PasswordCommon,
                 password::PasswordProblem::ControlCharacters => Reason::PasswordControlCharacters,
             })
-        })?;
+        })
+    }
+
+    /// Creates the account for a confirmed address with a password that follows the rules.
+    pub async fn create_account(&self, email: &str, new_password: &str) -> ServiceResult<i64> {
+        self.check_new_password(new_password)?;
         let hash = self.passwords.hash(new_password).await?;
         let now = self.clock.now();
         self.store

@@ -103,3 +103,98 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+impl Store {
+    pub async fn set_password(&self, id: i64, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the sign-in address; `false` when another account has it.
+    pub async fn set_email(&self, id: i64, email: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE accounts SET email = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)")
+            .bind(email)
+            .bind(id)
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_phone(&self, id: i64, phone: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET phone = ? WHERE id = ?")
+            .bind(phone)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// After a password reset, the next sign-in issues a new personal key (PK-4).
+    pub async fn mark_personal_key_reissue(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET reissue_personal_key = 1 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Clears the reissue mark; `true` when it was set.
+    pub async fn take_personal_key_reissue(&self, id: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE accounts SET reissue_personal_key = 0 WHERE id = ? AND reissue_personal_key = 1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_personal_key(&self, id: i64, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_authenticator(&self, id: i64, sealed: &str, step: u64) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET totp_secret_sealed = ?, totp_last_step = ? WHERE id = ?")
+            .bind(sealed)
+            .bind(i64::try_from(step).unwrap_or(i64::MAX))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The sealed authenticator secret and the newest step accepted, when one is set up.
+    pub async fn authenticator(&self, id: i64) -> StoreResult<Option<(String, Option<u64>)>> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT totp_secret_sealed, totp_last_step FROM accounts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(sealed, step)| sealed.map(|s| (s, step.and_then(|v| u64::try_from(v).ok())))))
+    }
+
+    /// Records `step` as used if it is newer than the last one: two requests with the same
+    /// code cannot both succeed.
+    pub async fn use_authenticator_step(&self, id: i64, step: u64) -> StoreResult<bool> {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let done = sqlx::query(
+            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        )
+        .bind(step)
+        .bind(id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -7,6 +7,7 @@ use crate::rules::otp::StoredCode;
 pub enum CodePurpose {
     ConfirmPhone,
     SignIn,
+    ChangePhone,
 }
 
 impl CodePurpose {
@@ -14,6 +15,7 @@ impl CodePurpose {
         match self {
             Self::ConfirmPhone => "confirm_phone",
             Self::SignIn => "sign_in",
+            Self::ChangePhone => "change_phone",
         }
     }
 }

@@ -67,6 +67,16 @@ impl ApiDriver {
     }
 }
 
+/// The API takes an emailed link's `token` parameter.
+fn token_of(link: &str) -> anyhow::Result<String> {
+    let url =
+        url::Url::parse(link).map_err(|e| anyhow::anyhow!("the emailed link {link:?} is not a URL: {e}"))?;
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| anyhow::anyhow!("the emailed link {link} has no `token` parameter for the API"))
+}
+
 fn time_field(body: &Value, name: &str) -> Option<OffsetDateTime> {
     body.get(name).and_then(Value::as_str).and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
 }
@@ -165,6 +175,52 @@ impl Driver for ApiDriver {
 
     async fn account(&mut self) -> anyhow::Result<Outcome> {
         self.get("/account").await
+    }
+
+    async fn forgot_password(&mut self, email: &str) -> anyhow::Result<Outcome> {
+        self.act("/password/forgot", json!({ "email": email })).await
+    }
+
+    async fn reset_password(&mut self, link: &str, password: &str) -> anyhow::Result<Outcome> {
+        self.act("/password/reset", json!({ "token": token_of(link)?, "password": password })).await
+    }
+
+    async fn change_password(&mut self, current: &str, new: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/password", json!({ "current_password": current, "new_password": new })).await
+    }
+
+    async fn change_email(&mut self, current: &str, new_email: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/email", json!({ "current_password": current, "email": new_email })).await
+    }
+
+    async fn confirm_email_change(&mut self, link: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/email/confirm", json!({ "token": token_of(link)? })).await
+    }
+
+    async fn change_phone(
+        &mut self,
+        current: &str,
+        phone: &str,
+        delivery: Delivery,
+    ) -> anyhow::Result<Outcome> {
+        let body = json!({ "current_password": current, "phone": phone, "delivery": delivery.as_str() });
+        self.act("/account/phone", body).await
+    }
+
+    async fn confirm_phone_change(&mut self, code: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/phone/confirm", json!({ "code": code })).await
+    }
+
+    async fn add_authenticator(&mut self, current: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/authenticator", json!({ "current_password": current })).await
+    }
+
+    async fn confirm_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/authenticator/confirm", json!({ "code": code })).await
+    }
+
+    async fn sign_in_with_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome> {
+        self.act("/sign-in/authenticator", json!({ "code": code })).await
     }
 
     fn session_marker(&self) -> Option<String> {

@@ -115,6 +115,26 @@ pub trait Driver: Send + Sync {
     async fn sign_out(&mut self) -> anyhow::Result<Outcome>;
     /// Opens the account page: accepted with the account's email when signed in.
     async fn account(&mut self) -> anyhow::Result<Outcome>;
+    async fn forgot_password(&mut self, email: &str) -> anyhow::Result<Outcome>;
+    /// Follows an emailed reset link and chooses `password`.
+    async fn reset_password(&mut self, link: &str, password: &str) -> anyhow::Result<Outcome>;
+
+    async fn change_password(&mut self, current: &str, new: &str) -> anyhow::Result<Outcome>;
+    async fn change_email(&mut self, current: &str, new_email: &str) -> anyhow::Result<Outcome>;
+    /// Follows the link emailed to a new address.
+    async fn confirm_email_change(&mut self, link: &str) -> anyhow::Result<Outcome>;
+    async fn change_phone(
+        &mut self,
+        current: &str,
+        phone: &str,
+        delivery: Delivery,
+    ) -> anyhow::Result<Outcome>;
+    async fn confirm_phone_change(&mut self, code: &str) -> anyhow::Result<Outcome>;
+    /// Starts adding an authenticator app; an accepted answer shows its `secret` (base32).
+    async fn add_authenticator(&mut self, current: &str) -> anyhow::Result<Outcome>;
+    async fn confirm_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome>;
+    async fn sign_in_with_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome>;
+
     /// An opaque value that changes whenever the target issues a new session identifier.
     fn session_marker(&self) -> Option<String>;
 

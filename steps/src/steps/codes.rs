@@ -68,7 +68,7 @@ async fn voice_instead(world: &mut LoginWorld) -> anyhow::Result<()> {
 async fn ask_code(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
     world.last = Some(match world.entering {
         CodeStep::ConfirmPhone => world.driver.resend_phone_code(delivery(&how)).await?,
-        CodeStep::SignIn => world.driver.send_sign_in_code(delivery(&how)).await?,
+        CodeStep::SignIn | CodeStep::ChangePhone => world.driver.send_sign_in_code(delivery(&how)).await?,
     });
     Ok(())
 }
@@ -89,16 +89,17 @@ async fn receive(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
     world.receive_code(channel(&how)).await.map(|_| ())
 }
 
-async fn submit(world: &mut LoginWorld, code: &str) -> anyhow::Result<()> {
+pub async fn submit(world: &mut LoginWorld, code: &str) -> anyhow::Result<()> {
     world.last = Some(match world.entering {
         CodeStep::ConfirmPhone => world.driver.confirm_phone(code).await?,
         CodeStep::SignIn => world.driver.enter_sign_in_code(code).await?,
+        CodeStep::ChangePhone => world.driver.confirm_phone_change(code).await?,
     });
     Ok(())
 }
 
 #[when(regex = r"^I enter the (?:newest )?security code(?: again)?$")]
-async fn enter_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub async fn enter_code(world: &mut LoginWorld) -> anyhow::Result<()> {
     let code = world.codes.last().cloned().context("no security code has been received")?;
     submit(world, &code).await
 }

@@ -4,6 +4,8 @@
 mod codes;
 mod common;
 mod passwords;
+mod recovery;
+mod settings;
 mod sign_in;
 mod sign_up;
 

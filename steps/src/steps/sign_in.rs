@@ -8,7 +8,7 @@ use crate::driver::Outcome;
 use crate::world::{CodeStep, LoginWorld};
 
 #[when(regex = r"^I sign in with my email and password(?: again)?$")]
-async fn sign_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub async fn sign_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     let (email, password) = (world.me.email.clone(), world.me.password.clone());
     world.entering = CodeStep::SignIn;
     world.last = Some(world.driver.sign_in(&email, &password).await?);

@@ -1,6 +1,8 @@
 //! The JSON API: every flow of the web pages, over the same services and the same session.
 
 mod account;
+mod recovery;
+mod settings;
 mod signin;
 mod signup;
 
@@ -11,7 +13,11 @@ use super::AppState;
 use super::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
-    signup::routes().merge(signin::routes()).merge(account::routes())
+    signup::routes()
+        .merge(signin::routes())
+        .merge(account::routes())
+        .merge(recovery::routes())
+        .merge(settings::routes())
 }
 
 /// A JSON body whose problems are reported as `invalid_request` with a reason.

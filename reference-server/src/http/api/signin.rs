@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-in/code/send", post(send_code))
         .route("/sign-in/code", post(enter_code))
         .route("/sign-in/personal-key", post(personal_key))
+        .route("/sign-in/authenticator", post(authenticator))
         .route("/sign-out", post(sign_out))
 }
 
@@ -74,7 +75,11 @@ async fn sign_in(
         *s = Default::default();
         s.authenticating = Some(account.id);
     });
-    Ok(accepted(json!({ "next": "second_factor", "options": ["sms", "voice", "personal_key"] })))
+    let mut options = vec!["sms", "voice", "personal_key"];
+    if app.services.store.authenticator(account.id).await.map_err(ServiceError::from)?.is_some() {
+        options.push("authenticator");
+    }
+    Ok(accepted(json!({ "next": "second_factor", "options": options })))
 }
 
 async fn send_code(
@@ -106,8 +111,27 @@ async fn enter_code(
     let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let result = app.services.check_code(account_id, CodePurpose::SignIn, &body.code).await;
     ending_session_on_sign_out(&session, result).await?;
-    signed_in(&session, account_id);
-    Ok(accepted(json!({ "next": "account" })))
+    completed(&app, &session, account_id).await
+}
+
+/// Signed in with a code: also shows a new personal key when one is due (PK-4).
+async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiResult {
+    signed_in(session, account_id);
+    match app.services.reissue_personal_key_if_due(account_id).await? {
+        Some(key) => Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" }))),
+        None => Ok(accepted(json!({ "next": "account" }))),
+    }
+}
+
+async fn authenticator(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<EnterCode>,
+) -> ApiResult {
+    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
+    let result = app.services.check_authenticator(account_id, &body.code).await;
+    ending_session_on_sign_out(&session, result).await?;
+    completed(&app, &session, account_id).await
 }
 
 async fn personal_key(

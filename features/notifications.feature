@@ -1,0 +1,13 @@
+@PV-1
+Feature: Security notices
+  Email is used only for messages about the security of the account. Creating an account and
+  signing in send nothing beyond what those steps need.
+
+  Scenario: Creating an account and signing in send only the confirmation email
+    Given I have an account with a confirmed phone
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am signed in to my account
+    And I have received 1 email

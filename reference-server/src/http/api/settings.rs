@@ -1,0 +1,167 @@
+//! Changes to a signed-in account, each guarded by the current password (ST-*).
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiJson, ending_session_on_sign_out};
+use crate::http::AppState;
+use crate::http::error::{ApiError, accepted};
+use crate::http::session::Session;
+use crate::service::mfa::Delivery;
+use crate::service::{Reason, ServiceError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account/password", post(change_password))
+        .route("/account/email", post(change_email))
+        .route("/account/email/confirm", post(confirm_email))
+        .route("/account/phone", post(change_phone))
+        .route("/account/phone/confirm", post(confirm_phone))
+        .route("/account/authenticator", post(add_authenticator))
+        .route("/account/authenticator/confirm", post(confirm_authenticator))
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn signed_out() -> ApiError {
+    ServiceError::SignedOut { locked_until: None }.into()
+}
+
+/// Checks the current password (ST-1); the limit's worth of wrong entries in a session signs
+/// the person out (ST-2). Returns the signed-in account.
+async fn reauthenticate(app: &AppState, session: &Session, current_password: &str) -> Result<i64, ApiError> {
+    let state = session.state();
+    let account_id = state.account_id.ok_or_else(signed_out)?;
+    if app.services.current_password_matches(account_id, current_password).await? {
+        session.update(|s| s.reauthentication_failures = 0);
+        return Ok(account_id);
+    }
+    let failures = state.reauthentication_failures + 1;
+    let limit = app.services.policy.reauthentication_attempt_limit;
+    if failures >= limit {
+        session.destroy();
+        return Err(signed_out());
+    }
+    session.update(|s| s.reauthentication_failures = failures);
+    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }).into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> ApiResult {
+    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    app.services.change_password(account_id, &body.new_password).await?;
+    Ok(accepted(json!({ "next": "account" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeEmail {
+    current_password: String,
+    email: String,
+}
+
+async fn change_email(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<ChangeEmail>,
+) -> ApiResult {
+    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    app.services.request_email_change(account_id, &body.email).await?;
+    Ok(accepted(json!({ "next": "confirm_new_email" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Token {
+    token: String,
+}
+
+async fn confirm_email(State(app): State<AppState>, ApiJson(body): ApiJson<Token>) -> ApiResult {
+    let email = app.services.confirm_email_change(&body.token).await?;
+    Ok(accepted(json!({ "email": email })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePhone {
+    current_password: String,
+    phone: String,
+    delivery: Delivery,
+}
+
+async fn change_phone(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<ChangePhone>,
+) -> ApiResult {
+    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let number = app.services.start_phone_change(account_id, &body.phone, body.delivery).await?;
+    session.update(|s| s.pending_new_phone = Some(number));
+    Ok(accepted(json!({ "next": "confirm_phone" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Code {
+    code: String,
+}
+
+async fn confirm_phone(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Code>,
+) -> ApiResult {
+    let state = session.state();
+    let account_id = state.account_id.ok_or_else(signed_out)?;
+    state.pending_new_phone.ok_or(ServiceError::Rejected(Reason::NoChangeInProgress))?;
+    let result = app.services.confirm_phone_change(account_id, &body.code).await;
+    ending_session_on_sign_out(&session, result).await?;
+    session.update(|s| s.pending_new_phone = None);
+    Ok(accepted(json!({ "next": "account" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CurrentPassword {
+    current_password: String,
+}
+
+/// Shows the secret and `otpauth://` URI to enroll; nothing is kept until confirmed.
+async fn add_authenticator(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<CurrentPassword>,
+) -> ApiResult {
+    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let (sealed, secret, uri) = app.services.start_authenticator(account_id).await?;
+    session.update(|s| s.pending_authenticator = Some(sealed));
+    Ok(accepted(json!({ "secret": secret, "otpauth_uri": uri, "next": "confirm_authenticator" })))
+}
+
+async fn confirm_authenticator(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Code>,
+) -> ApiResult {
+    let state = session.state();
+    let account_id = state.account_id.ok_or_else(signed_out)?;
+    let sealed =
+        state.pending_authenticator.ok_or(ServiceError::Rejected(Reason::AuthenticatorNotStarted))?;
+    app.services.confirm_authenticator(account_id, &sealed, &body.code).await?;
+    session.update(|s| s.pending_authenticator = None);
+    Ok(accepted(json!({ "next": "account" })))
+}

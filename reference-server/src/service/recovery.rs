@@ -1,0 +1,67 @@
+//! Forgotten passwords (PR-1 … PR-3, PK-4).
+
+use super::{ServiceError, ServiceResult, Services};
+use crate::delivery::notices;
+use crate::policy::secs;
+use crate::rules::{email, tokens};
+use crate::service::Reason;
+use crate::store::LinkPurpose;
+
+impl Services {
+    /// Emails a reset link when the address has an account; the answer is the same either
+    /// way (PR-2), and so is the limit on requests.
+    pub async fn request_password_reset(&self, raw_email: &str) -> ServiceResult<()> {
+        let email = email::normalize(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
+        let now = self.clock.now();
+        let p = &self.policy;
+        self.limit(
+            &format!("reset-email:{email}"),
+            p.confirmation_email_limit,
+            p.confirmation_email_window_secs,
+            now,
+        )
+        .await?;
+        let Some(account) = self.store.account_by_email(&email).await? else { return Ok(()) };
+        let token = tokens::new_token();
+        let expires_at = now + secs(p.reset_link_lifetime_secs);
+        self.store
+            .create_email_link(
+                LinkPurpose::ResetPassword,
+                &email,
+                Some(account.id),
+                &tokens::digest(&token),
+                now,
+                expires_at,
+            )
+            .await?;
+        let notice = notices::reset_password(
+            &self.link(&format!("/password/reset?token={token}")),
+            p.reset_link_lifetime_secs,
+        );
+        self.mailer.send(&email, &notice).await.map_err(|e| {
+            tracing::warn!(error = %e, "reset email not delivered");
+            ServiceError::Delivery("We could not send the email. Try again in a moment.".into())
+        })
+    }
+
+    /// Sets a new password through a reset link. The person still signs in with a second
+    /// factor afterwards, and that sign-in issues a new personal key (PK-4).
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> ServiceResult<()> {
+        let link = self.usable_link(LinkPurpose::ResetPassword, token).await?;
+        self.check_new_password(new_password)?;
+        let account_id = link.account_id.ok_or(ServiceError::Rejected(Reason::LinkInvalid))?;
+        let hash = self.passwords.hash(new_password).await?;
+        self.use_link(LinkPurpose::ResetPassword, token).await?;
+        self.store.set_password(account_id, &hash).await?;
+        self.store.mark_personal_key_reissue(account_id).await?;
+        self.notify(&link.email, &notices::password_changed(&self.link("/"))).await;
+        Ok(())
+    }
+
+    /// Sends a security notice; a failure is logged, not shown (the change itself is done).
+    pub(crate) async fn notify(&self, to: &str, notice: &notices::Notice) {
+        if let Err(error) = self.mailer.send(to, notice).await {
+            tracing::warn!(%error, subject = %notice.subject, "security notice not delivered");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Forgotten passwords.
+
+use anyhow::Context as _;
+use cucumber::{then, when};
+
+use super::sign_up::expect_accepted;
+use crate::world::LoginWorld;
+
+#[when("I ask to reset my password")]
+async fn ask_reset(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let email = world.me.email.clone();
+    world.last = Some(world.driver.forgot_password(&email).await?);
+    expect_accepted(world.last()?)
+}
+
+#[when("someone asks to reset the password of an address with no account")]
+async fn ask_reset_unknown(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.kept = world.last.take();
+    let stranger = world.ctx.new_person();
+    let mut driver = world.ctx.new_driver()?;
+    world.last = Some(driver.forgot_password(&stranger.email).await?);
+    world.other = Some(stranger);
+    Ok(())
+}
+
+#[then("both answers are the same")]
+async fn same_answers(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (a, b) = (world.kept.as_ref().context("no earlier answer")?, world.last()?);
+    anyhow::ensure!(a == b, "known address: {a:?}; unknown address: {b:?}: they tell the cases apart");
+    Ok(())
+}
+
+#[then("nothing is sent to the address with no account")]
+async fn nothing_to_stranger(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let stranger = world.other.as_ref().context("no stranger")?.email.clone();
+    if let Some(mail) = world.ctx.inbox.mail_within(&stranger, 0, crate::world::QUIET_PERIOD).await? {
+        anyhow::bail!("an address with no account received {:?}", mail.subject);
+    }
+    Ok(())
+}
+
+#[then(regex = r"^I (?:receive|received) an email with a password reset link$")]
+#[when(regex = r"^I (?:receive|received) an email with a password reset link$")]
+async fn reset_mail(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    let link = mail.links.iter().find(|l| l.contains("reset")).or(mail.links.first()).cloned();
+    world.links.push(link.with_context(|| format!("the email {:?} has no link", mail.subject))?);
+    Ok(())
+}
+
+#[when(expr = "I follow the reset link and choose the password {string}")]
+async fn reset_with(world: &mut LoginWorld, password: String) -> anyhow::Result<()> {
+    let link = world.links.last().cloned().context("no reset link received")?;
+    world.last = Some(world.driver.reset_password(&link, &password).await?);
+    if matches!(world.last, Some(crate::driver::Outcome::Accepted { .. })) {
+        world.me.password = password;
+    }
+    Ok(())
+}
+
+#[then(
+    regex = r"^I receive an email saying my (password|phone number|email address) (?:was|has been) changed$"
+)]
+async fn change_notice(world: &mut LoginWorld, what: String) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    let subject = mail.subject.to_lowercase();
+    anyhow::ensure!(
+        subject.contains(&what) && subject.contains("changed"),
+        "unexpected email {:?}",
+        mail.subject
+    );
+    Ok(())
+}
+
+#[when(expr = "I sign in with the password {string}")]
+async fn sign_in_with(world: &mut LoginWorld, password: String) -> anyhow::Result<()> {
+    let email = world.me.email.clone();
+    world.last = Some(world.driver.sign_in(&email, &password).await?);
+    Ok(())
+}
+
+#[then("I am refused as having the wrong email or password")]
+async fn wrong_credentials(world: &mut LoginWorld) -> anyhow::Result<()> {
+    super::sign_up::expect_rejected(world.last()?, "credentials_invalid")
+}
+
+#[then("I am given a new personal key")]
+async fn given_new_key(world: &mut LoginWorld) -> anyhow::Result<()> {
+    super::codes::shown_personal_key(world).await?;
+    let n = world.personal_keys.len();
+    anyhow::ensure!(n >= 2 && world.personal_keys[n - 1] != world.personal_keys[n - 2], "the key is not new");
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Changing a signed-in account: password, email, phone, authenticator app.
+
+use anyhow::Context as _;
+use cucumber::{given, then, when};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use super::codes::{enter_code, full_account};
+use super::sign_up::{expect_accepted, expect_rejected};
+use crate::clock_hook::target_now;
+use crate::driver::{Delivery, Outcome};
+use crate::world::{CodeStep, LoginWorld};
+
+#[given("I am signed in to an account with a confirmed phone")]
+async fn signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+    full_account(world).await?;
+    super::sign_in::sign_in(world).await?;
+    world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
+    expect_accepted(world.last()?)?;
+    world.receive_code("sms").await?;
+    enter_code(world).await?;
+    expect_accepted(world.last()?)
+}
+
+#[when(expr = "I change my password to {string} giving my current password")]
+async fn change_password(world: &mut LoginWorld, new: String) -> anyhow::Result<()> {
+    let current = world.me.password.clone();
+    world.last = Some(world.driver.change_password(&current, &new).await?);
+    if matches!(world.last, Some(Outcome::Accepted { .. })) {
+        world.me.password = new;
+    }
+    Ok(())
+}
+
+#[when("I try to change my password giving a wrong current password")]
+async fn wrong_current(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.last =
+        Some(world.driver.change_password("not my current password", "a fine new passphrase").await?);
+    Ok(())
+}
+
+#[then("the change is accepted")]
+async fn change_accepted(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)
+}
+
+#[then("I am told my current password is wrong")]
+async fn current_wrong(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, "current_password_wrong")
+}
+
+#[then("I am signed out")]
+async fn signed_out(world: &mut LoginWorld) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        matches!(world.last()?, Outcome::SignedOut { .. }),
+        "expected to be signed out, got {:?}",
+        world.last
+    );
+    Ok(())
+}
+
+#[when("I change my email address to a new one giving my current password")]
+async fn change_email(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.ctx.new_person();
+    let current = world.me.password.clone();
+    world.last = Some(world.driver.change_email(&current, &new.email).await?);
+    world.other = Some(new);
+    expect_accepted(world.last()?)
+}
+
+async fn other_mail(world: &mut LoginWorld) -> anyhow::Result<crate::inbox::Mail> {
+    let address = world.other.as_ref().context("no second address")?.email.clone();
+    let mail = world
+        .ctx
+        .inbox
+        .next_mail(&address, world.other_seen)
+        .await?
+        .with_context(|| format!("no email to {address}"))?;
+    world.other_seen = mail.id;
+    Ok(mail)
+}
+
+#[then("my current address receives an email saying a change was requested")]
+async fn old_told(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.receive_mail().await?;
+    anyhow::ensure!(mail.subject.to_lowercase().contains("change"), "unexpected email {:?}", mail.subject);
+    Ok(())
+}
+
+#[then("the new address receives an email with a confirmation link")]
+async fn new_gets_link(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = other_mail(world).await?;
+    world.links.push(mail.links.first().cloned().context("the email has no link")?);
+    Ok(())
+}
+
+#[when("I follow the link sent to the new address")]
+async fn follow_new_link(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let link = world.links.last().cloned().context("no link")?;
+    world.last = Some(world.driver.confirm_email_change(&link).await?);
+    expect_accepted(world.last()?)
+}
+
+#[then("both addresses receive an email saying the address was changed")]
+async fn both_told(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let old = world.receive_mail().await?;
+    let new = other_mail(world).await?;
+    for mail in [old, new] {
+        anyhow::ensure!(
+            mail.subject.to_lowercase().contains("changed"),
+            "unexpected email {:?}",
+            mail.subject
+        );
+    }
+    Ok(())
+}
+
+#[then(regex = r"^I can sign in with my (old|new) email address but not with the (old|new) one$")]
+async fn which_address(world: &mut LoginWorld, works: String, fails: String) -> anyhow::Result<()> {
+    let new = world.other.as_ref().context("no second address")?.email.clone();
+    let address = |which: &str| if which == "new" { new.clone() } else { world.me.email.clone() };
+    let (good, bad) = (address(&works), address(&fails));
+    let password = world.me.password.clone();
+    world.driver.new_session().await?;
+    let refused = world.driver.sign_in(&bad, &password).await?;
+    expect_rejected(&refused, "credentials_invalid")?;
+    let allowed = world.driver.sign_in(&good, &password).await?;
+    expect_accepted(&allowed)
+}
+
+#[when("I change my phone number to a new one giving my current password")]
+async fn change_phone(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.ctx.new_person();
+    let current = world.me.password.clone();
+    world.last = Some(world.driver.change_phone(&current, &new.phone, Delivery::Sms).await?);
+    expect_accepted(world.last()?)?;
+    world.other = Some(new);
+    Ok(())
+}
+
+#[then("the new number receives a security code by text message straight away")]
+async fn new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.other.as_ref().context("no new number")?.phone.clone();
+    let message =
+        world.ctx.inbox.next_phone_message(&new, 0).await?.context("no code reached the new number")?;
+    anyhow::ensure!(message.channel == "sms", "expected a text, got a {}", message.channel);
+    world.codes.push(message.code.context("no code in the text")?);
+    Ok(())
+}
+
+#[when("I enter the code sent to the new number")]
+async fn enter_new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.entering = CodeStep::ChangePhone;
+    enter_code(world).await
+}
+
+#[then("my security codes now go to the new number")]
+async fn codes_to_new(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.other.clone().context("no new number")?;
+    world.me.phone = new.phone;
+    world.phone_seen = world.ctx.inbox.phone(&world.me.phone).await?.0;
+    world.driver.sign_out().await?;
+    super::sign_in::sign_in(world).await?;
+    world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
+    expect_accepted(world.last()?)?;
+    world.receive_code("sms").await.map(|_| ())
+}
+
+#[when("I add an authenticator app giving my current password")]
+async fn add_app(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let current = world.me.password.clone();
+    world.last = Some(world.driver.add_authenticator(&current).await?);
+    expect_accepted(world.last()?)?;
+    world.authenticator = Some(world.last()?.detail("secret").context("no secret was shown for the app")?);
+    Ok(())
+}
+
+#[then("I am shown the secret and an otpauth link for the app")]
+async fn shown_secret(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let uri = world.last()?.detail("otpauth_uri").context("no otpauth link was shown")?;
+    let secret = world.authenticator.clone().context("no secret")?;
+    anyhow::ensure!(uri.starts_with("otpauth://totp/") && uri.contains(&secret), "unexpected link {uri}");
+    Ok(())
+}
+
+/// What the app shows now: RFC 6238 with SHA-1, 6 digits, 30-second steps, at the target's time.
+async fn app_code(world: &LoginWorld) -> anyhow::Result<String> {
+    let secret = world.authenticator.clone().context("no authenticator app was added")?;
+    let bytes =
+        Secret::Encoded(secret).to_bytes().map_err(|e| anyhow::anyhow!("the secret is not base32: {e:?}"))?;
+    let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new());
+    let now = target_now(world.ctx.clock.as_ref()).await?;
+    Ok(totp.generate(u64::try_from(now.unix_timestamp()).unwrap_or(0)))
+}
+
+#[when(regex = r"^I enter the code my app shows( to sign in)?$")]
+async fn enter_app_code(world: &mut LoginWorld, to_sign_in: String) -> anyhow::Result<()> {
+    let code = app_code(world).await?;
+    world.app_code = Some(code.clone());
+    world.last = Some(if to_sign_in.is_empty() {
+        world.driver.confirm_authenticator(&code).await?
+    } else {
+        world.driver.sign_in_with_authenticator(&code).await?
+    });
+    Ok(())
+}
+
+#[when("I enter the same app code again to sign in")]
+async fn replay_app_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let code = world.app_code.clone().context("no app code was entered")?;
+    world.last = Some(world.driver.sign_in_with_authenticator(&code).await?);
+    Ok(())
+}
+
+#[then("the app code is refused as already used")]
+async fn app_code_used(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, "code_used")
+}
