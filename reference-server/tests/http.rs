@@ -92,6 +92,8 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
     assert_eq!(forged.status().as_u16(), 403);
     let unknown = http.get(url("/no/such/page")).send().await.unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
+    let served: Value = http.get(url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(served["paths"]["/api/v1/sign-up"]["post"].is_object(), "the OpenAPI document is served");
 }
 
 #[tokio::test]

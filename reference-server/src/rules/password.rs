@@ -72,7 +72,7 @@ pub fn check(password: &str, policy: &Policy, common: &CommonPasswords) -> Resul
 }
 
 /// Guidance for the strength meter: a score from 0 (weakest) to 4, and feedback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Strength {
     pub score: u8,
     pub warning: Option<String>,

@@ -11,7 +11,7 @@ use crate::rules::personal_key;
 use crate::store::{CodePurpose, Failure};
 
 /// How a code reaches the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     Sms,

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out};
+use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
@@ -26,22 +26,22 @@ pub fn routes() -> Router<AppState> {
 
 type ApiResult = Result<Response, ApiError>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddPhone {
+pub(super) struct AddPhone {
     phone: String,
     delivery: Delivery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Resend {
+pub(super) struct Resend {
     delivery: Delivery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Confirm {
+pub(super) struct Confirm {
     code: String,
 }
 
@@ -50,7 +50,8 @@ fn password_not_set() -> ApiError {
 }
 
 /// Sends a code to the phone being added; a different number replaces it (PH-5).
-async fn add_phone(
+#[utoipa::path(post, path = "/api/v1/sign-up/phone", operation_id = "account_add_phone", tag = "sign-up", request_body = AddPhone, responses(openapi::Answers))]
+pub(super) async fn add_phone(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<AddPhone>,
@@ -62,7 +63,12 @@ async fn add_phone(
     Ok(accepted(json!({ "next": "confirm_phone" })))
 }
 
-async fn resend(State(app): State<AppState>, session: Session, ApiJson(body): ApiJson<Resend>) -> ApiResult {
+#[utoipa::path(post, path = "/api/v1/sign-up/phone/resend", operation_id = "account_resend", tag = "sign-up", request_body = Resend, responses(openapi::Answers))]
+pub(super) async fn resend(
+    State(app): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Resend>,
+) -> ApiResult {
     let state = session.state();
     let account_id = state.new_account.ok_or_else(password_not_set)?;
     let number = state.pending_phone.ok_or(ServiceError::Rejected(Reason::NoCodeSent))?;
@@ -71,7 +77,8 @@ async fn resend(State(app): State<AppState>, session: Session, ApiJson(body): Ap
 }
 
 /// Confirms the phone; the answer carries the personal key, shown this once (PK-1).
-async fn confirm(
+#[utoipa::path(post, path = "/api/v1/sign-up/phone/confirm", operation_id = "account_confirm", tag = "sign-up", request_body = Confirm, responses(openapi::Answers))]
+pub(super) async fn confirm(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<Confirm>,
@@ -87,7 +94,14 @@ async fn confirm(
     Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" })))
 }
 
-async fn account(State(app): State<AppState>, session: Session) -> ApiResult {
+#[utoipa::path(
+    get,
+    path = "/api/v1/account",
+    operation_id = "account_account",
+    tag = "sign-up",
+    responses(openapi::Answers)
+)]
+pub(super) async fn account(State(app): State<AppState>, session: Session) -> ApiResult {
     let signed_out = || ApiError::from(ServiceError::SignedOut { locked_until: None });
     let account_id = session.state().account_id.ok_or_else(signed_out)?;
     let account =

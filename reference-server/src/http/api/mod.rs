@@ -1,6 +1,7 @@
 //! The JSON API: every flow of the web pages, over the same services and the same session.
 
 mod account;
+pub mod openapi;
 mod recovery;
 mod settings;
 mod signin;
@@ -14,6 +15,7 @@ use super::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
     signup::routes()
+        .route("/openapi.json", axum::routing::get(openapi::document))
         .merge(signin::routes())
         .merge(account::routes())
         .merge(recovery::routes())

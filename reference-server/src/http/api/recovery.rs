@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiJson;
+use super::{ApiJson, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 
@@ -15,26 +15,34 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/password/forgot", post(forgot)).route("/password/reset", post(reset))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Forgot {
+pub(super) struct Forgot {
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Reset {
+pub(super) struct Reset {
     token: String,
     password: String,
 }
 
 /// The same answer for known and unknown addresses (PR-2).
-async fn forgot(State(app): State<AppState>, ApiJson(body): ApiJson<Forgot>) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/v1/password/forgot", operation_id = "recovery_forgot", tag = "password reset", request_body = Forgot, responses(openapi::Answers))]
+pub(super) async fn forgot(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<Forgot>,
+) -> Result<Response, ApiError> {
     app.services.request_password_reset(&body.email).await?;
     Ok(accepted(json!({ "next": "check_email" })))
 }
 
-async fn reset(State(app): State<AppState>, ApiJson(body): ApiJson<Reset>) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/v1/password/reset", operation_id = "recovery_reset", tag = "password reset", request_body = Reset, responses(openapi::Answers))]
+pub(super) async fn reset(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<Reset>,
+) -> Result<Response, ApiError> {
     app.services.reset_password(&body.token, &body.password).await?;
     Ok(accepted(json!({ "next": "sign_in" })))
 }

@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out};
+use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
@@ -50,14 +50,15 @@ async fn reauthenticate(app: &AppState, session: &Session, current_password: &st
     Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }).into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangePassword {
+pub(super) struct ChangePassword {
     current_password: String,
     new_password: String,
 }
 
-async fn change_password(
+#[utoipa::path(post, path = "/api/v1/account/password", operation_id = "settings_change_password", tag = "settings", request_body = ChangePassword, responses(openapi::Answers))]
+pub(super) async fn change_password(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<ChangePassword>,
@@ -67,14 +68,15 @@ async fn change_password(
     Ok(accepted(json!({ "next": "account" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeEmail {
+pub(super) struct ChangeEmail {
     current_password: String,
     email: String,
 }
 
-async fn change_email(
+#[utoipa::path(post, path = "/api/v1/account/email", operation_id = "settings_change_email", tag = "settings", request_body = ChangeEmail, responses(openapi::Answers))]
+pub(super) async fn change_email(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<ChangeEmail>,
@@ -84,26 +86,28 @@ async fn change_email(
     Ok(accepted(json!({ "next": "confirm_new_email" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Token {
+pub(super) struct Token {
     token: String,
 }
 
-async fn confirm_email(State(app): State<AppState>, ApiJson(body): ApiJson<Token>) -> ApiResult {
+#[utoipa::path(post, path = "/api/v1/account/email/confirm", operation_id = "settings_confirm_email", tag = "settings", request_body = Token, responses(openapi::Answers))]
+pub(super) async fn confirm_email(State(app): State<AppState>, ApiJson(body): ApiJson<Token>) -> ApiResult {
     let email = app.services.confirm_email_change(&body.token).await?;
     Ok(accepted(json!({ "email": email })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangePhone {
+pub(super) struct ChangePhone {
     current_password: String,
     phone: String,
     delivery: Delivery,
 }
 
-async fn change_phone(
+#[utoipa::path(post, path = "/api/v1/account/phone", operation_id = "settings_change_phone", tag = "settings", request_body = ChangePhone, responses(openapi::Answers))]
+pub(super) async fn change_phone(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<ChangePhone>,
@@ -114,13 +118,14 @@ async fn change_phone(
     Ok(accepted(json!({ "next": "confirm_phone" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Code {
+pub(super) struct Code {
     code: String,
 }
 
-async fn confirm_phone(
+#[utoipa::path(post, path = "/api/v1/account/phone/confirm", operation_id = "settings_confirm_phone", tag = "settings", request_body = Code, responses(openapi::Answers))]
+pub(super) async fn confirm_phone(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<Code>,
@@ -134,14 +139,15 @@ async fn confirm_phone(
     Ok(accepted(json!({ "next": "account" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CurrentPassword {
+pub(super) struct CurrentPassword {
     current_password: String,
 }
 
 /// Shows the secret and `otpauth://` URI to enroll; nothing is kept until confirmed.
-async fn add_authenticator(
+#[utoipa::path(post, path = "/api/v1/account/authenticator", operation_id = "settings_add_authenticator", tag = "settings", request_body = CurrentPassword, responses(openapi::Answers))]
+pub(super) async fn add_authenticator(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<CurrentPassword>,
@@ -152,7 +158,8 @@ async fn add_authenticator(
     Ok(accepted(json!({ "secret": secret, "otpauth_uri": uri, "next": "confirm_authenticator" })))
 }
 
-async fn confirm_authenticator(
+#[utoipa::path(post, path = "/api/v1/account/authenticator/confirm", operation_id = "settings_confirm_authenticator", tag = "settings", request_body = Code, responses(openapi::Answers))]
+pub(super) async fn confirm_authenticator(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<Code>,

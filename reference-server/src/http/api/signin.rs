@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out};
+use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
@@ -27,28 +27,28 @@ pub fn routes() -> Router<AppState> {
 
 type ApiResult = Result<Response, ApiError>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Credentials {
+pub(super) struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SendCode {
+pub(super) struct SendCode {
     delivery: Delivery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EnterCode {
+pub(super) struct EnterCode {
     code: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PersonalKey {
+pub(super) struct PersonalKey {
     personal_key: String,
 }
 
@@ -56,7 +56,8 @@ fn signed_out() -> ApiError {
     ServiceError::SignedOut { locked_until: None }.into()
 }
 
-async fn sign_in(
+#[utoipa::path(post, path = "/api/v1/sign-in", operation_id = "signin_sign_in", tag = "sign-in", request_body = Credentials, responses(openapi::Answers))]
+pub(super) async fn sign_in(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<Credentials>,
@@ -82,7 +83,8 @@ async fn sign_in(
     Ok(accepted(json!({ "next": "second_factor", "options": options })))
 }
 
-async fn send_code(
+#[utoipa::path(post, path = "/api/v1/sign-in/code/send", operation_id = "signin_send_code", tag = "sign-in", request_body = SendCode, responses(openapi::Answers))]
+pub(super) async fn send_code(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<SendCode>,
@@ -103,7 +105,8 @@ fn signed_in(session: &Session, account_id: i64) {
     session.rotate();
 }
 
-async fn enter_code(
+#[utoipa::path(post, path = "/api/v1/sign-in/code", operation_id = "signin_enter_code", tag = "sign-in", request_body = EnterCode, responses(openapi::Answers))]
+pub(super) async fn enter_code(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<EnterCode>,
@@ -123,7 +126,8 @@ async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiRes
     }
 }
 
-async fn authenticator(
+#[utoipa::path(post, path = "/api/v1/sign-in/authenticator", operation_id = "signin_authenticator", tag = "sign-in", request_body = EnterCode, responses(openapi::Answers))]
+pub(super) async fn authenticator(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<EnterCode>,
@@ -134,7 +138,8 @@ async fn authenticator(
     completed(&app, &session, account_id).await
 }
 
-async fn personal_key(
+#[utoipa::path(post, path = "/api/v1/sign-in/personal-key", operation_id = "signin_personal_key", tag = "sign-in", request_body = PersonalKey, responses(openapi::Answers))]
+pub(super) async fn personal_key(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<PersonalKey>,
@@ -146,7 +151,14 @@ async fn personal_key(
     Ok(accepted(json!({ "personal_key": new_key, "next": "save_personal_key" })))
 }
 
-async fn sign_out(session: Session) -> Response {
+#[utoipa::path(
+    post,
+    path = "/api/v1/sign-out",
+    operation_id = "signin_sign_out",
+    tag = "sign-in",
+    responses(openapi::Answers)
+)]
+pub(super) async fn sign_out(session: Session) -> Response {
     session.destroy();
     accepted(json!({ "next": "sign_in" }))
 }

@@ -5,7 +5,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiJson;
+use super::{ApiJson, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::{Session, SignUpProgress};
@@ -21,28 +21,29 @@ pub fn routes() -> Router<AppState> {
         .route("/password/strength", post(strength))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EmailBody {
+pub(super) struct EmailBody {
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+pub(super) struct TokenBody {
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordBody {
+pub(super) struct PasswordBody {
     password: String,
 }
 
 type ApiResult = Result<Response, ApiError>;
 
 /// The same answer whether or not the address has an account (SU-5).
-async fn start(
+#[utoipa::path(post, path = "/api/v1/sign-up", operation_id = "signup_start", tag = "sign-up", request_body = EmailBody, responses(openapi::Answers))]
+pub(super) async fn start(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<EmailBody>,
@@ -52,7 +53,14 @@ async fn start(
     Ok(accepted(json!({ "next": "confirm_email" })))
 }
 
-async fn resend(State(app): State<AppState>, session: Session) -> ApiResult {
+#[utoipa::path(
+    post,
+    path = "/api/v1/sign-up/resend",
+    operation_id = "signup_resend",
+    tag = "sign-up",
+    responses(openapi::Answers)
+)]
+pub(super) async fn resend(State(app): State<AppState>, session: Session) -> ApiResult {
     let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
         return Err(ServiceError::Rejected(Reason::NoSignUpInProgress).into());
     };
@@ -60,7 +68,8 @@ async fn resend(State(app): State<AppState>, session: Session) -> ApiResult {
     Ok(accepted(json!({ "next": "confirm_email" })))
 }
 
-async fn confirm(
+#[utoipa::path(post, path = "/api/v1/sign-up/confirm", operation_id = "signup_confirm", tag = "sign-up", request_body = TokenBody, responses(openapi::Answers))]
+pub(super) async fn confirm(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<TokenBody>,
@@ -70,7 +79,8 @@ async fn confirm(
     Ok(accepted(json!({ "email": email, "next": "choose_password" })))
 }
 
-async fn choose_password(
+#[utoipa::path(post, path = "/api/v1/sign-up/password", operation_id = "signup_choose_password", tag = "sign-up", request_body = PasswordBody, responses(openapi::Answers))]
+pub(super) async fn choose_password(
     State(app): State<AppState>,
     session: Session,
     ApiJson(body): ApiJson<PasswordBody>,
@@ -88,7 +98,11 @@ async fn choose_password(
 }
 
 /// Strength-meter guidance (PW-2): never a rule, and nothing is stored.
-async fn strength(session: Session, ApiJson(body): ApiJson<PasswordBody>) -> Json<password::Strength> {
+#[utoipa::path(post, path = "/api/v1/password/strength", operation_id = "signup_strength", tag = "sign-up", request_body = PasswordBody, responses((status = 200, description = "strength guidance", body = crate::rules::password::Strength), (status = 400, description = "invalid_request", body = openapi::Answer)))]
+pub(super) async fn strength(
+    session: Session,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Json<password::Strength> {
     let email = session.state().sign_up.map(|p| p.email).unwrap_or_default();
     let hints: Vec<&str> = email.split(['@', '.']).filter(|p| p.len() > 2).collect();
     Json(password::strength(&body.password, &hints))

@@ -1,0 +1,124 @@
+//! The API's OpenAPI document, generated from the handlers. A copy is committed as
+//! `reference-server/openapi.json`; a test fails when the two differ.
+
+use serde::Serialize;
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use super::{account, recovery, settings, signin, signup};
+
+/// Every answer's shape: `outcome` says what happened; the other fields depend on it.
+#[derive(Serialize, ToSchema)]
+pub struct Answer {
+    pub outcome: OutcomeKind,
+    /// For `accepted`: the next step (`confirm_email`, `choose_password`, `add_phone`,
+    /// `second_factor`, `enter_code`, `save_personal_key`, `account`, `sign_in`, …).
+    pub next: Option<String>,
+    /// For `rejected` and `invalid_request`: a stable code, e.g. `password_too_short`,
+    /// `link_expired`, `code_wrong`, `credentials_invalid`.
+    pub reason: Option<String>,
+    /// Words for the person.
+    pub message: Option<String>,
+    /// For `rate_limited`: when a request will be allowed again (RFC 3339).
+    pub retry_at: Option<String>,
+    /// For `locked`: when code and personal-key entry opens again (RFC 3339).
+    pub until: Option<String>,
+    /// For `signed_out` after too many wrong entries: when the lockout ends (RFC 3339).
+    pub locked_until: Option<String>,
+    /// A personal key, shown this once.
+    pub personal_key: Option<String>,
+    /// Second factors offered after the password.
+    pub options: Option<Vec<String>>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Authenticator enrollment: the secret in base32 and the `otpauth://` URI.
+    pub secret: Option<String>,
+    pub otpauth_uri: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Accepted,
+    Rejected,
+    RateLimited,
+    Locked,
+    SignedOut,
+    InvalidRequest,
+    DeliveryFailed,
+    InternalError,
+}
+
+/// The statuses every operation may answer with.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // documents responses; the handlers build them through `http::error`
+pub enum Answers {
+    /// `accepted`
+    #[response(status = 200)]
+    Accepted(Answer),
+    /// `invalid_request`: malformed JSON, missing or unknown fields
+    #[response(status = 400)]
+    Invalid(Answer),
+    /// `signed_out`: sign in first (or again)
+    #[response(status = 401)]
+    SignedOut(Answer),
+    /// `invalid_request`: the body is larger than 16 KiB
+    #[response(status = 413)]
+    TooLarge(Answer),
+    /// `invalid_request`: the body must be `application/json`
+    #[response(status = 415)]
+    NotJson(Answer),
+    /// `rejected` by a rule, with a `reason`
+    #[response(status = 422)]
+    Rejected(Answer),
+    /// `locked`: code and personal-key entry is locked `until`
+    #[response(status = 423)]
+    Locked(Answer),
+    /// `rate_limited`: allowed again at `retry_at` (also in `Retry-After`)
+    #[response(status = 429)]
+    RateLimited(Answer),
+    /// `delivery_failed`: the email, text or call could not be sent
+    #[response(status = 502)]
+    DeliveryFailed(Answer),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sign-in service API",
+        version = "1",
+        description = "Every flow of the web pages as JSON, over the same services and the same cookie session. \
+                       Answers carry a typed `outcome`; refusals a stable `reason`."
+    ),
+    paths(
+        signup::start,
+        signup::resend,
+        signup::confirm,
+        signup::choose_password,
+        signup::strength,
+        account::add_phone,
+        account::resend,
+        account::confirm,
+        account::account,
+        signin::sign_in,
+        signin::send_code,
+        signin::enter_code,
+        signin::personal_key,
+        signin::authenticator,
+        signin::sign_out,
+        recovery::forgot,
+        recovery::reset,
+        settings::change_password,
+        settings::change_email,
+        settings::confirm_email,
+        settings::change_phone,
+        settings::confirm_phone,
+        settings::add_authenticator,
+        settings::confirm_authenticator,
+    ),
+    components(schemas(Answer, OutcomeKind))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
