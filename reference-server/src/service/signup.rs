@@ -68,7 +68,7 @@ impl Services {
     }
 
     /// The link for `token` if it is the newest of its kind, unused and unexpired.
-    pub(crate) async fn usable_link(&self, purpose: LinkPurpose, token: &str) -> ServiceResult<EmailLink> {
+    pub async fn usable_link(&self, purpose: LinkPurpose, token: &str) -> ServiceResult<EmailLink> {
         let now = self.clock.now();
         let rejected = |reason| Err(ServiceError::Rejected(reason));
         let Some(link) = self.store.email_link(purpose, &tokens::digest(token.trim())).await? else {

@@ -1,5 +1,9 @@
 //! Server-rendered pages. They work without JavaScript; every form carries a CSRF token.
 
+mod account;
+mod phone;
+mod recovery;
+mod signin;
 mod signup;
 
 use askama::Template;
@@ -12,7 +16,14 @@ use super::AppState;
 use super::session::Session;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/static/site.css", get(css)).merge(signup::routes())
+    Router::new()
+        .route("/", get(home))
+        .route("/static/site.css", get(css))
+        .merge(signup::routes())
+        .merge(phone::routes())
+        .merge(signin::routes())
+        .merge(account::routes())
+        .merge(recovery::routes())
 }
 
 /// "14:05 UTC" (or the date too when it is not today's by the same clock).
@@ -52,6 +63,145 @@ pub fn forged() -> Response {
             link: Some(("/", "Start again")),
         },
     )
+}
+
+/// The status and words of a refusal, for a page.
+pub fn refusal(error: crate::service::ServiceError) -> (StatusCode, String) {
+    use crate::service::ServiceError;
+    match error {
+        ServiceError::Rejected(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason.message()),
+        ServiceError::RateLimited { retry_at, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
+        ),
+        ServiceError::Locked { until } => (
+            StatusCode::LOCKED,
+            format!(
+                "For your security, entering codes is locked until {}. Try again after that.",
+                clock_time(until)
+            ),
+        ),
+        ServiceError::SignedOut { locked_until: Some(until) } => (
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "Too many wrong entries. You have been signed out and can try again after {}.",
+                clock_time(until)
+            ),
+        ),
+        ServiceError::SignedOut { locked_until: None } => {
+            (StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into())
+        }
+        ServiceError::Delivery(message) => (StatusCode::BAD_GATEWAY, message),
+        ServiceError::Internal(error) => {
+            tracing::error!(%error, "internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".into())
+        }
+    }
+}
+
+/// A page with an optional form, extra one-button forms and links (most pages are this).
+#[derive(Default)]
+pub struct Page<'a> {
+    pub title: &'a str,
+    pub intro: Vec<String>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub form: Option<PageForm<'a>>,
+    pub buttons: Vec<Button<'a>>,
+    pub links: Vec<(&'a str, &'a str)>,
+}
+
+pub struct PageForm<'a> {
+    pub action: &'a str,
+    pub fields: Vec<Field<'a>>,
+    pub hidden: Vec<(&'a str, String)>,
+    pub submit: &'a str,
+}
+
+pub struct Button<'a> {
+    pub action: &'a str,
+    pub submit: &'a str,
+    pub hidden: Vec<(&'a str, String)>,
+}
+
+pub struct Field<'a> {
+    pub name: &'a str,
+    pub label: &'a str,
+    /// An `<input type>`, or `radio` for a choice among `options`.
+    pub kind: &'a str,
+    pub autocomplete: &'a str,
+    pub value: String,
+    pub hint: Option<&'a str>,
+    pub numeric: bool,
+    pub options: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Field<'a> {
+    pub fn input(name: &'a str, label: &'a str, kind: &'a str, autocomplete: &'a str) -> Self {
+        Self {
+            name,
+            label,
+            kind,
+            autocomplete,
+            value: String::new(),
+            hint: None,
+            numeric: false,
+            options: Vec::new(),
+        }
+    }
+
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn value(mut self, value: &str) -> Self {
+        self.value = value.to_owned();
+        self
+    }
+
+    /// A one-time code: numeric keyboard, and the browser may fill it from a text message.
+    pub fn code(name: &'a str, label: &'a str) -> Self {
+        Self { numeric: true, ..Self::input(name, label, "text", "one-time-code") }
+    }
+
+    pub fn delivery() -> Self {
+        Self {
+            options: vec![("sms", "Text message (SMS)"), ("voice", "Phone call")],
+            ..Self::input("delivery", "How should we send your security code?", "radio", "off")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormTemplate<'a> {
+    pub page: Page<'a>,
+}
+
+/// Renders a [`Page`]; with an error, under the status of that error.
+pub fn page(status: StatusCode, page: Page<'_>) -> Response {
+    render(status, FormTemplate { page })
+}
+
+/// Renders `page` with the words of `error` (ending the session when it signs out).
+pub fn page_with_error(session: &Session, error: crate::service::ServiceError, mut p: Page<'_>) -> Response {
+    if matches!(error, crate::service::ServiceError::SignedOut { .. }) {
+        session.destroy();
+        let (status, message) = refusal(error);
+        return render(
+            status,
+            MessagePage {
+                title: "You have been signed out",
+                message: &message,
+                link: Some(("/sign-in", "Sign in")),
+            },
+        );
+    }
+    let (status, message) = refusal(error);
+    p.error = Some(message);
+    page(status, p)
 }
 
 #[derive(Template)]

@@ -6,10 +6,10 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{MessagePage, clock_time, forged, redirect, render};
+use super::{MessagePage, forged, redirect, refusal, render};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
-use crate::service::{Reason, ServiceError};
+use crate::service::Reason;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -18,29 +18,6 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-up/resend", axum::routing::post(resend))
         .route("/sign-up/confirm", get(confirm))
         .route("/sign-up/password", get(password_form).post(submit_password))
-        .route("/sign-up/next", get(next_step))
-}
-
-/// The status and words of a refusal, for a page.
-fn refusal(error: ServiceError) -> (StatusCode, String) {
-    match error {
-        ServiceError::Rejected(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason.message()),
-        ServiceError::RateLimited { retry_at, .. } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
-        ),
-        ServiceError::Delivery(message) => (StatusCode::BAD_GATEWAY, message),
-        ServiceError::Locked { until } => {
-            (StatusCode::LOCKED, format!("For your security, this is locked until {}.", clock_time(until)))
-        }
-        ServiceError::SignedOut { .. } => {
-            (StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into())
-        }
-        ServiceError::Internal(error) => {
-            tracing::error!(%error, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".into())
-        }
-    }
 }
 
 #[derive(Template)]
@@ -215,7 +192,7 @@ async fn submit_password(
                 s.new_account = Some(account);
             });
             session.rotate();
-            redirect("/sign-up/next")
+            redirect("/sign-up/phone")
         }
         Err(error) => {
             let (status, message) = refusal(error);
@@ -230,19 +207,5 @@ async fn submit_password(
                 },
             )
         }
-    }
-}
-
-async fn next_step(session: Session) -> Response {
-    match session.state().new_account {
-        Some(_) => render(
-            StatusCode::OK,
-            MessagePage {
-                title: "Your password is set",
-                message: "Your email address is confirmed and your password is saved.",
-                link: Some(("/", "Continue")),
-            },
-        ),
-        None => redirect("/sign-up"),
     }
 }

@@ -1,0 +1,346 @@
+//! The account page and its changes, each guarded by the current password.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::phone::code_page;
+use super::{Field, Page, PageForm, forged, page, page_with_error, redirect, render};
+use crate::http::AppState;
+use crate::http::session::Session;
+use crate::service::mfa::Delivery;
+use crate::service::{Reason, ServiceError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(account))
+        .route("/account/password", get(password_form).post(change_password))
+        .route("/account/email", get(email_form).post(change_email))
+        .route("/account/phone", get(phone_form).post(change_phone))
+        .route("/account/phone/code", get(phone_code_form).post(confirm_phone))
+        .route("/account/authenticator", get(app_start_form).post(start_app))
+        .route("/account/authenticator/confirm", axum::routing::post(confirm_app))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    csrf: String,
+    email: String,
+    phone: String,
+    has_app: bool,
+    notice: Option<String>,
+}
+
+async fn account(State(app): State<AppState>, session: Session) -> Response {
+    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
+    let Ok(Some(account)) = app.services.store.account(account_id).await else { return redirect("/sign-in") };
+    let has_app = matches!(app.services.store.authenticator(account_id).await, Ok(Some(_)));
+    render(
+        StatusCode::OK,
+        AccountPage {
+            csrf: session.csrf_token(),
+            email: account.email,
+            phone: account.phone.unwrap_or_default(),
+            has_app,
+            notice: None,
+        },
+    )
+}
+
+fn current_password_field<'a>() -> Field<'a> {
+    Field::input("current_password", "Your current password", "password", "current-password")
+}
+
+/// Checks the current password (ST-1); too many wrong entries in a session sign out (ST-2).
+async fn reauthenticate(app: &AppState, session: &Session, password: &str) -> Result<i64, ServiceError> {
+    let state = session.state();
+    let account_id = state.account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
+    if app.services.current_password_matches(account_id, password).await? {
+        session.update(|s| s.reauthentication_failures = 0);
+        return Ok(account_id);
+    }
+    let failures = state.reauthentication_failures + 1;
+    let limit = app.services.policy.reauthentication_attempt_limit;
+    if failures >= limit {
+        return Err(ServiceError::SignedOut { locked_until: None });
+    }
+    session.update(|s| s.reauthentication_failures = failures);
+    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }))
+}
+
+fn edit_page<'a>(
+    csrf: String,
+    title: &'a str,
+    action: &'a str,
+    mut fields: Vec<Field<'a>>,
+    submit: &'a str,
+) -> Page<'a> {
+    fields.insert(0, current_password_field());
+    Page {
+        title,
+        intro: vec!["For your security, enter your current password first.".into()],
+        csrf,
+        form: Some(PageForm { action, fields, hidden: vec![], submit }),
+        links: vec![("/account", "Back to your account")],
+        ..Page::default()
+    }
+}
+
+fn password_page<'a>(csrf: String) -> Page<'a> {
+    let new = Field::input("new_password", "New password", "password", "new-password")
+        .hint("At least 8 characters. Several words with spaces work well.");
+    edit_page(csrf, "Change your password", "/account/password", vec![new], "Change password")
+}
+
+async fn password_form(session: Session) -> Response {
+    if session.state().account_id.is_none() {
+        return redirect("/sign-in");
+    }
+    page(StatusCode::OK, password_page(session.csrf_token()))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<PasswordChange>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let result = match reauthenticate(&app, &session, &form.current_password).await {
+        Ok(account_id) => app.services.change_password(account_id, &form.new_password).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => done(&session, "Your password was changed."),
+        Err(error) => page_with_error(&session, error, password_page(session.csrf_token())),
+    }
+}
+
+fn done(session: &Session, message: &str) -> Response {
+    page(
+        StatusCode::OK,
+        Page {
+            title: "Done",
+            notice: Some(message.to_owned()),
+            csrf: session.csrf_token(),
+            links: vec![("/account", "Back to your account")],
+            ..Page::default()
+        },
+    )
+}
+
+fn email_page<'a>(csrf: String) -> Page<'a> {
+    let new = Field::input("email", "New email address", "email", "email");
+    edit_page(csrf, "Change your email address", "/account/email", vec![new], "Send confirmation link")
+}
+
+async fn email_form(session: Session) -> Response {
+    if session.state().account_id.is_none() {
+        return redirect("/sign-in");
+    }
+    page(StatusCode::OK, email_page(session.csrf_token()))
+}
+
+#[derive(Deserialize)]
+pub struct EmailChange {
+    csrf: String,
+    current_password: String,
+    email: String,
+}
+
+async fn change_email(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<EmailChange>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let result = match reauthenticate(&app, &session, &form.current_password).await {
+        Ok(account_id) => app.services.request_email_change(account_id, &form.email).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => done(
+            &session,
+            "Check the new address: follow the link we sent there. Until then your old address stays in use.",
+        ),
+        Err(error) => page_with_error(&session, error, email_page(session.csrf_token())),
+    }
+}
+
+fn phone_page<'a>(csrf: String) -> Page<'a> {
+    let fields = vec![Field::input("phone", "New phone number", "tel", "tel"), Field::delivery()];
+    edit_page(csrf, "Change your phone number", "/account/phone", fields, "Send code")
+}
+
+async fn phone_form(session: Session) -> Response {
+    if session.state().account_id.is_none() {
+        return redirect("/sign-in");
+    }
+    page(StatusCode::OK, phone_page(session.csrf_token()))
+}
+
+#[derive(Deserialize)]
+pub struct PhoneChange {
+    csrf: String,
+    current_password: String,
+    phone: String,
+    delivery: Delivery,
+}
+
+async fn change_phone(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<PhoneChange>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let result = match reauthenticate(&app, &session, &form.current_password).await {
+        Ok(account_id) => app.services.start_phone_change(account_id, &form.phone, form.delivery).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(number) => {
+            session.update(|s| s.pending_new_phone = Some(number));
+            redirect("/account/phone/code")
+        }
+        Err(error) => page_with_error(&session, error, phone_page(session.csrf_token())),
+    }
+}
+
+fn phone_code_page<'a>(csrf: String) -> Page<'a> {
+    let mut p =
+        code_page(csrf, "/account/phone/code", "/account/phone", "We sent a code to your new number.".into());
+    p.buttons.clear();
+    p.links = vec![("/account/phone", "Send a new code, or use a different number")];
+    p
+}
+
+async fn phone_code_form(session: Session) -> Response {
+    if session.state().pending_new_phone.is_none() {
+        return redirect("/account/phone");
+    }
+    page(StatusCode::OK, phone_code_page(session.csrf_token()))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+async fn confirm_phone(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
+    match app.services.confirm_phone_change(account_id, &form.code).await {
+        Ok(()) => {
+            session.update(|s| s.pending_new_phone = None);
+            done(&session, "Your phone number was changed.")
+        }
+        Err(error) => page_with_error(&session, error, phone_code_page(session.csrf_token())),
+    }
+}
+
+fn app_start_page<'a>(csrf: String) -> Page<'a> {
+    edit_page(csrf, "Add an authenticator app", "/account/authenticator", vec![], "Continue")
+}
+
+async fn app_start_form(session: Session) -> Response {
+    if session.state().account_id.is_none() {
+        return redirect("/sign-in");
+    }
+    page(StatusCode::OK, app_start_page(session.csrf_token()))
+}
+
+#[derive(Deserialize)]
+pub struct CurrentPassword {
+    csrf: String,
+    current_password: String,
+}
+
+fn app_confirm_page<'a>(csrf: String, secret: &str, uri: &str) -> Page<'a> {
+    Page {
+        title: "Set up your authenticator app",
+        intro: vec![
+            format!("In your app, add an account with this key: {secret}"),
+            format!("Or open this link on the device with the app: {uri}"),
+            "Then enter the 6-digit code the app shows.".into(),
+        ],
+        csrf,
+        form: Some(PageForm {
+            action: "/account/authenticator/confirm",
+            fields: vec![Field::code("code", "Code from your app")],
+            hidden: vec![],
+            submit: "Add app",
+        }),
+        links: vec![("/account", "Cancel")],
+        ..Page::default()
+    }
+}
+
+async fn start_app(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<CurrentPassword>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let result = match reauthenticate(&app, &session, &form.current_password).await {
+        Ok(account_id) => app.services.start_authenticator(account_id).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok((sealed, secret, uri)) => {
+            session.update(|s| s.pending_authenticator = Some(sealed));
+            page(StatusCode::OK, app_confirm_page(session.csrf_token(), &secret, &uri))
+        }
+        Err(error) => page_with_error(&session, error, app_start_page(session.csrf_token())),
+    }
+}
+
+async fn confirm_app(State(app): State<AppState>, session: Session, Form(form): Form<CodeForm>) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return forged();
+    }
+    let state = session.state();
+    let (Some(account_id), Some(sealed)) = (state.account_id, state.pending_authenticator) else {
+        return redirect("/account/authenticator");
+    };
+    match app.services.confirm_authenticator(account_id, &sealed, &form.code).await {
+        Ok(()) => {
+            session.update(|s| s.pending_authenticator = None);
+            done(&session, "Your authenticator app was added. You can use it to sign in.")
+        }
+        Err(error) => {
+            let retry = Page {
+                title: "That code did not work",
+                intro: vec!["Check the time on your device and try again with the newest code.".into()],
+                links: vec![("/account/authenticator", "Start again")],
+                ..Page::default()
+            };
+            page_with_error(&session, error, retry)
+        }
+    }
+}
