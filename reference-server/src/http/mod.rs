@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod hooks;
+pub mod reauth;
 pub mod session;
 pub mod web;
 

@@ -133,27 +133,25 @@ impl Reason {
             }
             Self::SmsOptedOut => "This number has blocked our text messages. Choose a phone call instead.".into(),
             Self::NoCodeSent => "Ask for a security code first.".into(),
-            Self::CodeWrong { remaining } => format!(
-                "That security code is not right. {remaining} more wrong {} will sign you out.",
-                if remaining == 1 { "try" } else { "tries" }
-            ),
+            Self::CodeWrong { remaining } => tries_left("That security code is not right.", remaining),
             Self::CodeExpired => "That security code has expired. Ask for a new one.".into(),
             Self::CodeUsed => "That security code has already been used. Ask for a new one.".into(),
             Self::CodeSuperseded => "We sent you a newer security code. Enter the newest one.".into(),
-            Self::PersonalKeyWrong { remaining } => format!(
-                "That personal key is not right. {remaining} more wrong {} will sign you out.",
-                if remaining == 1 { "try" } else { "tries" }
-            ),
+            Self::PersonalKeyWrong { remaining } => tries_left("That personal key is not right.", remaining),
             Self::CredentialsInvalid => "The email address or password is not right.".into(),
-            Self::CurrentPasswordWrong { remaining } => format!(
-                "That is not your current password. {remaining} more wrong {} will sign you out.",
-                if remaining == 1 { "try" } else { "tries" }
-            ),
+            Self::CurrentPasswordWrong { remaining } => tries_left("That is not your current password.", remaining),
             Self::NoAuthenticator => "This account has no authenticator app. Choose another way to sign in.".into(),
             Self::AuthenticatorNotStarted => "Start adding the authenticator app first.".into(),
             Self::NoChangeInProgress => "Start the change first.".into(),
         }
     }
+}
+
+fn tries_left(what: &str, remaining: u32) -> String {
+    format!(
+        "{what} {remaining} more wrong {} will sign you out.",
+        if remaining == 1 { "try" } else { "tries" }
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +180,13 @@ impl From<StoreError> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+fn rate_limited(retry_at: OffsetDateTime, now: OffsetDateTime) -> ServiceError {
+    ServiceError::RateLimited {
+        retry_at,
+        wait_secs: u64::try_from((retry_at - now).whole_seconds()).unwrap_or(0),
+    }
+}
 
 /// Everything a use case needs, built once at start-up.
 pub struct Services {
@@ -218,10 +223,7 @@ impl Services {
     ) -> ServiceResult<()> {
         let window = secs(window_secs);
         let earlier = self.store.recent_events(key, now, window).await?;
-        throttle::admit(&earlier, now, limit, window).map_err(|retry_at| ServiceError::RateLimited {
-            retry_at,
-            wait_secs: u64::try_from((retry_at - now).whole_seconds()).unwrap_or(0),
-        })
+        throttle::admit(&earlier, now, limit, window).map_err(|retry_at| rate_limited(retry_at, now))
     }
 
     /// Counts one event under `key` against a sliding-window limit, or refuses it.
@@ -236,9 +238,6 @@ impl Services {
         self.store
             .admit_event(key, now, window, |earlier| throttle::admit(earlier, now, limit, window))
             .await?
-            .map_err(|retry_at| ServiceError::RateLimited {
-                retry_at,
-                wait_secs: u64::try_from((retry_at - now).whole_seconds()).unwrap_or(0),
-            })
+            .map_err(|retry_at| rate_limited(retry_at, now))
     }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
+use crate::http::reauth::reauthenticate;
 use crate::http::session::Session;
 use crate::service::mfa::Delivery;
 use crate::service::{Reason, ServiceError};
@@ -31,25 +32,6 @@ fn signed_out() -> ApiError {
     ServiceError::SignedOut { locked_until: None }.into()
 }
 
-/// Checks the current password (ST-1); the limit's worth of wrong entries in a session signs
-/// the person out (ST-2). Returns the signed-in account.
-async fn reauthenticate(app: &AppState, session: &Session, current_password: &str) -> Result<i64, ApiError> {
-    let state = session.state();
-    let account_id = state.account_id.ok_or_else(signed_out)?;
-    if app.services.current_password_matches(account_id, current_password).await? {
-        session.update(|s| s.reauthentication_failures = 0);
-        return Ok(account_id);
-    }
-    let failures = state.reauthentication_failures + 1;
-    let limit = app.services.policy.reauthentication_attempt_limit;
-    if failures >= limit {
-        session.destroy();
-        return Err(signed_out());
-    }
-    session.update(|s| s.reauthentication_failures = failures);
-    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }).into())
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ChangePassword {
@@ -63,7 +45,7 @@ pub(super) async fn change_password(
     session: Session,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> ApiResult {
-    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let account_id = reauthenticate(&app, &session, &body.current_password).await.map_err(ApiError::from)?;
     app.services.change_password(account_id, &body.new_password).await?;
     Ok(accepted(json!({ "next": "account" })))
 }
@@ -81,7 +63,7 @@ pub(super) async fn change_email(
     session: Session,
     ApiJson(body): ApiJson<ChangeEmail>,
 ) -> ApiResult {
-    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let account_id = reauthenticate(&app, &session, &body.current_password).await.map_err(ApiError::from)?;
     app.services.request_email_change(account_id, &body.email).await?;
     Ok(accepted(json!({ "next": "confirm_new_email" })))
 }
@@ -112,7 +94,7 @@ pub(super) async fn change_phone(
     session: Session,
     ApiJson(body): ApiJson<ChangePhone>,
 ) -> ApiResult {
-    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let account_id = reauthenticate(&app, &session, &body.current_password).await.map_err(ApiError::from)?;
     let number = app.services.start_phone_change(account_id, &body.phone, body.delivery).await?;
     session.update(|s| s.pending_new_phone = Some(number));
     Ok(accepted(json!({ "next": "confirm_phone" })))
@@ -152,7 +134,7 @@ pub(super) async fn add_authenticator(
     session: Session,
     ApiJson(body): ApiJson<CurrentPassword>,
 ) -> ApiResult {
-    let account_id = reauthenticate(&app, &session, &body.current_password).await?;
+    let account_id = reauthenticate(&app, &session, &body.current_password).await.map_err(ApiError::from)?;
     let (sealed, secret, uri) = app.services.start_authenticator(account_id).await?;
     session.update(|s| s.pending_authenticator = Some(sealed));
     Ok(accepted(json!({ "secret": secret, "otpauth_uri": uri, "next": "confirm_authenticator" })))

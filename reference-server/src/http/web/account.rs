@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::phone::code_page;
 use super::{Field, Page, PageForm, forged, page, page_with_error, redirect, render};
 use crate::http::AppState;
+use crate::http::reauth::reauthenticate;
 use crate::http::session::Session;
 use crate::service::mfa::Delivery;
-use crate::service::{Reason, ServiceError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,23 +54,6 @@ async fn account(State(app): State<AppState>, session: Session) -> Response {
 
 fn current_password_field<'a>() -> Field<'a> {
     Field::input("current_password", "Your current password", "password", "current-password")
-}
-
-/// Checks the current password (ST-1); too many wrong entries in a session sign out (ST-2).
-async fn reauthenticate(app: &AppState, session: &Session, password: &str) -> Result<i64, ServiceError> {
-    let state = session.state();
-    let account_id = state.account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
-    if app.services.current_password_matches(account_id, password).await? {
-        session.update(|s| s.reauthentication_failures = 0);
-        return Ok(account_id);
-    }
-    let failures = state.reauthentication_failures + 1;
-    let limit = app.services.policy.reauthentication_attempt_limit;
-    if failures >= limit {
-        return Err(ServiceError::SignedOut { locked_until: None });
-    }
-    session.update(|s| s.reauthentication_failures = failures);
-    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }))
 }
 
 fn edit_page<'a>(

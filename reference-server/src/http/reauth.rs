@@ -1,0 +1,25 @@
+//! The current-password check that guards every settings change (ST-1, ST-2), shared by the
+//! web pages and the API.
+
+use super::AppState;
+use super::session::Session;
+use crate::service::{Reason, ServiceError, ServiceResult};
+
+/// Checks the current password of the signed-in account and returns its id. Wrong entries
+/// are counted in the session; the one reaching the policy's limit ends the session.
+pub async fn reauthenticate(app: &AppState, session: &Session, current_password: &str) -> ServiceResult<i64> {
+    let state = session.state();
+    let account_id = state.account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
+    if app.services.current_password_matches(account_id, current_password).await? {
+        session.update(|s| s.reauthentication_failures = 0);
+        return Ok(account_id);
+    }
+    let failures = state.reauthentication_failures + 1;
+    let limit = app.services.policy.reauthentication_attempt_limit;
+    if failures >= limit {
+        session.destroy();
+        return Err(ServiceError::SignedOut { locked_until: None });
+    }
+    session.update(|s| s.reauthentication_failures = failures);
+    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }))
+}
