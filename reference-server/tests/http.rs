@@ -25,6 +25,18 @@ async fn post(http: &reqwest::Client, server: &RunningServer, path: &str, body: 
 /// Signs up `email` with `password` through the API; returns the client holding the session.
 async fn sign_up(server: &RunningServer, fakes: &Fakes, email: &str, password: &str) -> reqwest::Client {
     let http = client();
+    sign_up_with(&http, server, fakes, email, password).await;
+    http
+}
+
+async fn sign_up_with(
+    http: &reqwest::Client,
+    server: &RunningServer,
+    fakes: &Fakes,
+    email: &str,
+    password: &str,
+) {
+    let http = http.clone();
     assert_eq!(post(&http, server, "/sign-up", json!({ "email": email })).await.0, 200);
     let mail = fakes
         .mail
@@ -35,7 +47,6 @@ async fn sign_up(server: &RunningServer, fakes: &Fakes, email: &str, password: &
     assert_eq!(post(&http, server, "/sign-up/confirm", json!({ "token": token })).await.0, 200);
     let (status, body) = post(&http, server, "/sign-up/password", json!({ "password": password })).await;
     assert_eq!(status, 200, "{body}");
-    http
 }
 
 #[tokio::test]
@@ -140,4 +151,41 @@ async fn an_idle_session_ends_after_the_policy_timeout() {
     server.clock.advance(time::Duration::minutes(15)).unwrap();
     let (status, body) = post(&http, &server, "/sign-up/resend", json!({})).await;
     assert_eq!((status, body["reason"].as_str()), (422, Some("no_sign_up_in_progress")));
+}
+
+#[tokio::test]
+async fn a_session_cookie_kept_after_sign_out_no_longer_works() {
+    use reqwest::cookie::CookieStore;
+    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
+    let server = start(Config::for_tests(), &fakes).await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let http = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
+    sign_up_with(&http, &server, &fakes, "cookie@example.test", "a passphrase to keep").await;
+    let phone = "+15550777001";
+    assert_eq!(
+        post(&http, &server, "/sign-up/phone", json!({ "phone": phone, "delivery": "sms" })).await.0,
+        200
+    );
+    let code = fakes.sms.wait_for_code(phone, std::time::Duration::from_secs(10)).await.unwrap();
+    assert_eq!(post(&http, &server, "/sign-up/phone/confirm", json!({ "code": code })).await.0, 200);
+
+    // Keep the signed-in session's cookie, as a thief on the same computer would.
+    let stolen = jar.cookies(&server.base_url.parse().unwrap()).expect("a session cookie");
+    let account = |cookie: reqwest::header::HeaderValue| {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/account", server.base_url))
+            .header("cookie", cookie)
+            .send()
+    };
+    assert_eq!(
+        account(stolen.clone()).await.unwrap().status().as_u16(),
+        200,
+        "the kept cookie works while signed in"
+    );
+    assert_eq!(post(&http, &server, "/sign-out", json!({})).await.0, 200);
+    assert_eq!(
+        account(stolen).await.unwrap().status().as_u16(),
+        401,
+        "signing out ends the session on the server"
+    );
 }
