@@ -31,6 +31,7 @@ impl InProcess {
             driver,
             clock: Some(ClockSettings { hook_url: format!("{}/__conformance/clock", self.server.base_url) }),
             inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10 },
+            policy: crate::model::ModelPolicy::default(),
         }
     }
 }

@@ -8,6 +8,8 @@ pub mod clock_hook;
 pub mod driver;
 pub mod in_process;
 pub mod inbox;
+pub mod model;
+pub mod properties;
 pub mod report;
 pub mod requirements;
 pub mod runner;

@@ -10,7 +10,8 @@ use cucumber::{World as _, gherkin};
 use futures::FutureExt as _;
 
 use crate::in_process::InProcess;
-use crate::report::{Recorder, Summary};
+use crate::properties;
+use crate::report::{PropertyResult, Recorder, Status, Summary};
 use crate::requirements::Catalogue;
 use crate::target::{DriverKind, Target};
 use crate::world::{self, Context, LoginWorld, TimeGuard};
@@ -35,6 +36,8 @@ pub struct RunOptions {
     pub report_dir: PathBuf,
     /// Print every step as it runs.
     pub verbose: bool,
+    /// Cases for each property test after the scenarios (0: none).
+    pub property_cases: u32,
 }
 
 impl Default for RunOptions {
@@ -51,6 +54,7 @@ impl Default for RunOptions {
             fail_fast: false,
             report_dir: root.join("target/conformance"),
             verbose: false,
+            property_cases: 16,
         }
     }
 }
@@ -153,9 +157,11 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         .filter_run(options.features.clone(), filter)
         .await;
 
+    let properties = run_properties(&context, options.property_cases).await?;
     let summary = Summary::new(
         &catalogue,
         recorder.results(),
+        properties,
         recorder.parse_errors(),
         started.elapsed().as_secs_f64(),
     );
@@ -164,4 +170,22 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         in_process.server.stop();
     }
     Ok(summary)
+}
+
+/// The property tests, after the scenarios (they move the clock, so nothing else runs).
+async fn run_properties(context: &Arc<Context>, cases: u32) -> anyhow::Result<Vec<PropertyResult>> {
+    if cases == 0 {
+        return Ok(Vec::new());
+    }
+    let ids = properties::SCHEDULE_PROPERTY_IDS.iter().map(|s| (*s).to_owned()).collect();
+    let (status, detail) = if context.clock.is_none() {
+        (Status::Skipped, Some("not run: needs clock control (the target has no clock hook)".to_owned()))
+    } else {
+        println!("property: {} ({cases} cases)…", properties::SCHEDULE_PROPERTY);
+        match properties::check_schedules(context.clone(), context.target.policy, cases).await? {
+            None => (Status::Passed, None),
+            Some(report) => (Status::Failed, Some(report)),
+        }
+    };
+    Ok(vec![PropertyResult { name: properties::SCHEDULE_PROPERTY.to_owned(), ids, cases, status, detail }])
 }

@@ -10,6 +10,9 @@
 //! [inbox]                              # the fakes' inbox API (`conformance fakes`)
 //! url = "http://127.0.0.1:8026"
 //! wait_secs = 10                       # how long an email or text may take to arrive
+//!
+//! [policy]                             # optional: declared values, if not the documented ones
+//! code_lifetime_secs = 300
 //! ```
 
 use std::path::Path;
@@ -26,6 +29,10 @@ pub struct Target {
     #[serde(default)]
     pub clock: Option<ClockSettings>,
     pub inbox: InboxSettings,
+    /// The policy the target declares (defaults: the documented values); property tests
+    /// predict its answers from these values.
+    #[serde(default)]
+    pub policy: crate::model::ModelPolicy,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]

@@ -103,4 +103,36 @@ mod tests {
         assert_eq!(classify(&digest(key, "444444"), &codes, at(1)), Entered::Wrong);
         assert_ne!(digest(b"other key", "333333"), digest(key, "333333"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A code is valid iff it is unused, not replaced, and younger than its lifetime;
+            /// and only an exact match is ever anything but wrong.
+            #[test]
+            fn valid_iff_unused_newest_and_young(
+                used in any::<bool>(),
+                superseded in any::<bool>(),
+                age in 0i64..1000,
+                lifetime in 1i64..700,
+                entered in "[0-9]{6}",
+            ) {
+                let key = b"property key";
+                let code = StoredCode {
+                    digest: digest(key, "123456"),
+                    expires_at: T0 + Duration::seconds(lifetime),
+                    used,
+                    superseded,
+                };
+                let now = T0 + Duration::seconds(age);
+                let verdict = classify(&digest(key, "123456"), std::slice::from_ref(&code), now);
+                prop_assert_eq!(verdict == Entered::Valid(0), !used && !superseded && age < lifetime);
+                if entered != "123456" {
+                    prop_assert_eq!(classify(&digest(key, &entered), &[code], now), Entered::Wrong);
+                }
+            }
+        }
+    }
 }

@@ -50,4 +50,39 @@ mod tests {
             Err(T0 + Duration::minutes(17))
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the arrival times, the admitted events never exceed the limit in any
+            /// window, and a refusal's retry time is exactly when admission resumes.
+            #[test]
+            fn never_more_than_the_limit_in_any_window(
+                gaps in proptest::collection::vec(0i64..400, 1..60),
+                limit in 1u32..6,
+                window_secs in 1i64..1000,
+            ) {
+                let window = Duration::seconds(window_secs);
+                let mut now = T0;
+                let mut admitted: Vec<OffsetDateTime> = Vec::new();
+                for gap in gaps {
+                    now += Duration::seconds(gap);
+                    match admit(&admitted, now, limit, window) {
+                        Ok(()) => admitted.push(now),
+                        Err(retry_at) => {
+                            prop_assert!(retry_at > now);
+                            prop_assert!(admit(&admitted, retry_at, limit, window).is_ok());
+                            prop_assert!(admit(&admitted, retry_at - Duration::SECOND, limit, window).is_err());
+                        }
+                    }
+                }
+                for start in &admitted {
+                    let in_window = admitted.iter().filter(|t| **t >= *start && **t < *start + window).count();
+                    prop_assert!(in_window <= limit as usize, "{in_window} events within {window_secs}s of {start}");
+                }
+            }
+        }
+    }
 }

@@ -38,6 +38,10 @@ struct Args {
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
+    /// Cases per property test, run after the scenarios against the target's declared policy
+    /// (0: skip them).
+    #[arg(long, default_value_t = 16)]
+    property_cases: u32,
 }
 
 #[tokio::main]
@@ -62,6 +66,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
         verbose: args.verbose,
+        property_cases: args.property_cases,
         ..RunOptions::default()
     };
     if let Some(dir) = args.report_dir {

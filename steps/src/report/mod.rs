@@ -5,4 +5,4 @@ mod recorder;
 mod summary;
 
 pub use recorder::{Recorder, ScenarioResult, Status};
-pub use summary::{RequirementResult, Summary, Verdict};
+pub use summary::{PropertyResult, RequirementResult, Summary, Verdict};

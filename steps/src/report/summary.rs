@@ -26,12 +26,26 @@ pub struct RequirementResult {
     pub requirement: Requirement,
     /// `location — scenario name` of every scenario tagged with the ID.
     pub scenarios: Vec<String>,
+    /// Property tests that check the ID.
+    pub properties: Vec<String>,
     pub verdict: Verdict,
+}
+
+/// A property test's result: a check like a scenario, over many generated cases.
+#[derive(Debug, Clone, Serialize)]
+pub struct PropertyResult {
+    pub name: String,
+    pub ids: Vec<String>,
+    pub cases: u32,
+    pub status: Status,
+    /// The shrunk failing schedule, or why it did not run.
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub scenarios: Vec<ScenarioResult>,
+    pub properties: Vec<PropertyResult>,
     pub requirements: Vec<RequirementResult>,
     /// Tags that look like requirement IDs but are not in the catalogue.
     pub unknown_ids: Vec<String>,
@@ -43,6 +57,7 @@ impl Summary {
     pub fn new(
         catalogue: &Catalogue,
         scenarios: Vec<ScenarioResult>,
+        properties: Vec<PropertyResult>,
         parse_errors: Vec<String>,
         wall_time_secs: f64,
     ) -> Self {
@@ -52,11 +67,15 @@ impl Summary {
             .map(|r| {
                 let checks: Vec<&ScenarioResult> =
                     scenarios.iter().filter(|s| s.tags.contains(&r.id)).collect();
-                let verdict = if checks.is_empty() {
+                let props: Vec<&PropertyResult> =
+                    properties.iter().filter(|p| p.ids.contains(&r.id)).collect();
+                let statuses: Vec<Status> =
+                    checks.iter().map(|s| s.status).chain(props.iter().map(|p| p.status)).collect();
+                let verdict = if statuses.is_empty() {
                     Verdict::Uncovered
-                } else if checks.iter().any(|s| s.status == Status::Failed) {
+                } else if statuses.contains(&Status::Failed) {
                     Verdict::Failed
-                } else if checks.iter().any(|s| s.status == Status::Passed) {
+                } else if statuses.contains(&Status::Passed) {
                     Verdict::Passed
                 } else {
                     Verdict::NotRun
@@ -64,6 +83,7 @@ impl Summary {
                 RequirementResult {
                     requirement: r.clone(),
                     scenarios: checks.iter().map(|s| format!("{} — {}", s.location, s.scenario)).collect(),
+                    properties: props.iter().map(|p| p.name.clone()).collect(),
                     verdict,
                 }
             })
@@ -76,7 +96,7 @@ impl Summary {
             .collect();
         unknown_ids.sort();
         unknown_ids.dedup();
-        Self { scenarios, requirements, unknown_ids, parse_errors, wall_time_secs }
+        Self { scenarios, properties, requirements, unknown_ids, parse_errors, wall_time_secs }
     }
 
     pub fn count(&self, status: Status) -> usize {
@@ -90,6 +110,7 @@ impl Summary {
     /// Conformant: nothing failed, nothing was left undefined, every tag is a known ID.
     pub fn conformant(&self) -> bool {
         self.count(Status::Failed) == 0
+            && self.properties.iter().all(|p| p.status != Status::Failed)
             && self.parse_errors.is_empty()
             && self.unknown_ids.is_empty()
             && !self.scenarios.iter().any(|s| s.status == Status::Skipped && is_undefined(s))
@@ -107,9 +128,13 @@ impl Summary {
                 Verdict::NotRun => "not run  ",
                 Verdict::Uncovered => "uncovered",
             };
+            let properties = match r.properties.len() {
+                0 => String::new(),
+                n => format!(", {n} propert{}", if n == 1 { "y" } else { "ies" }),
+            };
             let _ = writeln!(
                 out,
-                "  {mark} {:<7} {} ({} scenario{})",
+                "  {mark} {:<7} {} ({} scenario{}{properties})",
                 r.requirement.id,
                 r.requirement.rule,
                 r.scenarios.len(),
@@ -129,6 +154,16 @@ impl Summary {
                     s.scenario,
                     s.detail.as_deref().unwrap_or("")
                 );
+            }
+        }
+        if !self.properties.is_empty() {
+            let _ = writeln!(out, "\nProperties");
+            for p in &self.properties {
+                let _ =
+                    writeln!(out, "  {:?} {} ({} cases; {})", p.status, p.name, p.cases, p.ids.join(", "));
+                if let Some(detail) = &p.detail {
+                    let _ = writeln!(out, "      {detail}");
+                }
             }
         }
         for e in &self.parse_errors {
@@ -218,6 +253,7 @@ source = "s"
                 scenario(&["OTP-2"], Status::Failed),
                 scenario(&["OTP-9"], Status::Passed),
             ],
+            vec![],
             vec![],
             1.0,
         );

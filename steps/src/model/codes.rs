@@ -1,0 +1,300 @@
+//! Security codes, the request limit, the account lockout, sessions and the personal key.
+
+use std::fmt;
+
+use super::ModelPolicy;
+
+/// What the person does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Ask for a sign-in code, by text (`false`) or voice (`true`).
+    Send { voice: bool },
+    /// Enter the newest code received.
+    SubmitLatest,
+    /// Enter the code received `n` sends before the newest (clamped to the oldest).
+    SubmitOlder(usize),
+    /// Enter a code that was already used (nothing happens if none was).
+    SubmitUsed,
+    /// Enter a code that was never sent.
+    SubmitWrong,
+    /// Let time pass.
+    Advance(u64),
+    /// Start over on a new device: email and password again.
+    NewSession,
+    /// Enter the personal key: the current one, or a wrong one.
+    PersonalKey { right: bool },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Send { voice } => write!(f, "send {}", if *voice { "voice" } else { "sms" }),
+            Self::SubmitLatest => write!(f, "submit latest"),
+            Self::SubmitOlder(n) => write!(f, "submit older({n})"),
+            Self::SubmitUsed => write!(f, "submit used"),
+            Self::SubmitWrong => write!(f, "submit wrong"),
+            Self::Advance(s) => write!(f, "wait {s}s"),
+            Self::NewSession => write!(f, "new session"),
+            Self::PersonalKey { right } => {
+                write!(f, "personal key ({})", if *right { "right" } else { "wrong" })
+            }
+        }
+    }
+}
+
+/// What the target should answer. Times are seconds since the schedule began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    Accepted,
+    Rejected(String),
+    RateLimited { retry_at: i64 },
+    Locked { until: i64 },
+    SignedOut { locked_until: Option<i64> },
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Accepted => write!(f, "Accepted"),
+            Self::Rejected(reason) => write!(f, "Rejected({reason})"),
+            Self::RateLimited { retry_at } => write!(f, "RateLimited(until t+{retry_at}s)"),
+            Self::Locked { until } => write!(f, "Locked(until t+{until}s)"),
+            Self::SignedOut { locked_until: Some(t) } => write!(f, "SignedOut(locked until t+{t}s)"),
+            Self::SignedOut { locked_until: None } => write!(f, "SignedOut"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Code {
+    sent: i64,
+    used: bool,
+    superseded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Session {
+    /// Password accepted, second factor expected.
+    Authenticating,
+    SignedIn,
+    Gone,
+}
+
+/// The state of one account and the person's current session.
+#[derive(Debug, Clone)]
+pub struct Model {
+    policy: ModelPolicy,
+    now: i64,
+    /// Times of code requests that were granted (any purpose counts).
+    requests: Vec<i64>,
+    codes: Vec<Code>,
+    failures: u32,
+    locked_until: Option<i64>,
+    session: Session,
+    last_seen: i64,
+}
+
+impl Model {
+    /// An account whose sign-up used `earlier_requests` code requests at time 0, signed in
+    /// with its password (second factor expected) at time 0.
+    pub fn new(policy: ModelPolicy, earlier_requests: usize) -> Self {
+        Self {
+            policy,
+            now: 0,
+            requests: vec![0; earlier_requests],
+            codes: Vec::new(),
+            failures: 0,
+            locked_until: None,
+            session: Session::Authenticating,
+            last_seen: 0,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Which code an action enters, as an index into the codes sent (`None`: a wrong code).
+    pub fn code_for(&self, action: Action) -> Option<Option<usize>> {
+        let n = self.codes.len();
+        match action {
+            Action::SubmitLatest => Some(n.checked_sub(1)),
+            Action::SubmitOlder(k) => Some(n.checked_sub(1).map(|last| last.saturating_sub(k))),
+            Action::SubmitUsed => self.codes.iter().rposition(|c| c.used).map(Some),
+            Action::SubmitWrong => Some(None),
+            _ => None,
+        }
+    }
+
+    /// A request reaches the target: an idle session has ended; a live one is touched.
+    fn arrive(&mut self) {
+        if self.session != Session::Gone && self.now - self.last_seen >= self.policy.session_idle_timeout_secs
+        {
+            self.session = Session::Gone;
+        }
+        if self.session != Session::Gone {
+            self.last_seen = self.now;
+        }
+    }
+
+    fn locked(&self) -> Option<i64> {
+        self.locked_until.filter(|until| *until > self.now)
+    }
+
+    /// One more wrong entry: the one reaching the limit signs out and locks.
+    fn wrong(&mut self, reason: &str) -> Expected {
+        self.failures += 1;
+        if self.failures >= self.policy.code_attempt_limit {
+            self.failures = 0;
+            let until = self.now + self.policy.lockout_secs;
+            self.locked_until = Some(until);
+            self.session = Session::Gone;
+            return Expected::SignedOut { locked_until: Some(until) };
+        }
+        Expected::Rejected(reason.to_owned())
+    }
+
+    /// Applies `action`; `None` when it sends nothing to the target (time passing, or
+    /// re-entering a used code when none was used).
+    pub fn step(&mut self, action: Action) -> Option<Expected> {
+        match action {
+            Action::Advance(secs) => {
+                self.now += i64::try_from(secs).unwrap_or(i64::MAX);
+                None
+            }
+            Action::NewSession => {
+                self.session = Session::Authenticating;
+                self.last_seen = self.now;
+                Some(Expected::Accepted)
+            }
+            Action::Send { .. } => {
+                self.arrive();
+                Some(self.send())
+            }
+            Action::PersonalKey { right } => {
+                self.arrive();
+                Some(self.personal_key(right))
+            }
+            submit => {
+                let which = self.code_for(submit)?;
+                self.arrive();
+                Some(self.submit(which))
+            }
+        }
+    }
+
+    fn send(&mut self) -> Expected {
+        if self.session != Session::Authenticating {
+            return Expected::SignedOut { locked_until: None };
+        }
+        if let Some(until) = self.locked() {
+            return Expected::Locked { until };
+        }
+        let window = self.policy.code_request_window_secs;
+        let mut recent: Vec<i64> = self.requests.iter().copied().filter(|t| *t > self.now - window).collect();
+        let limit = self.policy.code_request_limit;
+        if recent.len() >= limit {
+            recent.sort_unstable();
+            return Expected::RateLimited { retry_at: recent[recent.len() - limit] + window };
+        }
+        self.requests.push(self.now);
+        for code in self.codes.iter_mut().filter(|c| !c.used) {
+            code.superseded = true;
+        }
+        self.codes.push(Code { sent: self.now, used: false, superseded: false });
+        Expected::Accepted
+    }
+
+    fn submit(&mut self, which: Option<usize>) -> Expected {
+        if self.session != Session::Authenticating {
+            return Expected::SignedOut { locked_until: None };
+        }
+        if let Some(until) = self.locked() {
+            return Expected::Locked { until };
+        }
+        if self.codes.is_empty() {
+            return Expected::Rejected("no_code_sent".into());
+        }
+        let Some(i) = which else { return self.wrong("code_wrong") };
+        let lifetime = self.policy.code_lifetime_secs;
+        let code = &mut self.codes[i];
+        if code.used {
+            Expected::Rejected("code_used".into())
+        } else if code.superseded {
+            Expected::Rejected("code_superseded".into())
+        } else if self.now >= code.sent + lifetime {
+            Expected::Rejected("code_expired".into())
+        } else {
+            code.used = true;
+            self.failures = 0;
+            self.session = Session::SignedIn;
+            Expected::Accepted
+        }
+    }
+
+    fn personal_key(&mut self, right: bool) -> Expected {
+        if self.session != Session::Authenticating {
+            return Expected::SignedOut { locked_until: None };
+        }
+        if let Some(until) = self.locked() {
+            return Expected::Locked { until };
+        }
+        if !right {
+            return self.wrong("personal_key_wrong");
+        }
+        self.failures = 0;
+        self.session = Session::SignedIn;
+        Expected::Accepted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Model {
+        Model::new(ModelPolicy::default(), 1)
+    }
+
+    #[test]
+    fn a_code_expires_at_its_lifetime() {
+        let mut m = model();
+        assert_eq!(m.step(Action::Send { voice: false }), Some(Expected::Accepted));
+        m.step(Action::Advance(299));
+        let mut early = m.clone();
+        assert_eq!(early.step(Action::SubmitLatest), Some(Expected::Accepted));
+        m.step(Action::Advance(1));
+        assert_eq!(m.step(Action::SubmitLatest), Some(Expected::Rejected("code_expired".into())));
+    }
+
+    #[test]
+    fn the_request_limit_counts_the_sign_up_code() {
+        let mut m = model();
+        assert_eq!(m.step(Action::Send { voice: false }), Some(Expected::Accepted));
+        assert_eq!(m.step(Action::Send { voice: true }), Some(Expected::Accepted));
+        assert_eq!(m.step(Action::Send { voice: false }), Some(Expected::RateLimited { retry_at: 900 }));
+    }
+
+    #[test]
+    fn the_third_wrong_entry_locks_and_a_new_session_does_not_unlock() {
+        let mut m = model();
+        m.step(Action::Send { voice: false });
+        assert_eq!(m.step(Action::SubmitWrong), Some(Expected::Rejected("code_wrong".into())));
+        assert_eq!(
+            m.step(Action::PersonalKey { right: false }),
+            Some(Expected::Rejected("personal_key_wrong".into()))
+        );
+        assert_eq!(m.step(Action::SubmitWrong), Some(Expected::SignedOut { locked_until: Some(300) }));
+        m.step(Action::NewSession);
+        assert_eq!(m.step(Action::SubmitLatest), Some(Expected::Locked { until: 300 }));
+        m.step(Action::Advance(300));
+        assert_eq!(m.step(Action::SubmitLatest), Some(Expected::Rejected("code_expired".into())));
+    }
+
+    #[test]
+    fn an_idle_session_ends() {
+        let mut m = model();
+        m.step(Action::Advance(900));
+        assert_eq!(m.step(Action::Send { voice: false }), Some(Expected::SignedOut { locked_until: None }));
+    }
+}

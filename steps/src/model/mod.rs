@@ -1,0 +1,12 @@
+//! An executable model of the time-dependent rules, written from the requirements (and the
+//! definitions the README states for them), never from the reference server's code: its job
+//! is to catch the server's mistakes.
+//!
+//! Time is whole seconds since the start of a schedule. The model predicts what the target
+//! answers to each action of a schedule; the property runner compares, action by action.
+
+mod codes;
+mod policy;
+
+pub use codes::{Action, Expected, Model};
+pub use policy::ModelPolicy;

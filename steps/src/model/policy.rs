@@ -1,0 +1,50 @@
+use serde::Deserialize;
+
+/// The policy values the rules depend on, as a target declares them (seconds and counts).
+/// Defaults are the documented policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelPolicy {
+    /// OTP-1: a code works for this long after it was sent.
+    pub code_lifetime_secs: i64,
+    /// OTP-4: at most this many code requests in any window.
+    pub code_request_limit: usize,
+    pub code_request_window_secs: i64,
+    /// OTP-5 / PK-5: wrong entries before sign-out and lockout.
+    pub code_attempt_limit: u32,
+    pub lockout_secs: i64,
+    /// SI-4: an idle session ends after this long.
+    pub session_idle_timeout_secs: i64,
+}
+
+impl Default for ModelPolicy {
+    fn default() -> Self {
+        Self {
+            code_lifetime_secs: 300,
+            code_request_limit: 3,
+            code_request_window_secs: 900,
+            code_attempt_limit: 3,
+            lockout_secs: 300,
+            session_idle_timeout_secs: 900,
+        }
+    }
+}
+
+impl ModelPolicy {
+    /// The instants around which behaviour changes: where schedules should land often.
+    pub fn boundaries(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        for value in [
+            self.code_lifetime_secs,
+            self.code_request_window_secs,
+            self.lockout_secs,
+            self.session_idle_timeout_secs,
+        ] {
+            let value = u64::try_from(value).unwrap_or(1);
+            out.extend([value.saturating_sub(1).max(1), value, value + 1]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,199 @@
+//! Plays schedules of actions against a target through the API driver and compares every
+//! answer with the model's prediction. Used by `tests/properties.rs` and usable against any
+//! target that has a clock hook.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use proptest::prelude::*;
+use time::OffsetDateTime;
+
+use crate::driver::{Delivery, Driver, Outcome};
+use crate::model::{Action, Expected, Model, ModelPolicy};
+use crate::world::Context;
+
+/// Schedules of up to `max_len` actions, with waits that land on the policy's boundaries
+/// three times in four.
+pub fn schedules(policy: ModelPolicy, max_len: usize) -> impl Strategy<Value = Vec<Action>> {
+    let boundaries = policy.boundaries();
+    let wait = prop_oneof![
+        3 => proptest::sample::select(boundaries).prop_map(Action::Advance),
+        1 => (1u64..=1200).prop_map(Action::Advance),
+    ];
+    let action = prop_oneof![
+        4 => any::<bool>().prop_map(|voice| Action::Send { voice }),
+        4 => Just(Action::SubmitLatest),
+        1 => (1usize..3).prop_map(Action::SubmitOlder),
+        1 => Just(Action::SubmitUsed),
+        3 => Just(Action::SubmitWrong),
+        4 => wait,
+        2 => Just(Action::NewSession),
+        1 => any::<bool>().prop_map(|right| Action::PersonalKey { right }),
+    ];
+    proptest::collection::vec(action, 1..=max_len)
+}
+
+fn seconds_since(t0: OffsetDateTime, t: Option<OffsetDateTime>) -> Option<i64> {
+    t.map(|t| (t - t0).whole_seconds())
+}
+
+/// What the target answered, in the model's terms.
+fn observe(outcome: &Outcome, t0: OffsetDateTime) -> Expected {
+    match outcome {
+        Outcome::Accepted { .. } => Expected::Accepted,
+        Outcome::Rejected { reason, .. } => Expected::Rejected(reason.clone()),
+        Outcome::RateLimited { retry_at, .. } => {
+            Expected::RateLimited { retry_at: seconds_since(t0, *retry_at).unwrap_or(-1) }
+        }
+        Outcome::Locked { until, .. } => Expected::Locked { until: seconds_since(t0, *until).unwrap_or(-1) },
+        Outcome::SignedOut { locked_until } => {
+            Expected::SignedOut { locked_until: seconds_since(t0, *locked_until) }
+        }
+        other => Expected::Rejected(format!("unexpected answer: {other:?}")),
+    }
+}
+
+/// An account with a confirmed phone, made through the driver. Returns its personal key.
+async fn new_account(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    email: &str,
+    phone: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let accepted = |o: Outcome, what: &str| match o {
+        Outcome::Accepted { .. } => Ok(o),
+        other => Err(anyhow::anyhow!("{what} was refused while setting up: {other:?}")),
+    };
+    accepted(driver.start_sign_up(email).await?, "sign-up")?;
+    let mail = ctx.inbox.next_mail(email, 0).await?.context("no confirmation email")?;
+    accepted(driver.confirm_email(mail.links.first().context("no link")?).await?, "the confirmation link")?;
+    accepted(driver.choose_password(password).await?, "the password")?;
+    accepted(driver.add_phone(phone, Delivery::Sms).await?, "the phone")?;
+    let code = ctx.inbox.next_phone_message(phone, 0).await?.and_then(|m| m.code).context("no phone code")?;
+    let confirmed = accepted(driver.confirm_phone(&code).await?, "the phone code")?;
+    confirmed.detail("personal_key").context("no personal key shown")
+}
+
+/// A code that matches none of `received`.
+fn wrong_code(received: &[String]) -> String {
+    let mut candidate = received.last().cloned().unwrap_or_else(|| "000000".into());
+    loop {
+        candidate = candidate.chars().map(|d| char::from(b'0' + (d as u8 - b'0' + 1) % 10)).collect();
+        if !received.contains(&candidate) {
+            return candidate;
+        }
+    }
+}
+
+/// Plays `actions` for a new account and returns `Err(report)` at the first answer that
+/// differs from the model's, the report being the schedule so far, readably.
+pub async fn play(
+    ctx: &Context,
+    policy: ModelPolicy,
+    actions: &[Action],
+) -> anyhow::Result<Result<(), String>> {
+    let hook = ctx.clock.as_ref().context("property tests need the target's clock hook")?;
+    let person = ctx.new_person();
+    let mut driver = ctx.new_driver()?;
+    let mut personal_key =
+        new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password).await?;
+    let t0 = hook.now_time().await?;
+    driver.new_session().await?;
+    if !matches!(driver.sign_in(&person.email, &person.password).await?, Outcome::Accepted { .. }) {
+        anyhow::bail!("signing in with the password was refused");
+    }
+    let mut phone_seen = ctx.inbox.phone(&person.phone).await?.0;
+    let mut model = Model::new(policy, 1);
+    let mut received: Vec<String> = Vec::new();
+    let mut log = String::new();
+    for &action in actions {
+        let code = model.code_for(action);
+        let at = model.now();
+        let Some(expected) = model.step(action) else {
+            if let Action::Advance(secs) = action {
+                hook.advance(secs).await?;
+                let _ = write!(log, "t+{at}s {action} · ");
+            }
+            continue;
+        };
+        let now = model.now();
+        let outcome = match action {
+            Action::Send { voice } => {
+                driver.send_sign_in_code(if voice { Delivery::Voice } else { Delivery::Sms }).await?
+            }
+            Action::NewSession => {
+                driver.new_session().await?;
+                driver.sign_in(&person.email, &person.password).await?
+            }
+            Action::PersonalKey { right } => {
+                let key = if right { personal_key.clone() } else { "0000-0000-0000-0000".into() };
+                driver.use_personal_key(&key).await?
+            }
+            _ => {
+                let entered = match code.flatten() {
+                    Some(i) => received[i].clone(),
+                    None => wrong_code(&received),
+                };
+                driver.enter_sign_in_code(&entered).await?
+            }
+        };
+        if let (Action::Send { .. }, Outcome::Accepted { .. }) = (action, &outcome) {
+            let message = ctx
+                .inbox
+                .next_phone_message(&person.phone, phone_seen)
+                .await?
+                .context("an accepted code request delivered nothing")?;
+            phone_seen = message.id;
+            received.push(message.code.context("no code in the message")?);
+        }
+        if let (Action::PersonalKey { right: true }, Some(new_key)) = (action, outcome.detail("personal_key"))
+        {
+            personal_key = new_key;
+        }
+        let observed = observe(&outcome, t0);
+        if observed != expected {
+            let _ = write!(log, "t+{now}s {action} → expected {expected}, got {observed}");
+            return Ok(Err(log));
+        }
+        let _ = write!(log, "t+{now}s {action} → {observed} · ");
+    }
+    Ok(Ok(()))
+}
+
+/// The requirement IDs the schedule property checks.
+pub const SCHEDULE_PROPERTY_IDS: &[&str] =
+    &["OTP-1", "OTP-2", "OTP-3", "OTP-4", "OTP-5", "PK-2", "PK-5", "SI-4"];
+pub const SCHEDULE_PROPERTY: &str =
+    "random schedules of code requests, entries, waits, new sessions and personal keys agree with the model";
+
+/// Runs the schedule property for `cases` cases against the context's target. `Ok(None)`:
+/// held; `Ok(Some(report))`: the shrunk failing schedule.
+pub async fn check_schedules(
+    ctx: Arc<Context>,
+    policy: ModelPolicy,
+    cases: u32,
+) -> anyhow::Result<Option<String>> {
+    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let config = Config { cases, failure_persistence: None, ..Config::default() };
+        let mut runner = TestRunner::new(config);
+        let result = runner.run(&schedules(policy, 16), |actions| {
+            match handle.block_on(play(&ctx, policy, &actions)) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(report)) => Err(TestCaseError::fail(report)),
+                Err(error) => {
+                    Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}")))
+                }
+            }
+        });
+        match result {
+            Ok(()) => Ok(None),
+            Err(TestError::Fail(reason, _)) => Ok(Some(reason.to_string())),
+            Err(TestError::Abort(reason)) => Err(anyhow::anyhow!("the property run stopped: {reason}")),
+        }
+    })
+    .await?
+}

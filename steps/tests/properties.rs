@@ -1,0 +1,189 @@
+//! Property tests: random schedules of code requests, entries, waits, new sessions and
+//! personal-key use, against the in-process reference server, compared with the model after
+//! every action. Cases per property: `PROPTEST_CASES` (default 32).
+
+use std::sync::Arc;
+
+use conformance::driver::{Delivery, Outcome};
+use conformance::in_process::InProcess;
+use conformance::model::{Action, ModelPolicy};
+use conformance::properties::{play, schedules};
+use conformance::target::DriverKind;
+use conformance::world::Context;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use reference_server::Policy;
+
+/// The server configured with `policy`'s values.
+fn server_policy(policy: ModelPolicy) -> Policy {
+    Policy {
+        code_lifetime_secs: policy.code_lifetime_secs as u64,
+        code_request_limit: policy.code_request_limit as u32,
+        code_request_window_secs: policy.code_request_window_secs as u64,
+        code_attempt_limit: policy.code_attempt_limit,
+        lockout_secs: policy.lockout_secs as u64,
+        session_idle_timeout_secs: policy.session_idle_timeout_secs as u64,
+        ..Policy::default()
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+}
+
+/// Runs the schedule property with `model` against a server configured with `server`.
+fn check(model: ModelPolicy, server: Policy, runner: &mut TestRunner) -> Result<(), TestError<Vec<Action>>> {
+    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
+    let in_process = runtime.block_on(InProcess::start(server)).unwrap();
+    let ctx = Context::new(in_process.target(DriverKind::Api));
+    let result =
+        runner.run(&schedules(model, 16), |actions| match runtime.block_on(play(&ctx, model, &actions)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(report)) => Err(TestCaseError::fail(report)),
+            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
+        });
+    in_process.server.stop();
+    result
+}
+
+fn runner(cases: u32) -> TestRunner {
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+}
+
+fn assert_holds(model: ModelPolicy) {
+    if let Err(error) = check(model, server_policy(model), &mut runner(cases())) {
+        panic!("{error}");
+    }
+}
+
+/// OTP-1 … OTP-5, PK-2, PK-5, SI-4 under the documented policy.
+#[test]
+fn documented_policy_holds_over_random_schedules() {
+    assert_holds(ModelPolicy::default());
+}
+
+/// The same rules under a deliberately different policy, on both sides: nothing is hard-coded.
+#[test]
+fn a_different_declared_policy_holds_too() {
+    assert_holds(ModelPolicy {
+        code_lifetime_secs: 90,
+        code_request_limit: 4,
+        code_request_window_secs: 600,
+        code_attempt_limit: 2,
+        lockout_secs: 180,
+        session_idle_timeout_secs: 900,
+    });
+}
+
+/// Teeth: a server whose codes live 6 minutes where the model says 5 is caught, and the
+/// shrunk schedule points at the boundary.
+#[test]
+fn a_one_notch_disagreement_is_found_and_shrunk_to_the_boundary() {
+    let model = ModelPolicy::default();
+    let server = Policy { code_lifetime_secs: 360, ..server_policy(model) };
+    match check(model, server, &mut runner(64)) {
+        Err(TestError::Fail(reason, minimal)) => {
+            let reason = reason.to_string();
+            assert!(reason.contains("code_expired"), "the failure names the expiry: {reason}");
+            assert!(
+                minimal.iter().any(|a| matches!(a, Action::Advance(300..=359))),
+                "shrunk to a wait at the boundary: {minimal:?}"
+            );
+            println!("shrunk schedule: {reason}");
+        }
+        other => panic!("a 6-minute server passed a 5-minute model: {other:?}"),
+    }
+}
+
+/// An account signed in with its password, second factor expected, one code already sent.
+async fn authenticating(in_process: &InProcess) -> (Context, Box<dyn conformance::driver::Driver>, String) {
+    let ctx = Context::new(in_process.target(DriverKind::Api));
+    let person = ctx.new_person();
+    let mut driver = ctx.new_driver().unwrap();
+    driver.start_sign_up(&person.email).await.unwrap();
+    let mail = ctx.inbox.next_mail(&person.email, 0).await.unwrap().unwrap();
+    driver.confirm_email(&mail.links[0]).await.unwrap();
+    driver.choose_password(&person.password).await.unwrap();
+    driver.add_phone(&person.phone, Delivery::Sms).await.unwrap();
+    let code = ctx.inbox.next_phone_message(&person.phone, 0).await.unwrap().unwrap().code.unwrap();
+    assert!(matches!(driver.confirm_phone(&code).await.unwrap(), Outcome::Accepted { .. }));
+    driver.new_session().await.unwrap();
+    assert!(matches!(
+        driver.sign_in(&person.email, &person.password).await.unwrap(),
+        Outcome::Accepted { .. }
+    ));
+    (ctx, driver, person.phone)
+}
+
+/// OTP-5 under concurrency: 20 wrong codes at once never count past the limit before the
+/// lockout — exactly limit − 1 refusals, one sign-out with the lock, the rest locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_wrong_codes_never_count_past_the_limit() {
+    let in_process = InProcess::start(Policy::default()).await.unwrap();
+    let (_ctx, mut driver, _) = authenticating(&in_process).await;
+    assert!(matches!(driver.send_sign_in_code(Delivery::Sms).await.unwrap(), Outcome::Accepted { .. }));
+    let base = in_process.server.base_url.clone();
+    let cookie = driver.session_marker().unwrap();
+    let attempts = (0..20).map(|i| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        tokio::spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/v1/sign-in/code"))
+                .header("cookie", cookie)
+                .json(&serde_json::json!({ "code": format!("{:06}", 900_000 + i) }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            conformance::driver::api::outcome(status, &response.text().await.unwrap())
+        })
+    });
+    let outcomes: Vec<Outcome> =
+        futures::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    let wrong = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Rejected { reason, .. } if reason == "code_wrong"))
+        .count();
+    let locked_now =
+        outcomes.iter().filter(|o| matches!(o, Outcome::SignedOut { locked_until: Some(_) })).count();
+    let other = outcomes.len() - wrong - locked_now;
+    assert_eq!((wrong, locked_now), (2, 1), "{outcomes:#?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            Outcome::Rejected { .. } | Outcome::SignedOut { .. } | Outcome::Locked { .. }
+        )),
+        "{other} other answers: {outcomes:#?}"
+    );
+}
+
+/// OTP-4 under concurrency: 20 code requests at once deliver at most the limit (the sign-up
+/// code already used one), counted at the fake SMS provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_code_requests_never_deliver_past_the_limit() {
+    let in_process = InProcess::start(Policy::default()).await.unwrap();
+    let (_ctx, driver, phone) = authenticating(&in_process).await;
+    let base = in_process.server.base_url.clone();
+    let cookie = driver.session_marker().unwrap();
+    let before = in_process.fakes.sms.messages(&phone).len();
+    let requests = (0..20).map(|_| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/sign-in/code/send"))
+                .header("cookie", cookie)
+                .json(&serde_json::json!({ "delivery": "sms" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let statuses: Vec<u16> =
+        futures::future::join_all(requests).await.into_iter().map(Result::unwrap).collect();
+    let delivered = in_process.fakes.sms.messages(&phone).len() - before;
+    assert_eq!(delivered, 2, "3 per 15 minutes, one used at sign-up; statuses {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 2, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+}
