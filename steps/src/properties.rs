@@ -13,25 +13,32 @@ use crate::driver::{Delivery, Driver, Outcome};
 use crate::model::{Action, Expected, Model, ModelPolicy};
 use crate::world::Context;
 
-/// Schedules of up to `max_len` actions, with waits that land on the policy's boundaries
-/// three times in four.
+/// Schedules of about `max_len` actions: single random actions mixed with episodes that send
+/// a code, wait to one of the policy's boundaries and enter the newest code — the shape every
+/// time rule lives in. Waits land on a boundary five times in six.
 pub fn schedules(policy: ModelPolicy, max_len: usize) -> impl Strategy<Value = Vec<Action>> {
     let boundaries = policy.boundaries();
-    let wait = prop_oneof![
-        3 => proptest::sample::select(boundaries).prop_map(Action::Advance),
-        1 => (1u64..=1200).prop_map(Action::Advance),
-    ];
-    let action = prop_oneof![
+    let boundary = proptest::sample::select(boundaries).prop_map(Action::Advance);
+    let wait = prop_oneof![5 => boundary.clone(), 1 => (1u64..=1200).prop_map(Action::Advance)];
+    let single = prop_oneof![
         4 => any::<bool>().prop_map(|voice| Action::Send { voice }),
         4 => Just(Action::SubmitLatest),
         1 => (1usize..3).prop_map(Action::SubmitOlder),
         1 => Just(Action::SubmitUsed),
-        3 => Just(Action::SubmitWrong),
+        2 => Just(Action::SubmitWrong),
         4 => wait,
         2 => Just(Action::NewSession),
         1 => any::<bool>().prop_map(|right| Action::PersonalKey { right }),
+        1 => Just(Action::PreviousPersonalKey),
+        2 => (-2i8..=2).prop_map(|offset| Action::AppCode { offset }),
+        1 => any::<bool>().prop_map(|right| Action::ChangePassword { right }),
     ];
-    proptest::collection::vec(action, 1..=max_len)
+    let enter = prop_oneof![3 => Just(Action::SubmitLatest), 1 => (-1i8..=1).prop_map(|offset| Action::AppCode { offset })];
+    let episode = prop_oneof![
+        3 => single.prop_map(|a| vec![a]),
+        1 => (any::<bool>(), boundary, enter).prop_map(|(voice, wait, enter)| vec![Action::Send { voice }, wait, enter]),
+    ];
+    proptest::collection::vec(episode, 1..=max_len.div_ceil(2)).prop_map(|episodes| episodes.concat())
 }
 
 fn seconds_since(t0: OffsetDateTime, t: Option<OffsetDateTime>) -> Option<i64> {
@@ -76,6 +83,29 @@ async fn new_account(
     confirmed.detail("personal_key").context("no personal key shown")
 }
 
+/// Adds an authenticator app to the signed-in account, using the code for the current step.
+/// Returns the app's secret (base32).
+async fn add_app(ctx: &Context, driver: &mut dyn Driver, password: &str) -> anyhow::Result<String> {
+    let started = driver.add_authenticator(password).await?;
+    let secret =
+        started.detail("secret").with_context(|| format!("adding an authenticator app: {started:?}"))?;
+    let now = crate::clock_hook::target_now(ctx.clock.as_ref()).await?;
+    let code = app_code(&secret, now.unix_timestamp())?;
+    match driver.confirm_authenticator(&code).await? {
+        Outcome::Accepted { .. } => Ok(secret),
+        other => Err(anyhow::anyhow!("confirming the authenticator app was refused: {other:?}")),
+    }
+}
+
+/// What an RFC 6238 app (SHA-1, 6 digits, 30 s) shows at `unix` for `secret`.
+pub fn app_code(secret: &str, unix: i64) -> anyhow::Result<String> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .map_err(|e| anyhow::anyhow!("secret: {e:?}"))?;
+    let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new());
+    Ok(totp.generate(u64::try_from(unix).unwrap_or(0)))
+}
+
 /// A code that matches none of `received`.
 fn wrong_code(received: &[String]) -> String {
     let mut candidate = received.last().cloned().unwrap_or_else(|| "000000".into());
@@ -99,13 +129,15 @@ pub async fn play(
     let mut driver = ctx.new_driver()?;
     let mut personal_key =
         new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password).await?;
+    let app_secret = add_app(ctx, driver.as_mut(), &person.password).await?;
+    let mut previous_key: Option<String> = None;
     let t0 = hook.now_time().await?;
     driver.new_session().await?;
     if !matches!(driver.sign_in(&person.email, &person.password).await?, Outcome::Accepted { .. }) {
         anyhow::bail!("signing in with the password was refused");
     }
     let mut phone_seen = ctx.inbox.phone(&person.phone).await?.0;
-    let mut model = Model::new(policy, 1);
+    let mut model = Model::new(policy, 1, t0.unix_timestamp());
     let mut received: Vec<String> = Vec::new();
     let mut log = String::new();
     for &action in actions {
@@ -131,6 +163,16 @@ pub async fn play(
                 let key = if right { personal_key.clone() } else { "0000-0000-0000-0000".into() };
                 driver.use_personal_key(&key).await?
             }
+            Action::PreviousPersonalKey => {
+                driver.use_personal_key(previous_key.as_deref().unwrap_or_default()).await?
+            }
+            Action::AppCode { offset } => {
+                driver.sign_in_with_authenticator(&app_code(&app_secret, model.app_time(offset))?).await?
+            }
+            Action::ChangePassword { right } => {
+                let current = if right { person.password.as_str() } else { "not the current password" };
+                driver.change_password(current, &person.password).await?
+            }
             _ => {
                 let entered = match code.flatten() {
                     Some(i) => received[i].clone(),
@@ -150,7 +192,7 @@ pub async fn play(
         }
         if let (Action::PersonalKey { right: true }, Some(new_key)) = (action, outcome.detail("personal_key"))
         {
-            personal_key = new_key;
+            previous_key = Some(std::mem::replace(&mut personal_key, new_key));
         }
         let observed = observe(&outcome, t0);
         if observed != expected {
@@ -164,9 +206,8 @@ pub async fn play(
 
 /// The requirement IDs the schedule property checks.
 pub const SCHEDULE_PROPERTY_IDS: &[&str] =
-    &["OTP-1", "OTP-2", "OTP-3", "OTP-4", "OTP-5", "PK-2", "PK-5", "SI-4"];
-pub const SCHEDULE_PROPERTY: &str =
-    "random schedules of code requests, entries, waits, new sessions and personal keys agree with the model";
+    &["OTP-1", "OTP-2", "OTP-3", "OTP-4", "OTP-5", "PK-2", "PK-3", "PK-5", "SI-4", "ST-1", "ST-2", "ST-6"];
+pub const SCHEDULE_PROPERTY: &str = "random schedules of codes, app codes, personal keys, settings changes, waits and new sessions agree with the model";
 
 /// Runs the schedule property for `cases` cases against the context's target. `Ok(None)`:
 /// held; `Ok(Some(report))`: the shrunk failing schedule.

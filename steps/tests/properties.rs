@@ -22,6 +22,7 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         code_attempt_limit: policy.code_attempt_limit,
         lockout_secs: policy.lockout_secs as u64,
         session_idle_timeout_secs: policy.session_idle_timeout_secs as u64,
+        reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
         ..Policy::default()
     }
 }
@@ -72,6 +73,7 @@ fn a_different_declared_policy_holds_too() {
         code_attempt_limit: 2,
         lockout_secs: 180,
         session_idle_timeout_secs: 900,
+        reauthentication_attempt_limit: 2,
     });
 }
 
@@ -186,4 +188,29 @@ async fn concurrent_code_requests_never_deliver_past_the_limit() {
     assert_eq!(delivered, 2, "3 per 15 minutes, one used at sign-up; statuses {statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 2, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+}
+
+/// The generator's power: schedules must often send a code, wait to the lifetime boundary and
+/// enter it, or the expiry rule would go untested in a default run.
+#[test]
+fn schedules_often_cross_the_code_lifetime() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = runner(64);
+    let strategy = schedules(ModelPolicy::default(), 16);
+    let crossing = (0..64)
+        .filter(|_| {
+            let schedule = strategy.new_tree(&mut runner).unwrap().current();
+            schedule.windows(3).any(|w| {
+                matches!(
+                    w,
+                    [
+                        Action::Send { .. },
+                        Action::Advance(299..=301),
+                        Action::SubmitLatest | Action::AppCode { .. }
+                    ]
+                )
+            })
+        })
+        .count();
+    assert!(crossing >= 8, "only {crossing} of 64 schedules cross the code lifetime");
 }

@@ -23,6 +23,13 @@ pub enum Action {
     NewSession,
     /// Enter the personal key: the current one, or a wrong one.
     PersonalKey { right: bool },
+    /// Enter the personal key that the last personal-key sign-in replaced (nothing happens
+    /// if none was replaced).
+    PreviousPersonalKey,
+    /// Enter the authenticator app's code for the time step `offset` steps from now.
+    AppCode { offset: i8 },
+    /// Change the password (to itself) giving the right or a wrong current password.
+    ChangePassword { right: bool },
 }
 
 impl fmt::Display for Action {
@@ -37,6 +44,11 @@ impl fmt::Display for Action {
             Self::NewSession => write!(f, "new session"),
             Self::PersonalKey { right } => {
                 write!(f, "personal key ({})", if *right { "right" } else { "wrong" })
+            }
+            Self::PreviousPersonalKey => write!(f, "previous personal key"),
+            Self::AppCode { offset } => write!(f, "app code (step {offset:+})"),
+            Self::ChangePassword { right } => {
+                write!(f, "change password ({} current password)", if *right { "right" } else { "wrong" })
             }
         }
     }
@@ -92,13 +104,30 @@ pub struct Model {
     locked_until: Option<i64>,
     session: Session,
     last_seen: i64,
+    /// Wrong current passwords in this session.
+    reauthentication_failures: u32,
+    /// Whether a personal-key sign-in has replaced a key.
+    key_replaced: bool,
+    /// Unix time at the schedule's start (TOTP steps are absolute).
+    t0_unix: i64,
+    /// The newest authenticator step accepted.
+    app_last_step: i64,
 }
+
+/// Seconds in a TOTP time step (RFC 6238).
+pub const TOTP_STEP: i64 = 30;
 
 impl Model {
     /// An account whose sign-up used `earlier_requests` code requests at time 0, signed in
     /// with its password (second factor expected) at time 0.
-    pub fn new(policy: ModelPolicy, earlier_requests: usize) -> Self {
+    /// `t0_unix` is the schedule's start; the authenticator app's code for the step then
+    /// current was used to set the app up.
+    pub fn new(policy: ModelPolicy, earlier_requests: usize, t0_unix: i64) -> Self {
         Self {
+            reauthentication_failures: 0,
+            key_replaced: false,
+            t0_unix,
+            app_last_step: t0_unix / TOTP_STEP,
             policy,
             now: 0,
             requests: vec![0; earlier_requests],
@@ -112,6 +141,11 @@ impl Model {
 
     pub fn now(&self) -> i64 {
         self.now
+    }
+
+    /// The Unix time an app code for `offset` steps from now is generated at.
+    pub fn app_time(&self, offset: i8) -> i64 {
+        self.t0_unix + self.now + i64::from(offset) * TOTP_STEP
     }
 
     /// Which code an action enters, as an index into the codes sent (`None`: a wrong code).
@@ -165,7 +199,21 @@ impl Model {
             Action::NewSession => {
                 self.session = Session::Authenticating;
                 self.last_seen = self.now;
+                self.reauthentication_failures = 0;
                 Some(Expected::Accepted)
+            }
+            Action::PreviousPersonalKey if !self.key_replaced => None,
+            Action::PreviousPersonalKey => {
+                self.arrive();
+                Some(self.personal_key(false))
+            }
+            Action::AppCode { offset } => {
+                self.arrive();
+                Some(self.app_code(offset))
+            }
+            Action::ChangePassword { right } => {
+                self.arrive();
+                Some(self.change_password(right))
             }
             Action::Send { .. } => {
                 self.arrive();
@@ -243,8 +291,48 @@ impl Model {
             return self.wrong("personal_key_wrong");
         }
         self.failures = 0;
+        self.key_replaced = true;
         self.session = Session::SignedIn;
         Expected::Accepted
+    }
+
+    /// A code matches the previous, current or next step; each step works once (ST-6).
+    fn app_code(&mut self, offset: i8) -> Expected {
+        if self.session != Session::Authenticating {
+            return Expected::SignedOut { locked_until: None };
+        }
+        if let Some(until) = self.locked() {
+            return Expected::Locked { until };
+        }
+        if offset.abs() > 1 {
+            return self.wrong("code_wrong");
+        }
+        let step = (self.t0_unix + self.now) / TOTP_STEP + i64::from(offset);
+        if step <= self.app_last_step {
+            return Expected::Rejected("code_used".into());
+        }
+        self.app_last_step = step;
+        self.failures = 0;
+        self.session = Session::SignedIn;
+        Expected::Accepted
+    }
+
+    /// Settings changes need the current password; the limit's worth of wrong ones in a
+    /// session signs out (ST-1, ST-2).
+    fn change_password(&mut self, right: bool) -> Expected {
+        if self.session != Session::SignedIn {
+            return Expected::SignedOut { locked_until: None };
+        }
+        if right {
+            self.reauthentication_failures = 0;
+            return Expected::Accepted;
+        }
+        self.reauthentication_failures += 1;
+        if self.reauthentication_failures >= self.policy.reauthentication_attempt_limit {
+            self.session = Session::Gone;
+            return Expected::SignedOut { locked_until: None };
+        }
+        Expected::Rejected("current_password_wrong".into())
     }
 }
 
@@ -253,7 +341,7 @@ mod tests {
     use super::*;
 
     fn model() -> Model {
-        Model::new(ModelPolicy::default(), 1)
+        Model::new(ModelPolicy::default(), 1, 1_800_000_000)
     }
 
     #[test]
@@ -289,6 +377,42 @@ mod tests {
         assert_eq!(m.step(Action::SubmitLatest), Some(Expected::Locked { until: 300 }));
         m.step(Action::Advance(300));
         assert_eq!(m.step(Action::SubmitLatest), Some(Expected::Rejected("code_expired".into())));
+    }
+
+    #[test]
+    fn app_codes_work_once_per_step_within_one_step_of_drift() {
+        let mut m = model();
+        assert_eq!(
+            m.step(Action::AppCode { offset: 0 }),
+            Some(Expected::Rejected("code_used".into())),
+            "the set-up step"
+        );
+        assert_eq!(m.step(Action::AppCode { offset: 1 }), Some(Expected::Accepted));
+        m.step(Action::NewSession);
+        assert_eq!(m.step(Action::AppCode { offset: 1 }), Some(Expected::Rejected("code_used".into())));
+        assert_eq!(m.step(Action::AppCode { offset: 2 }), Some(Expected::Rejected("code_wrong".into())));
+    }
+
+    #[test]
+    fn the_third_wrong_current_password_signs_out() {
+        let mut m = model();
+        assert_eq!(
+            m.step(Action::ChangePassword { right: true }),
+            Some(Expected::SignedOut { locked_until: None })
+        );
+        m.step(Action::PersonalKey { right: true });
+        assert_eq!(m.step(Action::PreviousPersonalKey), Some(Expected::SignedOut { locked_until: None }));
+        assert_eq!(
+            m.step(Action::ChangePassword { right: false }),
+            Some(Expected::Rejected("current_password_wrong".into()))
+        );
+        assert_eq!(m.step(Action::ChangePassword { right: true }), Some(Expected::Accepted));
+        m.step(Action::ChangePassword { right: false });
+        m.step(Action::ChangePassword { right: false });
+        assert_eq!(
+            m.step(Action::ChangePassword { right: false }),
+            Some(Expected::SignedOut { locked_until: None })
+        );
     }
 
     #[test]
