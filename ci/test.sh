@@ -17,3 +17,6 @@ cargo test --workspace --locked
 
 step "conformance run against the in-process reference server"
 cargo run --locked --quiet --bin conformance -- --report-dir target/conformance
+
+step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
+bash ci/blackbox.sh

@@ -38,6 +38,10 @@ pub struct RunOptions {
     pub verbose: bool,
     /// Cases for each property test after the scenarios (0: none).
     pub property_cases: u32,
+    /// Without a clock hook, let time-moving scenarios really wait.
+    pub real_time: bool,
+    /// Expected failures, with reasons.
+    pub waivers: Vec<crate::report::waivers::Waiver>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +59,8 @@ impl Default for RunOptions {
             report_dir: root.join("target/conformance"),
             verbose: false,
             property_cases: 16,
+            real_time: false,
+            waivers: Vec::new(),
         }
     }
 }
@@ -68,6 +74,10 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     #[allow(clippy::disallowed_methods)] // wall time of the run, for the report only
     let started = std::time::Instant::now();
     let catalogue = Catalogue::load(&options.requirements)?;
+    #[allow(clippy::disallowed_methods)] // the report says when the run happened; no rule reads it
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
     let mut in_process = None;
     let mut target = match options.target {
         Some(target) => target,
@@ -81,7 +91,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     if let Some(driver) = options.driver {
         target.driver = driver;
     }
-    let context = Arc::new(Context::new(target));
+    let mut context = Context::new(target);
+    context.real_time = options.real_time;
+    let context = Arc::new(context);
     world::install(context.clone());
 
     std::fs::create_dir_all(&options.report_dir)
@@ -98,7 +110,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         })
         .transpose()?;
     let name = options.name.clone();
-    let has_clock = context.clock.is_some();
+    let has_clock = context.clock.is_some() || options.real_time;
     let recorder = Recorder::default();
     let not_run = recorder.clone();
     let filter = move |feature: &gherkin::Feature,
@@ -119,6 +131,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     };
 
     let verbosity = if options.verbose { 2 } else { 0 };
+    let transcripts = recorder.clone();
     let mut cucumber = LoginWorld::cucumber()
         .max_concurrent_scenarios(options.concurrency.max(1))
         .before(|feature, _, scenario, world| {
@@ -135,9 +148,10 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         })
         // Release the time lock as the scenario ends, passed or failed: a failed step's world
         // lives on in the report's events and must not keep other scenarios waiting.
-        .after(|_, _, _, _, world| {
+        .after(move |feature, _, scenario, _, world| {
             if let Some(world) = world {
                 world.time_guard = None;
+                transcripts.attach_transcript(feature, scenario, world.redacted_transcript());
             }
             async {}.boxed_local()
         });
@@ -158,13 +172,25 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         .await;
 
     let properties = run_properties(&context, options.property_cases).await?;
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &catalogue,
         recorder.results(),
         properties,
         recorder.parse_errors(),
         started.elapsed().as_secs_f64(),
     );
+    summary.apply_waivers(&options.waivers);
+    let info = crate::report::html::RunInfo {
+        target: if in_process.is_some() {
+            format!("the reference server, in-process ({})", context.target.base_url)
+        } else {
+            context.target.base_url.clone()
+        },
+        driver: format!("{:?}", context.target.driver),
+        policy: format!("{:?}", context.target.policy),
+        started_at,
+    };
+    std::fs::write(options.report_dir.join("report.html"), crate::report::html::render(&summary, &info))?;
     std::fs::write(options.report_dir.join("summary.json"), serde_json::to_vec_pretty(&summary)?)?;
     if let Some(in_process) = in_process {
         in_process.server.stop();

@@ -26,6 +26,8 @@ pub struct Context {
     /// Scenarios that move the target's clock hold this exclusively; the others share it, so
     /// no scenario sees time jump under it.
     pub time_lock: Arc<RwLock<()>>,
+    /// No clock hook, but time-moving scenarios may really wait (`--real-time`).
+    pub real_time: bool,
 }
 
 /// How long to watch for a message that must *not* arrive.
@@ -42,6 +44,7 @@ impl Context {
             run_tag: rand::random::<u32>() % 100_000,
             people: AtomicU64::new(0),
             time_lock: Arc::new(RwLock::new(())),
+            real_time: false,
         }
     }
 
@@ -212,6 +215,12 @@ impl LoginWorld {
     }
 
     pub async fn advance_clock(&mut self, seconds: u64) -> anyhow::Result<()> {
+        if self.ctx.clock.is_none() && self.ctx.real_time {
+            // --real-time: the target runs on the real clock, so the scenario really waits.
+            #[allow(clippy::disallowed_methods)]
+            tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+            return Ok(());
+        }
         let clock = self.ctx.clock.as_ref().context(
             "this scenario moves time, and the target has no clock hook (see [clock] in the target file)",
         )?;
@@ -221,5 +230,63 @@ impl LoginWorld {
         );
         clock.advance(seconds).await?;
         Ok(())
+    }
+}
+
+impl LoginWorld {
+    /// Everything exchanged with the target in this scenario, for the report, with every
+    /// secret the scenario knows replaced by «redacted».
+    pub fn redacted_transcript(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = vec![self.me.password.clone()];
+        secrets.extend(self.codes.iter().cloned());
+        secrets.extend(self.personal_keys.iter().cloned());
+        secrets.extend(self.authenticator.iter().cloned());
+        secrets.extend(self.app_code.iter().cloned());
+        secrets.extend(self.links.iter().filter_map(|l| l.split("token=").nth(1)).map(str::to_owned));
+        secrets.retain(|s| s.len() >= 4);
+        let redact = |text: &str| {
+            let known = secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "«redacted»"));
+            redact_shapes(&known)
+        };
+        let mut lines: Vec<String> = self
+            .driver
+            .transcript()
+            .iter()
+            .map(|e| redact(&format!("{}\n  → {} {}", e.request, e.status, e.response)))
+            .collect();
+        lines.extend(
+            self.mails
+                .iter()
+                .map(|m| redact(&format!("email to {}: {}\n{}", m.to.join(", "), m.subject, m.text))),
+        );
+        lines
+    }
+}
+
+static SECRET_FIELD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"("(?:password|current_password|new_password|code|personal_key|secret|otpauth_uri|token)"\s*:\s*")[^"]*"#)
+        .expect("secret field pattern")
+});
+static TOKEN_PARAM: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"token=[^\s&\x22<]+").expect("token pattern"));
+
+/// Redacts secrets by their shape: JSON fields that carry one, and link tokens.
+pub fn redact_shapes(text: &str) -> String {
+    let fields = SECRET_FIELD.replace_all(text, "${1}«redacted»");
+    TOKEN_PARAM.replace_all(&fields, "token=«redacted»").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_shapes;
+
+    #[test]
+    fn secrets_are_redacted_by_shape() {
+        let text = r#"POST /sign-in {"email":"a@b.test","password":"hunter2 hunter2"} → {"personal_key":"ABCD-EFGH-JKMN-PQRS"} http://x/confirm?token=abc_DEF-1&x=1"#;
+        let redacted = redact_shapes(text);
+        for secret in ["hunter2", "ABCD-EFGH", "abc_DEF-1"] {
+            assert!(!redacted.contains(secret), "{redacted}");
+        }
+        assert!(redacted.contains("a@b.test") && redacted.contains("&x=1"), "{redacted}");
     }
 }

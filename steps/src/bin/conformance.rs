@@ -1,15 +1,48 @@
-//! `conformance`: run the suite against the reference server (default) or a target file.
+//! `conformance`: the conformance suite's command line.
+//!
+//! Exit codes: 0 conformant; 1 not conformant (a check failed, a step has no definition, or a
+//! waiver is stale); 2 the target or configuration cannot be used; 3 internal error.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+use conformance::report::waivers;
 use conformance::runner::{self, RunOptions};
 use conformance::target::{DriverKind, Target};
+use conformance::{catalogue, check};
 
 #[derive(Parser)]
-#[command(version, about = "Conformance suite for a sign-in service")]
-struct Args {
+#[command(version, about = "Conformance suite for a sign-in service", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenarios and properties (the default).
+    Run(RunArgs),
+    /// Check a target file and reach every endpoint it names, explaining each problem.
+    CheckTarget {
+        /// The target file.
+        file: PathBuf,
+    },
+    /// Start the fake mail and SMS providers for your implementation to deliver to.
+    Fakes(FakesArgs),
+    /// List the requirement IDs with their rule and the checks that cover them.
+    List {
+        /// Directory of feature files (default: the suite's own).
+        #[arg(long)]
+        features: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
     /// Target file describing the implementation under test. Default: start the reference
     /// server and the fakes in this process.
     #[arg(long)]
@@ -29,44 +62,106 @@ struct Args {
     /// Stop at the first failing scenario.
     #[arg(long)]
     fail_fast: bool,
-    /// Where the reports go.
+    /// Without a clock hook, let scenarios that move time really wait (hours, for some).
+    #[arg(long)]
+    real_time: bool,
+    /// Where the reports go (default: target/conformance).
     #[arg(long)]
     report_dir: Option<PathBuf>,
+    /// Expected failures, each with a reason (TOML, see the README).
+    #[arg(long)]
+    waivers: Option<PathBuf>,
     /// Directory of feature files (default: the suite's own).
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Cases per property test, after the scenarios (0: skip them).
+    #[arg(long, default_value_t = 16)]
+    property_cases: u32,
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
-    /// Cases per property test, run after the scenarios against the target's declared policy
-    /// (0: skip them).
-    #[arg(long, default_value_t = 16)]
-    property_cases: u32,
+}
+
+#[derive(Args)]
+struct FakesArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    #[arg(long, default_value_t = 2525)]
+    smtp_port: u16,
+    #[arg(long, default_value_t = 8025)]
+    sms_port: u16,
+    #[arg(long, default_value_t = 8026)]
+    api_port: u16,
+}
+
+/// Why the command could not do its job.
+enum Failure {
+    /// Exit 2: the target or configuration cannot be used.
+    Target(anyhow::Error),
+    /// Exit 3: something broke inside the suite.
+    Internal(anyhow::Error),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        None => run(cli.run).await,
+        Some(Command::Run(args)) => run(args).await,
+        Some(Command::CheckTarget { file }) => check_target(file).await,
+        Some(Command::Fakes(args)) => fakes(args).await,
+        Some(Command::List { features }) => list(features),
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(error) => {
-            eprintln!("error: {error:#}");
+        Err(Failure::Target(error)) => {
+            eprintln!("\nThe target cannot be used: {error:#}");
             ExitCode::from(2)
+        }
+        Err(Failure::Internal(error)) => {
+            eprintln!("\nInternal error: {error:#}");
+            ExitCode::from(3)
         }
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<bool> {
+async fn load_and_check(file: &std::path::Path) -> Result<Target, Failure> {
+    let target = Target::load(file).map_err(Failure::Target)?;
+    println!("Checking the target in {}:", file.display());
+    let findings = check::check_target(&target).await;
+    print!("{}", check::render(&findings));
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if problems > 0 {
+        return Err(Failure::Target(anyhow::anyhow!("{problems} problem(s) above; fix them and run again")));
+    }
+    Ok(target)
+}
+
+async fn check_target(file: PathBuf) -> Result<bool, Failure> {
+    load_and_check(&file).await.map(|_| true)
+}
+
+async fn run(args: RunArgs) -> Result<bool, Failure> {
+    let target = match &args.target {
+        Some(file) => Some(load_and_check(file).await?),
+        None => None,
+    };
+    let waivers = match &args.waivers {
+        Some(file) => waivers::load(file).map_err(Failure::Target)?,
+        None => Vec::new(),
+    };
     let mut options = RunOptions {
-        target: args.target.as_deref().map(Target::load).transpose()?,
+        target,
         driver: args.driver,
         tags: args.tags,
         name: args.name,
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
+        real_time: args.real_time,
         verbose: args.verbose,
         property_cases: args.property_cases,
+        waivers,
         ..RunOptions::default()
     };
     if let Some(dir) = args.report_dir {
@@ -77,8 +172,51 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         options.features = dir;
     }
     let report_dir = options.report_dir.clone();
-    let summary = runner::run(options).await?;
+    let summary = runner::run(options).await.map_err(Failure::Internal)?;
     print!("{}", summary.render());
     println!("reports: {}", report_dir.display());
     Ok(summary.conformant())
+}
+
+async fn fakes(args: FakesArgs) -> Result<bool, Failure> {
+    let started = fakes::Fakes::start(fakes::FakesConfig {
+        smtp: SocketAddr::new(args.host, args.smtp_port),
+        sms: SocketAddr::new(args.host, args.sms_port),
+        api: SocketAddr::new(args.host, args.api_port),
+        credentials: fakes::SmsCredentials::default(),
+    })
+    .await
+    .map_err(|e| Failure::Target(e.context("cannot start the fakes (is a port taken?)")))?;
+    let s = started.settings();
+    println!("The fakes are running. Configure your implementation with:\n");
+    println!("  SMTP host           {}", s.smtp_host);
+    println!("  SMTP port           {}  (plain SMTP, no TLS, no authentication)", s.smtp_port);
+    println!(
+        "  SMS provider URL    {}  (Twilio REST shape: /2010-04-01/Accounts/{{sid}}/Messages.json and Calls.json)",
+        s.sms_base_url
+    );
+    println!("  SMS account SID     {}", s.sms_account_sid);
+    println!("  SMS auth token      {}", s.sms_auth_token);
+    println!("\nand put this in your target file:\n\n  [inbox]\n  url = \"{}\"\n", s.inbox_url);
+    println!("Mail, texts and calls are listed at {}/ . Press Ctrl-C to stop.", s.inbox_url);
+    tokio::signal::ctrl_c().await.map_err(|e| Failure::Internal(e.into()))?;
+    Ok(true)
+}
+
+fn list(features: Option<PathBuf>) -> Result<bool, Failure> {
+    let dir = features.unwrap_or_else(|| runner::workspace_dir().join("features"));
+    let entries = catalogue::coverage(&dir).map_err(Failure::Target)?;
+    for entry in entries {
+        println!(
+            "{:<7} {}\n        source: {}",
+            entry.requirement.id, entry.requirement.rule, entry.requirement.source
+        );
+        if entry.checks.is_empty() {
+            println!("        UNCOVERED");
+        }
+        for check in entry.checks {
+            println!("        - {check}");
+        }
+    }
+    Ok(true)
 }

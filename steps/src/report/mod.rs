@@ -1,8 +1,10 @@
 //! What a run found: scenario results recorded from cucumber's events, and per requirement
 //! ID whether it was covered and passed.
 
+pub mod html;
 mod recorder;
 mod summary;
+pub mod waivers;
 
-pub use recorder::{Recorder, ScenarioResult, Status};
+pub use recorder::{Recorder, ScenarioResult, Status, StepResult};
 pub use summary::{PropertyResult, RequirementResult, Summary, Verdict};

@@ -27,6 +27,16 @@ pub struct ScenarioResult {
     pub status: Status,
     /// For failed and skipped scenarios: which step and why.
     pub detail: Option<String>,
+    /// Every step, in order, with its result.
+    pub steps: Vec<StepResult>,
+    /// What crossed the wire, secrets redacted (requests, answers, emails, texts).
+    pub transcript: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub text: String,
+    pub status: Status,
 }
 
 #[derive(Default)]
@@ -34,6 +44,8 @@ struct State {
     running: HashMap<String, ScenarioResult>,
     finished: Vec<ScenarioResult>,
     parse_errors: Vec<String>,
+    /// By scenario location; the `after` hook may run before the writer sees the scenario.
+    transcripts: HashMap<String, Vec<String>>,
 }
 
 /// Cheap to clone; every clone records into the same results.
@@ -42,9 +54,26 @@ pub struct Recorder(Arc<Mutex<State>>);
 
 impl Recorder {
     pub fn results(&self) -> Vec<ScenarioResult> {
-        let mut results = self.0.lock().expect("recorder lock").finished.clone();
+        let state = self.0.lock().expect("recorder lock");
+        let mut results = state.finished.clone();
+        for r in &mut results {
+            if let Some(t) = state.transcripts.get(&r.location) {
+                r.transcript = t.clone();
+            }
+        }
         results.sort_by(|a, b| a.location.cmp(&b.location));
         results
+    }
+
+    /// Attaches a scenario's transcript (from the `after` hook, while the scenario is open).
+    pub fn attach_transcript(
+        &self,
+        feature: &gherkin::Feature,
+        scenario: &gherkin::Scenario,
+        transcript: Vec<String>,
+    ) {
+        let key = location(feature, scenario);
+        self.0.lock().expect("recorder lock").transcripts.insert(key, transcript);
     }
 
     pub fn parse_errors(&self) -> Vec<String> {
@@ -77,12 +106,31 @@ impl Recorder {
                 if let Some(r) = state.running.get_mut(&key) {
                     r.status = Status::Failed;
                     r.detail.get_or_insert_with(|| format!("{}{}: {error}", step.keyword, step.value));
+                    r.steps.push(StepResult {
+                        text: format!("{}{}", step.keyword, step.value),
+                        status: Status::Failed,
+                    });
                 }
             }
             Scenario::Step(step, Step::Skipped) | Scenario::Background(step, Step::Skipped) => {
-                if let Some(r) = state.running.get_mut(&key).filter(|r| r.status == Status::Passed) {
-                    r.status = Status::Skipped;
-                    r.detail = Some(format!("no step definition matches: {}{}", step.keyword, step.value));
+                if let Some(r) = state.running.get_mut(&key) {
+                    r.steps.push(StepResult {
+                        text: format!("{}{}", step.keyword, step.value),
+                        status: Status::Skipped,
+                    });
+                    if r.status == Status::Passed {
+                        r.status = Status::Skipped;
+                        r.detail =
+                            Some(format!("no step definition matches: {}{}", step.keyword, step.value));
+                    }
+                }
+            }
+            Scenario::Step(step, Step::Passed(..)) | Scenario::Background(step, Step::Passed(..)) => {
+                if let Some(r) = state.running.get_mut(&key) {
+                    r.steps.push(StepResult {
+                        text: format!("{}{}", step.keyword, step.value),
+                        status: Status::Passed,
+                    });
                 }
             }
             Scenario::Hook(kind, Hook::Failed(_, info)) => {
@@ -124,6 +172,8 @@ fn started(
         tags: tags.map(|t| t.trim_start_matches('@').to_owned()).collect(),
         status: Status::Passed,
         detail: None,
+        steps: Vec::new(),
+        transcript: Vec::new(),
     }
 }
 

@@ -53,9 +53,7 @@ async fn wait_until_allowed(world: &mut LoginWorld) -> anyhow::Result<()> {
     let Outcome::RateLimited { retry_at: Some(retry_at), .. } = world.last()?.clone() else {
         anyhow::bail!("the last answer did not say when to try again: {:?}", world.last);
     };
-    let hook = world.ctx.clock.as_ref().ok_or_else(|| anyhow::anyhow!("no clock hook"))?;
-    let now =
-        time::OffsetDateTime::parse(&hook.now().await?, &time::format_description::well_known::Rfc3339)?;
+    let now = crate::clock_hook::target_now(world.ctx.clock.as_ref()).await?;
     let wait = (retry_at - now).whole_seconds();
     anyhow::ensure!(wait >= 0, "the target said to retry at {retry_at}, which is already past ({now})");
     world.advance_clock(u64::try_from(wait).unwrap_or(0)).await

@@ -1,0 +1,142 @@
+//! `check-target`: reach every endpoint a target file names and explain each problem in words
+//! a newcomer understands, before any scenario runs.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::target::{DriverKind, Target};
+
+/// One check's result.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub ok: bool,
+    pub what: String,
+    /// What was found, or what to do about it.
+    pub detail: String,
+}
+
+fn finding(ok: bool, what: &str, detail: impl Into<String>) -> Finding {
+    Finding { ok, what: what.to_owned(), detail: detail.into() }
+}
+
+fn unreachable(url: &str, error: &reqwest::Error, hint: &str) -> String {
+    let why = if error.is_connect() {
+        "nothing is listening there".to_owned()
+    } else if error.is_timeout() {
+        "it did not answer within 5 seconds".to_owned()
+    } else {
+        error.to_string()
+    };
+    format!("{url} cannot be reached ({why}). {hint}")
+}
+
+/// Checks the target's service, its JSON API (for the API driver), its clock hook and the
+/// fakes' inbox. Every finding is returned, good or bad.
+pub async fn check_target(target: &Target) -> Vec<Finding> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("HTTP client");
+    let mut findings = Vec::new();
+    let base = target.base_url.trim_end_matches('/');
+
+    match http.get(base).send().await {
+        Ok(response) => findings.push(finding(
+            true,
+            "service",
+            format!("{base} answers (HTTP {})", response.status().as_u16()),
+        )),
+        Err(e) => {
+            findings.push(finding(
+                false,
+                "service",
+                unreachable(base, &e, "Is your service running, and is `base_url` its address?"),
+            ));
+            return findings;
+        }
+    }
+
+    if target.driver == DriverKind::Api {
+        let url = format!("{base}/api/v1/sign-up");
+        let answer = http.post(&url).json(&serde_json::json!({})).send().await;
+        let ok = match answer {
+            Ok(r) => r.json::<Value>().await.ok().is_some_and(|body| body.get("outcome").is_some()),
+            Err(_) => false,
+        };
+        findings.push(if ok {
+            finding(true, "JSON API", format!("{base}/api/v1 answers with typed outcomes"))
+        } else {
+            finding(
+                false,
+                "JSON API",
+                format!(
+                    "POST {url} did not answer with a JSON body carrying an `outcome`. The API driver needs the JSON API \
+                     described in reference-server/openapi.json; use `driver = \"browser\"` to test web pages instead."
+                ),
+            )
+        });
+    }
+
+    match &target.clock {
+        None => findings.push(finding(
+            true,
+            "clock hook",
+            "none declared: scenarios and properties that move time will be reported as not run (needs clock control)",
+        )),
+        Some(clock) => match http.get(&clock.hook_url).send().await {
+            Ok(r) if r.status().is_success() => {
+                let body: Option<Value> = r.json().await.ok();
+                let now = body.as_ref().and_then(|b| b.get("now")).and_then(Value::as_str).map(str::to_owned);
+                let parsed = now.as_deref().map(|n| time::OffsetDateTime::parse(n, &time::format_description::well_known::Rfc3339));
+                findings.push(match parsed {
+                    Some(Ok(_)) => finding(true, "clock hook", format!("{} says it is {}", clock.hook_url, now.unwrap_or_default())),
+                    _ => finding(false, "clock hook", format!(
+                        "{} answered, but not with {{\"now\": \"<RFC 3339 time>\"}}. A clock hook answers GET with the \
+                         target's time and moves it on POST {{\"advance_seconds\": n}}.", clock.hook_url)),
+                });
+            }
+            Ok(r) => findings.push(finding(false, "clock hook", format!(
+                "{} answered HTTP {}. Is the service started with its conformance hooks on (the reference server: \
+                 --conformance-hooks)?", clock.hook_url, r.status().as_u16()))),
+            Err(e) => findings.push(finding(false, "clock hook", unreachable(&clock.hook_url, &e, "Check `[clock] hook_url`."))),
+        },
+    }
+
+    let inbox = format!("{}/api/mail?to=check-target@example.test", target.inbox.url.trim_end_matches('/'));
+    let answer = match http.get(&inbox).send().await {
+        Ok(r) if r.status().is_success() => Ok(r.json::<Value>().await.ok()),
+        Ok(r) => Ok(Some(Value::from(r.status().as_u16()))),
+        Err(e) => Err(e),
+    };
+    findings.push(match answer {
+        Ok(Some(body)) if body.get("messages").is_some() => {
+            finding(true, "inbox", format!("the fakes' inbox answers at {}", target.inbox.url))
+        }
+        Ok(_) => finding(false, "inbox", format!(
+            "{} answered, but not like the fakes' inbox API. Start the fakes with `conformance fakes` and put the inbox URL \
+             it prints in `[inbox] url`.", target.inbox.url)),
+        Err(e) => finding(false, "inbox", unreachable(&target.inbox.url, &e,
+            "Start the fakes with `conformance fakes` (and point your service's SMTP and SMS settings at them).")),
+    });
+
+    let p = &target.policy;
+    let positive = p.code_lifetime_secs > 0
+        && p.code_request_limit > 0
+        && p.code_request_window_secs > 0
+        && p.code_attempt_limit > 0
+        && p.lockout_secs > 0
+        && p.session_idle_timeout_secs > 0
+        && p.reauthentication_attempt_limit > 0;
+    findings.push(if positive {
+        finding(true, "declared policy", format!("{p:?}"))
+    } else {
+        finding(false, "declared policy", "every value in [policy] must be above zero")
+    });
+    findings
+}
+
+/// The findings as lines for a terminal.
+pub fn render(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("  {} {:<16} {}\n", if f.ok { "ok  " } else { "FAIL" }, f.what, f.detail))
+        .collect()
+}

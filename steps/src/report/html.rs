@@ -1,0 +1,204 @@
+//! The living-documentation report: one self-contained HTML file (no external assets).
+//! Verdict and failures first, then the traceability matrix, then every scenario with its
+//! steps and what crossed the wire (secrets redacted).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{ScenarioResult, Status, Summary, Verdict};
+
+/// What the report says about the run besides its results.
+pub struct RunInfo {
+    pub target: String,
+    pub driver: String,
+    pub policy: String,
+    pub started_at: String,
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
+    }
+}
+
+fn verdict_cell(verdict: Verdict) -> (&'static str, &'static str) {
+    match verdict {
+        Verdict::Passed => ("passed", "passed"),
+        Verdict::Failed => ("failed", "FAILED"),
+        Verdict::NotRun => ("skipped", "not run"),
+        Verdict::Uncovered => ("gap", "uncovered (gap)"),
+    }
+}
+
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0 auto;max-width:72rem;padding:1rem 1.5rem}\
+h1{font-size:1.6rem;margin:.5rem 0}h2{margin-top:2rem;border-bottom:2px solid #dfe1e2}table{border-collapse:collapse;width:100%}\
+th,td{text-align:left;vertical-align:top;border-bottom:1px solid #dfe1e2;padding:.35rem .5rem}th{background:#f0f0f0}\
+.verdict{display:inline-block;padding:.4rem .9rem;border-radius:.25rem;font-weight:700;color:#fff}.ok{background:#00a91c}.bad{background:#b50909}\
+.passed{color:#00691b}.failed{color:#b50909;font-weight:700}.skipped{color:#8a5b00}.gap{color:#b50909;background:#f4e3db}\
+td.gap{font-weight:700}.meta{color:#565c65}.meta dt{font-weight:600;float:left;clear:left;width:9rem}.meta dd{margin-left:9rem}\
+details{border:1px solid #dfe1e2;border-radius:.25rem;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}\
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;font-size:.85rem;max-height:30rem;overflow:auto}\
+ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}";
+
+pub fn render(summary: &Summary, info: &RunInfo) -> String {
+    let mut anchors: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, s) in summary.scenarios.iter().enumerate() {
+        anchors.insert(s.location.as_str(), i);
+    }
+    let link = |s: &ScenarioResult| {
+        format!("<a href=\"#s{}\">{}</a>", anchors[s.location.as_str()], esc(&s.scenario))
+    };
+    let mut out = String::new();
+    let conformant = summary.conformant();
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Conformance report</title><style>{STYLE}</style></head><body>\
+         <h1>Conformance report</h1><p><span class=\"verdict {}\">{}</span></p>",
+        if conformant { "ok" } else { "bad" },
+        if conformant { "CONFORMANT" } else { "NOT CONFORMANT" }
+    );
+    let covered = summary.requirements.iter().filter(|r| r.verdict != Verdict::Uncovered).count();
+    let _ = write!(
+        out,
+        "<dl class=\"meta\"><dt>Target</dt><dd>{}</dd><dt>Driver</dt><dd>{}</dd><dt>Run at</dt><dd>{}</dd>\
+         <dt>Suite</dt><dd>conformance {}</dd><dt>Policy</dt><dd>{}</dd>\
+         <dt>Scenarios</dt><dd>{} passed, {} failed, {} skipped or not run ({:.1} s)</dd>\
+         <dt>Requirements</dt><dd>{} of {} covered; {} passed, {} failed, {} not run, {} uncovered</dd></dl>",
+        esc(&info.target),
+        esc(&info.driver),
+        esc(&info.started_at),
+        env!("CARGO_PKG_VERSION"),
+        esc(&info.policy),
+        summary.count(Status::Passed),
+        summary.count(Status::Failed),
+        summary.count(Status::Skipped),
+        summary.wall_time_secs,
+        covered,
+        summary.requirements.len(),
+        summary.count_ids(Verdict::Passed),
+        summary.count_ids(Verdict::Failed),
+        summary.count_ids(Verdict::NotRun),
+        summary.count_ids(Verdict::Uncovered),
+    );
+
+    out.push_str("<h2 id=\"failures\">Failures</h2>");
+    let failures = summary.unexcused_failures();
+    let failed_properties: Vec<_> =
+        summary.properties.iter().filter(|p| p.status == Status::Failed).collect();
+    if failures.is_empty() && failed_properties.is_empty() && summary.stale_waivers.is_empty() {
+        out.push_str("<p>None.</p>");
+    } else {
+        out.push_str("<ul>");
+        for s in failures {
+            let _ = write!(
+                out,
+                "<li>{} <span class=\"tag\">{}</span><br>{}</li>",
+                link(s),
+                esc(&s.location),
+                esc(s.detail.as_deref().unwrap_or(""))
+            );
+        }
+        for p in failed_properties {
+            let _ = write!(
+                out,
+                "<li>property: {}<pre>{}</pre></li>",
+                esc(&p.name),
+                esc(p.detail.as_deref().unwrap_or(""))
+            );
+        }
+        for w in &summary.stale_waivers {
+            let _ = write!(out, "<li>stale waiver: {} — {}</li>", esc(&w.check), esc(&w.reason));
+        }
+        out.push_str("</ul>");
+    }
+    if !summary.waived.is_empty() {
+        out.push_str("<h2>Waived</h2><ul>");
+        for w in &summary.waived {
+            let _ = write!(out, "<li>{} — {}</li>", esc(&w.check), esc(&w.reason));
+        }
+        out.push_str("</ul>");
+    }
+
+    out.push_str("<h2 id=\"matrix\">Traceability matrix</h2><table><thead><tr><th>ID</th><th>Rule</th><th>Source</th><th>Checked by</th><th>Result</th></tr></thead><tbody>");
+    for r in &summary.requirements {
+        let checks: Vec<String> = summary
+            .scenarios
+            .iter()
+            .filter(|s| s.tags.contains(&r.requirement.id))
+            .map(|s| format!("<span class=\"{}\">●</span> {}", status_class(s.status), link(s)))
+            .chain(r.properties.iter().map(|p| format!("property: {}", esc(p))))
+            .collect();
+        let (class, text) = verdict_cell(r.verdict);
+        let _ = write!(
+            out,
+            "<tr id=\"{id}\"><td><strong>{id}</strong></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{text}</td></tr>",
+            esc(&r.requirement.rule),
+            esc(&r.requirement.source),
+            if checks.is_empty() { "—".to_owned() } else { checks.join("<br>") },
+            id = esc(&r.requirement.id),
+        );
+    }
+    out.push_str("</tbody></table>");
+
+    if !summary.properties.is_empty() {
+        out.push_str("<h2>Properties</h2><ul>");
+        for p in &summary.properties {
+            let _ = write!(
+                out,
+                "<li><span class=\"{}\">{:?}</span> {} — {} cases; {}</li>",
+                status_class(p.status),
+                p.status,
+                esc(&p.name),
+                p.cases,
+                esc(&p.ids.join(", "))
+            );
+        }
+        out.push_str("</ul>");
+    }
+
+    out.push_str("<h2 id=\"scenarios\">Scenarios</h2>");
+    let mut features: BTreeMap<&str, Vec<(usize, &ScenarioResult)>> = BTreeMap::new();
+    for (i, s) in summary.scenarios.iter().enumerate() {
+        features.entry(s.feature.as_str()).or_default().push((i, s));
+    }
+    for (feature, scenarios) in features {
+        let _ = write!(out, "<h3>{}</h3>", esc(feature));
+        for (i, s) in scenarios {
+            let _ = write!(
+                out,
+                "<details id=\"s{i}\"{}><summary><span class=\"{}\">{:?}</span> {} <span class=\"tag\">{} · {}</span></summary>",
+                if s.status == Status::Passed { "" } else { " open" },
+                status_class(s.status),
+                s.status,
+                esc(&s.scenario),
+                esc(&s.location),
+                esc(&s.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "))
+            );
+            out.push_str("<ol class=\"steps\">");
+            for step in &s.steps {
+                let _ = write!(out, "<li class=\"{}\">{}</li>", status_class(step.status), esc(&step.text));
+            }
+            out.push_str("</ol>");
+            if let Some(detail) = &s.detail {
+                let _ = write!(out, "<p class=\"{}\">{}</p>", status_class(s.status), esc(detail));
+            }
+            if !s.transcript.is_empty() {
+                let _ = write!(
+                    out,
+                    "<p>What crossed the wire (secrets redacted):</p><pre>{}</pre>",
+                    esc(&s.transcript.join("\n\n"))
+                );
+            }
+            out.push_str("</details>");
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
+}
