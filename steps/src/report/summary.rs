@@ -318,4 +318,26 @@ source = "s"
         assert_eq!(summary.unknown_ids, ["OTP-9"]);
         assert!(!summary.conformant());
     }
+
+    #[test]
+    fn waivers_excuse_failures_and_stale_ones_fail_the_run() {
+        use crate::report::waivers::Waiver;
+        let catalogue = Catalogue::parse("[[requirement]]\nid = \"OTP-1\"\ngroup = \"OTP\"\nrule = \"r\"\nsource = \"s\"\n").unwrap();
+        let mut failing = scenario(&["OTP-1"], Status::Failed);
+        failing.scenario = "codes expire".into();
+        let mut passing = scenario(&["OTP-1"], Status::Passed);
+        passing.scenario = "codes work".into();
+        passing.location = "f.feature:9".into();
+        let waiver = |check: &str| Waiver { check: check.into(), reason: "known".into() };
+
+        let mut summary = Summary::new(&catalogue, vec![failing.clone(), passing.clone()], vec![], vec![], 1.0);
+        assert!(!summary.conformant());
+        summary.apply_waivers(&[waiver("codes expire")]);
+        assert!(summary.conformant(), "the only failure is waived");
+
+        let mut stale = Summary::new(&catalogue, vec![failing, passing], vec![], vec![], 1.0);
+        stale.apply_waivers(&[waiver("f.feature:1"), waiver("codes work"), waiver("no such check")]);
+        assert_eq!(stale.stale_waivers.len(), 2);
+        assert!(!stale.conformant(), "stale waivers fail the run");
+    }
 }
