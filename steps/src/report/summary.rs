@@ -322,7 +322,10 @@ source = "s"
     #[test]
     fn waivers_excuse_failures_and_stale_ones_fail_the_run() {
         use crate::report::waivers::Waiver;
-        let catalogue = Catalogue::parse("[[requirement]]\nid = \"OTP-1\"\ngroup = \"OTP\"\nrule = \"r\"\nsource = \"s\"\n").unwrap();
+        let catalogue = Catalogue::parse(
+            "[[requirement]]\nid = \"OTP-1\"\ngroup = \"OTP\"\nrule = \"r\"\nsource = \"s\"\n",
+        )
+        .unwrap();
         let mut failing = scenario(&["OTP-1"], Status::Failed);
         failing.scenario = "codes expire".into();
         let mut passing = scenario(&["OTP-1"], Status::Passed);
@@ -330,7 +333,8 @@ source = "s"
         passing.location = "f.feature:9".into();
         let waiver = |check: &str| Waiver { check: check.into(), reason: "known".into() };
 
-        let mut summary = Summary::new(&catalogue, vec![failing.clone(), passing.clone()], vec![], vec![], 1.0);
+        let mut summary =
+            Summary::new(&catalogue, vec![failing.clone(), passing.clone()], vec![], vec![], 1.0);
         assert!(!summary.conformant());
         summary.apply_waivers(&[waiver("codes expire")]);
         assert!(summary.conformant(), "the only failure is waived");
