@@ -101,6 +101,11 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
     let forged =
         http.post(url("/sign-up")).form(&[("csrf", "forged"), ("email", "a@b.test")]).send().await.unwrap();
     assert_eq!(forged.status().as_u16(), 403);
+    // Every form post is checked before any handler runs, including ones with no fields.
+    for path in ["/sign-out", "/sign-up/resend", "/password/forgot"] {
+        let missing = http.post(url(path)).form(&[("email", "a@b.test")]).send().await.unwrap();
+        assert_eq!(missing.status().as_u16(), 403, "{path} without a CSRF token");
+    }
     let unknown = http.get(url("/no/such/page")).send().await.unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
     let served: Value = http.get(url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();

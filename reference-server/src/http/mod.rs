@@ -1,6 +1,7 @@
 //! HTTP: web pages, the JSON API (`/api/v1`), and the conformance hooks.
 
 pub mod api;
+pub mod csrf;
 pub mod error;
 pub mod hooks;
 pub mod reauth;
@@ -40,7 +41,9 @@ pub fn router(state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    app.layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))
+    // Layers run bottom-up: the session is loaded before the CSRF check reads it.
+    app.layer(axum::middleware::from_fn(csrf::middleware))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(header(
             header::CONTENT_SECURITY_POLICY,

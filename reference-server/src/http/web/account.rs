@@ -9,7 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::phone::code_page;
-use super::{Field, Page, PageForm, forged, page, page_with_error, redirect, render};
+use super::{Field, Page, PageForm, page, page_with_error, redirect, render};
 use crate::http::AppState;
 use crate::http::reauth::reauthenticate;
 use crate::http::session::Session;
@@ -89,7 +89,6 @@ async fn password_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct PasswordChange {
-    csrf: String,
     current_password: String,
     new_password: String,
 }
@@ -99,9 +98,6 @@ async fn change_password(
     session: Session,
     Form(form): Form<PasswordChange>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let result = match reauthenticate(&app, &session, &form.current_password).await {
         Ok(account_id) => app.services.change_password(account_id, &form.new_password).await,
         Err(error) => Err(error),
@@ -139,7 +135,6 @@ async fn email_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct EmailChange {
-    csrf: String,
     current_password: String,
     email: String,
 }
@@ -149,9 +144,6 @@ async fn change_email(
     session: Session,
     Form(form): Form<EmailChange>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let result = match reauthenticate(&app, &session, &form.current_password).await {
         Ok(account_id) => app.services.request_email_change(account_id, &form.email).await,
         Err(error) => Err(error),
@@ -179,7 +171,6 @@ async fn phone_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct PhoneChange {
-    csrf: String,
     current_password: String,
     phone: String,
     delivery: Delivery,
@@ -190,9 +181,6 @@ async fn change_phone(
     session: Session,
     Form(form): Form<PhoneChange>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let result = match reauthenticate(&app, &session, &form.current_password).await {
         Ok(account_id) => app.services.start_phone_change(account_id, &form.phone, form.delivery).await,
         Err(error) => Err(error),
@@ -223,7 +211,6 @@ async fn phone_code_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct CodeForm {
-    csrf: String,
     code: String,
 }
 
@@ -232,9 +219,6 @@ async fn confirm_phone(
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
     match app.services.confirm_phone_change(account_id, &form.code).await {
         Ok(()) => {
@@ -258,7 +242,6 @@ async fn app_start_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct CurrentPassword {
-    csrf: String,
     current_password: String,
 }
 
@@ -287,9 +270,6 @@ async fn start_app(
     session: Session,
     Form(form): Form<CurrentPassword>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let result = match reauthenticate(&app, &session, &form.current_password).await {
         Ok(account_id) => app.services.start_authenticator(account_id).await,
         Err(error) => Err(error),
@@ -304,9 +284,6 @@ async fn start_app(
 }
 
 async fn confirm_app(State(app): State<AppState>, session: Session, Form(form): Form<CodeForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let state = session.state();
     let (Some(account_id), Some(sealed)) = (state.account_id, state.pending_authenticator) else {
         return redirect("/account/authenticator");

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Button, Field, Page, PageForm, forged, page, page_with_error, redirect, render};
+use super::{Button, Field, Page, PageForm, page, page_with_error, redirect, render};
 use crate::http::AppState;
 use crate::http::session::Session;
 use crate::rules::phone;
@@ -53,15 +53,11 @@ async fn phone_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct PhoneForm {
-    csrf: String,
     phone: String,
     delivery: Delivery,
 }
 
 async fn add_phone(State(app): State<AppState>, session: Session, Form(form): Form<PhoneForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().new_account else { return redirect("/sign-in") };
     let result = match phone::normalize(&form.phone) {
         Ok(number) => app
@@ -131,7 +127,6 @@ async fn code_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct CodeForm {
-    csrf: String,
     code: String,
 }
 
@@ -149,9 +144,6 @@ pub fn show_personal_key(session: &Session, key: &str) -> Response {
 }
 
 async fn confirm(State(app): State<AppState>, session: Session, Form(form): Form<CodeForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let state = session.state();
     let (Some(account_id), Some(number)) = (state.new_account, state.pending_phone) else {
         return redirect("/sign-up/phone");
@@ -171,14 +163,10 @@ async fn confirm(State(app): State<AppState>, session: Session, Form(form): Form
 
 #[derive(Deserialize)]
 pub struct ResendForm {
-    csrf: String,
     delivery: Delivery,
 }
 
 async fn resend(State(app): State<AppState>, session: Session, Form(form): Form<ResendForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let state = session.state();
     let (Some(account_id), Some(number)) = (state.new_account, state.pending_phone) else {
         return redirect("/sign-up/phone");
@@ -195,14 +183,10 @@ async fn resend(State(app): State<AppState>, session: Session, Form(form): Form<
 
 #[derive(Deserialize)]
 pub struct SavedForm {
-    csrf: String,
     saved: Option<String>,
 }
 
-async fn saved(session: Session, Form(form): Form<SavedForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
+async fn saved(Form(form): Form<SavedForm>) -> Response {
     if form.saved.is_none() {
         let p = Page {
             title: "Please confirm you saved your key",

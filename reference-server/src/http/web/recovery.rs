@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Field, MessagePage, Page, PageForm, forged, page, page_with_error, refusal, render};
+use super::{Field, MessagePage, Page, PageForm, page, page_with_error, refusal, render};
 use crate::http::AppState;
 use crate::http::session::Session;
 
@@ -40,14 +40,10 @@ async fn forgot_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct ForgotForm {
-    csrf: String,
     email: String,
 }
 
 async fn forgot(State(app): State<AppState>, session: Session, Form(form): Form<ForgotForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     match app.services.request_password_reset(&form.email).await {
         // The same words whether or not the address has an account (PR-2).
         Ok(()) => render(
@@ -109,15 +105,11 @@ async fn reset_form(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     token: String,
     password: String,
 }
 
 async fn reset(State(app): State<AppState>, session: Session, Form(form): Form<ResetForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     match app.services.reset_password(&form.token, &form.password).await {
         Ok(()) => render(
             StatusCode::OK,

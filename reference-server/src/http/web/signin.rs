@@ -8,7 +8,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::phone::{code_page, show_personal_key};
-use super::{Button, Field, Page, PageForm, forged, page, page_with_error, redirect};
+use super::{Button, Field, Page, PageForm, page, page_with_error, redirect};
 use crate::http::AppState;
 use crate::http::session::Session;
 use crate::service::ServiceResult;
@@ -50,15 +50,11 @@ async fn sign_in_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct Credentials {
-    csrf: String,
     email: String,
     password: String,
 }
 
 async fn sign_in(State(app): State<AppState>, session: Session, Form(form): Form<Credentials>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     match app.services.verify_password(&form.email, &form.password).await {
         Ok(account) => {
             let csrf = session.csrf_token();
@@ -111,14 +107,10 @@ async fn choose(State(app): State<AppState>, session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct SendForm {
-    csrf: String,
     delivery: Delivery,
 }
 
 async fn send_code(State(app): State<AppState>, session: Session, Form(form): Form<SendForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
     let phone = match app.services.store.account(account_id).await {
         Ok(Some(account)) => account.phone.unwrap_or_default(),
@@ -153,7 +145,6 @@ async fn code_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct CodeForm {
-    csrf: String,
     code: String,
 }
 
@@ -190,9 +181,6 @@ async fn second_factor(
 }
 
 async fn enter_code(State(app): State<AppState>, session: Session, Form(form): Form<CodeForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
     let result = app.services.check_code(account_id, CodePurpose::SignIn, &form.code).await.map(|_| None);
     second_factor(&app, &session, result, account_id, sign_in_code_page(session.csrf_token())).await
@@ -223,14 +211,10 @@ async fn key_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 pub struct KeyForm {
-    csrf: String,
     personal_key: String,
 }
 
 async fn enter_key(State(app): State<AppState>, session: Session, Form(form): Form<KeyForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
     let result = app.services.use_personal_key(account_id, &form.personal_key).await.map(Some);
     second_factor(&app, &session, result, account_id, key_page(session.csrf_token())).await
@@ -263,23 +247,12 @@ async fn enter_app_code(
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
     let result = app.services.check_authenticator(account_id, &form.code).await.map(|()| None);
     second_factor(&app, &session, result, account_id, app_page(session.csrf_token())).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
-async fn sign_out(session: Session, Form(form): Form<CsrfOnly>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
+async fn sign_out(session: Session) -> Response {
     session.destroy();
     redirect("/sign-in")
 }

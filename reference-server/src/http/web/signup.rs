@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{MessagePage, forged, redirect, refusal, render};
+use super::{MessagePage, redirect, refusal, render};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
 use crate::service::Reason;
@@ -34,7 +34,6 @@ async fn email_form(session: Session) -> Response {
 
 #[derive(Deserialize)]
 struct EmailForm {
-    csrf: String,
     email: String,
 }
 
@@ -43,9 +42,6 @@ async fn submit_email(
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     match app.services.start_sign_up(&form.email).await {
         Ok(email) => {
             session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: false }));
@@ -80,15 +76,7 @@ async fn check_email(session: Session) -> Response {
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn resend(State(app): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
+async fn resend(State(app): State<AppState>, session: Session) -> Response {
     let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
         return redirect("/sign-up");
     };
@@ -170,7 +158,6 @@ async fn password_form(State(app): State<AppState>, session: Session) -> Respons
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf: String,
     password: String,
 }
 
@@ -179,9 +166,6 @@ async fn submit_password(
     session: Session,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    if !session.csrf_matches(&form.csrf) {
-        return forged();
-    }
     let Some(progress) = session.state().sign_up.filter(|p| p.confirmed) else {
         return redirect("/sign-up");
     };
