@@ -216,11 +216,12 @@ pub async fn check_schedules(
     policy: ModelPolicy,
     cases: u32,
 ) -> anyhow::Result<Option<String>> {
-    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let config = Config { cases, failure_persistence: None, ..Config::default() };
-        let mut runner = TestRunner::new(config);
+        // The same schedules on every run: a gate must be reproducible, and a failure replayable.
+        let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
         let result = runner.run(&schedules(policy, 16), |actions| {
             match handle.block_on(play(&ctx, policy, &actions)) {
                 Ok(Ok(())) => Ok(()),
