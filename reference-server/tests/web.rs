@@ -69,8 +69,18 @@ async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_page
     assert_eq!(status, 200);
     assert!(html.contains("Check your email"), "{html}");
     let link = fakes.mail.wait_for_message(email, wait).await.unwrap().links[0].clone();
-    let (status, html) = me.get(&link).await;
+    // Opening the link (as a mail scanner would, twice) does not use it up.
+    let scanner = Person::new(&server);
+    for _ in 0..2 {
+        let (status, html) = scanner.get(&link).await;
+        assert!(status == 200 && html.contains("Confirm your email address"), "{html}");
+    }
+    let path = link.trim_start_matches(&server.base_url).to_owned();
+    let token = between(&path, "token=", "&").to_owned();
+    let (status, html) = me.submit(&path, "/sign-up/confirm", &[("token", &token)]).await;
     assert!(status == 200 && html.contains("Create a strong password"), "{html}");
+    let (status, _) = scanner.get(&link).await;
+    assert_eq!(status, 422, "once used, the link is refused");
     let (_, html) =
         me.submit("/sign-up/password", "/sign-up/password", &[("password", "a fine long passphrase")]).await;
     assert!(html.contains("Add your phone number"), "{html}");
@@ -115,6 +125,18 @@ async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_page
         [("current_password", "a fine long passphrase"), ("new_password", "another long passphrase")];
     let (_, html) = me.submit("/account/password", "/account/password", &changed).await;
     assert!(html.contains("Your password was changed"), "{html}");
+
+    // Change the email address: effective once the link sent to the new address is used.
+    let new_email = "pages.new@example.test";
+    let change = [("current_password", "another long passphrase"), ("email", new_email)];
+    let (_, html) = me.submit("/account/email", "/account/email", &change).await;
+    assert!(html.contains("Check the new address"), "{html}");
+    let link = fakes.mail.wait_for_message(new_email, wait).await.unwrap().links[0].clone();
+    let path = link.trim_start_matches(&server.base_url).to_owned();
+    let token = between(&path, "token=", "&").to_owned();
+    let (_, html) = me.submit(&path, "/account/email/confirm", &[("token", &token)]).await;
+    assert!(html.contains("Your email address was changed") && html.contains(new_email), "{html}");
+    let email = new_email;
     me.submit("/account", "/sign-out", &[]).await;
 
     // Forgot password: reset link, new password, then a code and a new personal key.

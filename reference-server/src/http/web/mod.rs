@@ -180,6 +180,31 @@ pub struct FormTemplate<'a> {
     pub page: Page<'a>,
 }
 
+/// The page an emailed link opens: the link is checked but not used, so a mail scanner that
+/// fetches links cannot use it up; the person's button press posts `token` to `action`.
+pub fn confirm_link_page(
+    session: &Session,
+    title: &'static str,
+    action: &'static str,
+    token: &str,
+) -> Response {
+    page(
+        StatusCode::OK,
+        Page {
+            title,
+            intro: vec!["Press the button to continue.".into()],
+            csrf: session.csrf_token(),
+            form: Some(PageForm {
+                action,
+                fields: vec![],
+                hidden: vec![("token", token.to_owned())],
+                submit: "Continue",
+            }),
+            ..Page::default()
+        },
+    )
+}
+
 /// Renders a [`Page`]; with an error, under the status of that error.
 pub fn page(status: StatusCode, page: Page<'_>) -> Response {
     render(status, FormTemplate { page })

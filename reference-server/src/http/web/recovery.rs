@@ -15,7 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/password/forgot", get(forgot_form).post(forgot))
         .route("/password/reset", get(reset_form).post(reset))
-        .route("/account/email/confirm", get(confirm_email))
+        .route("/account/email/confirm", get(confirm_email_form).post(confirm_email))
 }
 
 fn forgot_page<'a>(csrf: String) -> Page<'a> {
@@ -123,8 +123,42 @@ async fn reset(State(app): State<AppState>, session: Session, Form(form): Form<R
     }
 }
 
-async fn confirm_email(State(app): State<AppState>, Query(query): Query<TokenQuery>) -> Response {
-    match app.services.confirm_email_change(&query.token).await {
+/// Opening the link sent to a new address checks it; pressing the button uses it.
+async fn confirm_email_form(
+    State(app): State<AppState>,
+    session: Session,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    match app.services.usable_link(crate::store::LinkPurpose::ConfirmNewEmail, &query.token).await {
+        Ok(_) => super::confirm_link_page(
+            &session,
+            "Confirm your new email address",
+            "/account/email/confirm",
+            &query.token,
+        ),
+        Err(error) => email_link_problem(error),
+    }
+}
+
+fn email_link_problem(error: crate::service::ServiceError) -> Response {
+    let (status, message) = refusal(error);
+    render(
+        status,
+        MessagePage {
+            title: "This link does not work",
+            message: &message,
+            link: Some(("/account/email", "Try again")),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    token: String,
+}
+
+async fn confirm_email(State(app): State<AppState>, Form(form): Form<TokenForm>) -> Response {
+    match app.services.confirm_email_change(&form.token).await {
         Ok(email) => render(
             StatusCode::OK,
             MessagePage {
@@ -133,16 +167,6 @@ async fn confirm_email(State(app): State<AppState>, Query(query): Query<TokenQue
                 link: Some(("/sign-in", "Sign in")),
             },
         ),
-        Err(error) => {
-            let (status, message) = refusal(error);
-            render(
-                status,
-                MessagePage {
-                    title: "This link does not work",
-                    message: &message,
-                    link: Some(("/account/email", "Try again")),
-                },
-            )
-        }
+        Err(error) => email_link_problem(error),
     }
 }

@@ -10,13 +10,14 @@ use super::{MessagePage, redirect, refusal, render};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
 use crate::service::Reason;
+use crate::store::LinkPurpose;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sign-up", get(email_form).post(submit_email))
         .route("/sign-up/check-email", get(check_email))
         .route("/sign-up/resend", axum::routing::post(resend))
-        .route("/sign-up/confirm", get(confirm))
+        .route("/sign-up/confirm", get(confirm_form).post(confirm))
         .route("/sign-up/password", get(password_form).post(submit_password))
 }
 
@@ -107,21 +108,42 @@ struct TokenQuery {
     token: String,
 }
 
-async fn confirm(State(app): State<AppState>, session: Session, Query(query): Query<TokenQuery>) -> Response {
-    match app.services.confirm_sign_up(&query.token).await {
+fn link_problem(error: crate::service::ServiceError) -> Response {
+    let (status, message) = refusal(error);
+    let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        "This link does not work"
+    } else {
+        "Please try again"
+    };
+    render(status, MessagePage { title, message: &message, link: Some(("/sign-up", "Start again")) })
+}
+
+/// Opening the emailed link checks it; pressing the button uses it.
+async fn confirm_form(
+    State(app): State<AppState>,
+    session: Session,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    match app.services.usable_link(LinkPurpose::ConfirmSignUp, &query.token).await {
+        Ok(_) => {
+            super::confirm_link_page(&session, "Confirm your email address", "/sign-up/confirm", &query.token)
+        }
+        Err(error) => link_problem(error),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: String,
+}
+
+async fn confirm(State(app): State<AppState>, session: Session, Form(form): Form<TokenForm>) -> Response {
+    match app.services.confirm_sign_up(&form.token).await {
         Ok(email) => {
             session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: true }));
             redirect("/sign-up/password")
         }
-        Err(error) => {
-            let (status, message) = refusal(error);
-            let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
-                "This link does not work"
-            } else {
-                "Please try again"
-            };
-            render(status, MessagePage { title, message: &message, link: Some(("/sign-up", "Start again")) })
-        }
+        Err(error) => link_problem(error),
     }
 }
 
