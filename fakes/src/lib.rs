@@ -13,6 +13,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod api;
+pub mod cli;
 pub mod inbox;
 pub mod mail;
 pub mod sms;

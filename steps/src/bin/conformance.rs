@@ -3,7 +3,6 @@
 //! Exit codes: 0 conformant; 1 not conformant (a check failed, a step has no definition, or a
 //! waiver is stale); 2 the target or configuration cannot be used; 3 internal error.
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,7 +31,7 @@ enum Command {
         file: PathBuf,
     },
     /// Start the fake mail and SMS providers for your implementation to deliver to.
-    Fakes(FakesArgs),
+    Fakes(fakes::cli::Listen),
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -80,18 +79,6 @@ struct RunArgs {
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
-}
-
-#[derive(Args)]
-struct FakesArgs {
-    #[arg(long, default_value = "127.0.0.1")]
-    host: IpAddr,
-    #[arg(long, default_value_t = 2525)]
-    smtp_port: u16,
-    #[arg(long, default_value_t = 8025)]
-    sms_port: u16,
-    #[arg(long, default_value_t = 8026)]
-    api_port: u16,
 }
 
 /// Why the command could not do its job.
@@ -184,15 +171,10 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
     Ok(summary.conformant())
 }
 
-async fn fakes(args: FakesArgs) -> Result<bool, Failure> {
-    let started = fakes::Fakes::start(fakes::FakesConfig {
-        smtp: SocketAddr::new(args.host, args.smtp_port),
-        sms: SocketAddr::new(args.host, args.sms_port),
-        api: SocketAddr::new(args.host, args.api_port),
-        credentials: fakes::SmsCredentials::default(),
-    })
-    .await
-    .map_err(|e| Failure::Target(e.context("cannot start the fakes (is a port taken?)")))?;
+async fn fakes(args: fakes::cli::Listen) -> Result<bool, Failure> {
+    let started = fakes::Fakes::start(args.config())
+        .await
+        .map_err(|e| Failure::Target(e.context("cannot start the fakes (is a port taken?)")))?;
     let s = started.settings();
     println!("The fakes are running. Configure your implementation with:\n");
     println!("  SMTP host           {}", s.smtp_host);

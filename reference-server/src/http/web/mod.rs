@@ -180,6 +180,18 @@ pub struct FormTemplate<'a> {
     pub page: Page<'a>,
 }
 
+/// The answer to an emailed link that cannot be used (expired, used, replaced, unknown),
+/// pointing to where a new one can be had.
+pub fn link_refused(error: crate::service::ServiceError, retry: (&str, &str)) -> Response {
+    let (status, message) = refusal(error);
+    let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        "This link does not work"
+    } else {
+        "Please try again"
+    };
+    render(status, MessagePage { title, message: &message, link: Some(retry) })
+}
+
 /// The page an emailed link opens: the link is checked but not used, so a mail scanner that
 /// fetches links cannot use it up; the person's button press posts `token` to `action`.
 pub fn confirm_link_page(

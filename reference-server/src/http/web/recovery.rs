@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Field, MessagePage, Page, PageForm, page, page_with_error, refusal, render};
+use super::{Field, MessagePage, Page, PageForm, page, page_with_error, render};
 use crate::http::AppState;
 use crate::http::session::Session;
 
@@ -89,17 +89,7 @@ async fn reset_form(
     // Check the link before asking for a password, without using it up.
     match app.services.usable_link(crate::store::LinkPurpose::ResetPassword, &query.token).await {
         Ok(_) => page(StatusCode::OK, reset_page(session.csrf_token(), &query.token)),
-        Err(error) => {
-            let (status, message) = refusal(error);
-            render(
-                status,
-                MessagePage {
-                    title: "This link does not work",
-                    message: &message,
-                    link: Some(("/password/forgot", "Ask for a new link")),
-                },
-            )
-        }
+        Err(error) => super::link_refused(error, ("/password/forgot", "Ask for a new link")),
     }
 }
 
@@ -136,20 +126,8 @@ async fn confirm_email_form(
             "/account/email/confirm",
             &query.token,
         ),
-        Err(error) => email_link_problem(error),
+        Err(error) => super::link_refused(error, ("/account/email", "Try again")),
     }
-}
-
-fn email_link_problem(error: crate::service::ServiceError) -> Response {
-    let (status, message) = refusal(error);
-    render(
-        status,
-        MessagePage {
-            title: "This link does not work",
-            message: &message,
-            link: Some(("/account/email", "Try again")),
-        },
-    )
 }
 
 #[derive(Deserialize)]
@@ -167,6 +145,6 @@ async fn confirm_email(State(app): State<AppState>, Form(form): Form<TokenForm>)
                 link: Some(("/sign-in", "Sign in")),
             },
         ),
-        Err(error) => email_link_problem(error),
+        Err(error) => super::link_refused(error, ("/account/email", "Try again")),
     }
 }

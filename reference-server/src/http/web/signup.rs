@@ -108,16 +108,6 @@ struct TokenQuery {
     token: String,
 }
 
-fn link_problem(error: crate::service::ServiceError) -> Response {
-    let (status, message) = refusal(error);
-    let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
-        "This link does not work"
-    } else {
-        "Please try again"
-    };
-    render(status, MessagePage { title, message: &message, link: Some(("/sign-up", "Start again")) })
-}
-
 /// Opening the emailed link checks it; pressing the button uses it.
 async fn confirm_form(
     State(app): State<AppState>,
@@ -128,7 +118,7 @@ async fn confirm_form(
         Ok(_) => {
             super::confirm_link_page(&session, "Confirm your email address", "/sign-up/confirm", &query.token)
         }
-        Err(error) => link_problem(error),
+        Err(error) => super::link_refused(error, ("/sign-up", "Start again")),
     }
 }
 
@@ -143,7 +133,7 @@ async fn confirm(State(app): State<AppState>, session: Session, Form(form): Form
             session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: true }));
             redirect("/sign-up/password")
         }
-        Err(error) => link_problem(error),
+        Err(error) => super::link_refused(error, ("/sign-up", "Start again")),
     }
 }
 
