@@ -31,6 +31,12 @@ pub struct Config {
     pub sms: SmsConfig,
     pub argon2: Argon2Config,
     pub policy: Policy,
+    /// A TOML file of `[[agency]]` tables: the agencies (OpenID Connect clients) allowed to
+    /// send people here to sign in.
+    pub agencies_file: Option<PathBuf>,
+    /// The registered agencies: read from `agencies_file`, or set directly by tests.
+    #[serde(skip)]
+    pub agencies: Vec<AgencyConfig>,
     /// Keeps a temporary data directory alive as long as the configuration.
     #[serde(skip)]
     pub temp_dir: Option<Arc<tempfile::TempDir>>,
@@ -56,6 +62,43 @@ pub struct SmsConfig {
     pub from: String,
 }
 
+/// One agency (an OpenID Connect client), as registered.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyConfig {
+    pub client_id: String,
+    /// Shown to people on the consent page and the account page.
+    pub name: String,
+    /// Where people may be sent back, compared exactly.
+    pub redirect_uris: Vec<String>,
+    /// Where people may be sent after signing out from the agency, compared exactly.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// PEM public key (`PUBLIC KEY` or `RSA PUBLIC KEY`) for `private_key_jwt`. Without one the
+    /// agency is a public client and must use PKCE.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// The attributes it may ask for (scopes besides `openid`): `email`, `phone`.
+    #[serde(default)]
+    pub attributes: Vec<crate::rules::oidc::Attribute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgenciesFile {
+    #[serde(default)]
+    agency: Vec<AgencyConfig>,
+}
+
+/// Reads the `[[agency]]` tables of an agencies file.
+pub fn read_agencies(path: &Path) -> anyhow::Result<Vec<AgencyConfig>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the agencies file {}", path.display()))?;
+    let file: AgenciesFile = toml::from_str(&text)
+        .with_context(|| format!("the agencies file {} does not fit", path.display()))?;
+    Ok(file.agency)
+}
+
 /// Argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -76,6 +119,8 @@ impl Default for Config {
             sms: SmsConfig::default(),
             argon2: Argon2Config::default(),
             policy: Policy::default(),
+            agencies_file: None,
+            agencies: Vec::new(),
             temp_dir: None,
         }
     }
@@ -122,9 +167,12 @@ impl Config {
             None => toml::Table::new(),
         };
         overlay_env(&mut table, std::env::vars())?;
-        let config: Config = toml::Value::Table(table)
+        let mut config: Config = toml::Value::Table(table)
             .try_into()
             .context("the configuration does not fit (check names and types against the README)")?;
+        if let Some(path) = &config.agencies_file {
+            config.agencies = read_agencies(path)?;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -152,6 +200,7 @@ impl Config {
         }
         url::Url::parse(&self.sms.base_url)
             .with_context(|| format!("sms.base_url {:?} is not a URL", self.sms.base_url))?;
+        crate::service::agency::Agencies::new(&self.agencies)?;
         Ok(())
     }
 

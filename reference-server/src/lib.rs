@@ -62,6 +62,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let server_key = server_key(&config.data_dir)?;
     let code_key = derive_key(&server_key, "security codes").to_vec();
     let seal_key = derive_key(&server_key, "sealed secrets");
+    let subject_key = derive_key(&server_key, "pairwise subjects");
+    let agencies = service::agency::Agencies::new(&config.agencies)?;
+    let signing_keys = service::signing::SigningKeys::load_or_create(&config.data_dir)?;
     let services = Arc::new(Services {
         policy: config.policy.clone(),
         clock: clock.clone(),
@@ -71,6 +74,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         passwords,
         code_key,
         seal_key,
+        agencies,
+        signing_keys,
+        subject_key,
         dummy_password_hash,
         common_passwords: rules::password::CommonPasswords::shipped(),
         public_url: public_url.clone(),

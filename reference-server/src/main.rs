@@ -24,6 +24,10 @@ struct Args {
     /// where to sign up and where to read the mail.
     #[arg(long)]
     demo: bool,
+    /// Make a new ID-token signing key in the data directory and exit. The current key stays
+    /// published (as the previous one) so tokens it signed still verify; restart to use it.
+    #[arg(long)]
+    rotate_signing_key: bool,
 }
 
 #[tokio::main]
@@ -56,6 +60,11 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
+    }
+    if args.rotate_signing_key {
+        reference_server::service::signing::SigningKeys::rotate(&config.data_dir)?;
+        println!("new signing key made in {}; restart the server to use it", config.data_dir.display());
+        return Ok(());
     }
     let server = reference_server::start(config).await?;
     println!("sign-in service   {}/", server.base_url);

@@ -39,6 +39,10 @@ pub struct Policy {
     pub reset_link_lifetime_secs: u64,
     /// PK-1: characters in a personal key.
     pub personal_key_length: usize,
+    /// AG-1: how long an authorization code given to an agency can be exchanged.
+    pub authorization_code_lifetime_secs: u64,
+    /// AG-1: how long an agency's access token (and the ID token's `exp`) lasts.
+    pub access_token_lifetime_secs: u64,
 }
 
 impl Default for Policy {
@@ -62,6 +66,8 @@ impl Default for Policy {
             session_idle_timeout_secs: 15 * 60,
             reset_link_lifetime_secs: 30 * 60,
             personal_key_length: 16,
+            authorization_code_lifetime_secs: 5 * 60,
+            access_token_lifetime_secs: 15 * 60,
         }
     }
 }
@@ -95,6 +101,12 @@ impl Policy {
             if limit == 0 {
                 problems.push(format!("{name} must be at least 1"));
             }
+        }
+        if self.authorization_code_lifetime_secs == 0 || self.access_token_lifetime_secs == 0 {
+            problems.push(
+                "authorization_code_lifetime_secs and access_token_lifetime_secs must be at least 1"
+                    .to_owned(),
+            );
         }
         if self.personal_key_length < 12 {
             problems.push("personal_key_length must be at least 12".to_owned());

@@ -19,7 +19,10 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if request.method() != Method::POST || !is_form {
+    // The token endpoint is called by agencies' servers, which have no session: they prove
+    // who they are with a signed client assertion or PKCE instead.
+    let for_agencies = request.uri().path() == crate::service::agency::TOKEN_PATH;
+    if request.method() != Method::POST || !is_form || for_agencies {
         return next.run(request).await;
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {

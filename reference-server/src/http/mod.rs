@@ -4,6 +4,7 @@ pub mod api;
 pub mod csrf;
 pub mod error;
 pub mod hooks;
+pub mod oidc;
 pub mod reauth;
 pub mod session;
 pub mod web;
@@ -30,6 +31,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(web::routes())
+        .merge(oidc::routes())
         .nest("/api/v1", api::routes())
         .route("/healthz", get(|| async { "ok" }));
     if state.services.config.conformance_hooks {

@@ -37,6 +37,24 @@ pub struct SessionState {
     pub pending_new_phone: Option<String>,
     /// An authenticator secret, sealed, waiting for its first code (ST-6).
     pub pending_authenticator: Option<String>,
+    /// When the person signed in (Unix seconds): an agency's `auth_time`.
+    pub signed_in_at: Option<i64>,
+    /// An agency's sign-in request waiting for the person to sign in or consent (AG-1).
+    pub agency_request: Option<crate::service::agency::PendingAuthorization>,
+}
+
+impl SessionState {
+    /// Starts over for another identity, keeping only an agency's waiting request and the
+    /// form token.
+    pub fn restart(&mut self) {
+        let agency_request = self.agency_request.take();
+        let csrf = std::mem::take(&mut self.csrf);
+        *self = Self { csrf, agency_request, ..Self::default() };
+    }
+
+    pub fn signed_in_at(&self) -> Option<time::OffsetDateTime> {
+        self.signed_in_at.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -90,6 +108,17 @@ impl Session {
     pub fn csrf_matches(&self, submitted: &str) -> bool {
         let inner = self.0.lock().expect("session lock");
         !inner.state.csrf.is_empty() && tokens::same(&inner.state.csrf, submitted)
+    }
+
+    /// Signed in after the second factor: a fresh state for the account under a new session
+    /// id (SI-5), remembering when (an agency's `auth_time`).
+    pub fn sign_in(&self, account_id: i64, now: time::OffsetDateTime) {
+        self.update(|s| {
+            s.restart();
+            s.account_id = Some(account_id);
+            s.signed_in_at = Some(now.unix_timestamp());
+        });
+        self.rotate();
     }
 
     /// Issue a new session id for the same state (on any change of who is signed in).

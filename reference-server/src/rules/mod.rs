@@ -1,6 +1,7 @@
 //! The service's rules as pure functions: no I/O, and `now` is always an argument.
 
 pub mod email;
+pub mod oidc;
 pub mod otp;
 pub mod password;
 pub mod personal_key;

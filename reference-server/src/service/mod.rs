@@ -1,11 +1,13 @@
 //! Use cases. Web pages and the JSON API both call these, so they behave the same.
 
+pub mod agency;
 pub mod mfa;
 pub mod passwords;
 pub mod recovery;
 pub mod sealing;
 pub mod settings;
 pub mod signin;
+pub mod signing;
 pub mod signup;
 
 use std::sync::Arc;
@@ -65,6 +67,10 @@ pub enum Reason {
     NoAuthenticator,
     AuthenticatorNotStarted,
     NoChangeInProgress,
+    /// No agency's sign-in request is waiting in this session.
+    NoAgencyRequest,
+    /// The account does not share with that agency.
+    AgencyNotConnected,
 }
 
 impl Reason {
@@ -97,6 +103,8 @@ impl Reason {
             Self::NoAuthenticator => "no_authenticator",
             Self::AuthenticatorNotStarted => "authenticator_not_started",
             Self::NoChangeInProgress => "no_change_in_progress",
+            Self::NoAgencyRequest => "no_agency_request",
+            Self::AgencyNotConnected => "agency_not_connected",
         }
     }
 
@@ -143,6 +151,8 @@ impl Reason {
             Self::NoAuthenticator => "This account has no authenticator app. Choose another way to sign in.".into(),
             Self::AuthenticatorNotStarted => "Start adding the authenticator app first.".into(),
             Self::NoChangeInProgress => "Start the change first.".into(),
+            Self::NoAgencyRequest => "No agency is waiting for you to sign in. Start again from the agency's site.".into(),
+            Self::AgencyNotConnected => "Your account does not share information with that agency.".into(),
         }
     }
 }
@@ -206,6 +216,12 @@ pub struct Services {
     pub dummy_password_hash: String,
     /// The key sealing secrets the service must read back (authenticator secrets).
     pub seal_key: [u8; 32],
+    /// The registered agencies (OpenID Connect clients).
+    pub agencies: agency::Agencies,
+    /// The keys that sign ID tokens.
+    pub signing_keys: signing::SigningKeys,
+    /// The key pairwise subject identifiers are derived under (AG-3).
+    pub subject_key: [u8; 32],
 }
 
 impl Services {

@@ -1,6 +1,7 @@
 //! Persistence on SQLite (a file in the data directory) through sqlx.
 
 mod accounts;
+mod agencies;
 mod codes;
 mod email_links;
 mod limits;
@@ -16,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use time::OffsetDateTime;
 
 pub use accounts::Account;
+pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
 pub use codes::{CodePurpose, CodeRow};
 pub use email_links::{EmailLink, LinkPurpose};
 pub use lockout::Failure;

@@ -86,11 +86,7 @@ pub(super) async fn confirm(
     let account_id = session.state().new_account.ok_or_else(password_not_set)?;
     let result = app.services.confirm_phone(account_id, &body.code).await;
     let key = ending_session_on_sign_out(&session, result).await?;
-    session.update(|s| {
-        *s = Default::default();
-        s.account_id = Some(account_id);
-    });
-    session.rotate();
+    session.sign_in(account_id, app.services.clock.now());
     Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" })))
 }
 

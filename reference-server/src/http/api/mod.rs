@@ -1,6 +1,7 @@
 //! The JSON API: every flow of the web pages, over the same services and the same session.
 
 mod account;
+mod agency;
 pub mod openapi;
 mod recovery;
 mod settings;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(recovery::routes())
         .merge(settings::routes())
+        .merge(agency::routes())
 }
 
 /// A JSON body whose problems are reported as `invalid_request` with a reason.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use super::{account, recovery, settings, signin, signup};
+use super::{account, agency, recovery, settings, signin, signup};
 
 /// Every answer's shape: `outcome` says what happened; the other fields depend on it.
 #[derive(Serialize, ToSchema)]
@@ -33,6 +33,14 @@ pub struct Answer {
     /// Authenticator enrollment: the secret in base32 and the `otpauth://` URI.
     pub secret: Option<String>,
     pub otpauth_uri: Option<String>,
+    /// Agency sign-in, with `next` = `redirect`: the agency's redirect URI carrying a `code`
+    /// and `state`, or an `error`.
+    pub redirect_to: Option<String>,
+    /// Agency sign-in, with `next` = `consent`: the agency's name and what it would receive.
+    pub agency: Option<String>,
+    pub attributes: Option<Vec<String>>,
+    /// The agencies this account shares with.
+    pub agencies: Option<Vec<crate::service::agency::ConnectedAgency>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -114,6 +122,12 @@ pub enum Answers {
         settings::confirm_phone,
         settings::add_authenticator,
         settings::confirm_authenticator,
+        agency::authorize,
+        agency::continue_request,
+        agency::consent,
+        agency::agencies,
+        agency::revoke,
+        agency::logout,
     ),
     components(schemas(Answer, OutcomeKind))
 )]

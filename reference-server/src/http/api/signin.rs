@@ -67,13 +67,13 @@ pub(super) async fn sign_in(
     session.rotate();
     if !account.completed {
         session.update(|s| {
-            *s = Default::default();
+            s.restart();
             s.new_account = Some(account.id);
         });
         return Ok(accepted(json!({ "next": "add_phone" })));
     }
     session.update(|s| {
-        *s = Default::default();
+        s.restart();
         s.authenticating = Some(account.id);
     });
     let mut options = vec!["sms", "voice", "personal_key"];
@@ -97,14 +97,6 @@ pub(super) async fn send_code(
     Ok(accepted(json!({ "next": "enter_code" })))
 }
 
-fn signed_in(session: &Session, account_id: i64) {
-    session.update(|s| {
-        *s = Default::default();
-        s.account_id = Some(account_id);
-    });
-    session.rotate();
-}
-
 #[utoipa::path(post, path = "/api/v1/sign-in/code", operation_id = "signin_enter_code", tag = "sign-in", request_body = EnterCode, responses(openapi::Answers))]
 pub(super) async fn enter_code(
     State(app): State<AppState>,
@@ -119,9 +111,11 @@ pub(super) async fn enter_code(
 
 /// Signed in with a code: also shows a new personal key when one is due (PK-4).
 async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiResult {
-    signed_in(session, account_id);
+    session.sign_in(account_id, app.services.clock.now());
     match app.services.reissue_personal_key_if_due(account_id).await? {
         Some(key) => Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" }))),
+        // An agency's request is waiting: `GET /agency/continue` takes it on.
+        None if session.state().agency_request.is_some() => Ok(accepted(json!({ "next": "agency" }))),
         None => Ok(accepted(json!({ "next": "account" }))),
     }
 }
@@ -147,7 +141,7 @@ pub(super) async fn personal_key(
     let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let result = app.services.use_personal_key(account_id, &body.personal_key).await;
     let new_key = ending_session_on_sign_out(&session, result).await?;
-    signed_in(&session, account_id);
+    session.sign_in(account_id, app.services.clock.now());
     Ok(accepted(json!({ "personal_key": new_key, "next": "save_personal_key" })))
 }
 

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/phone/code", get(phone_code_form).post(confirm_phone))
         .route("/account/authenticator", get(app_start_form).post(start_app))
         .route("/account/authenticator/confirm", axum::routing::post(confirm_app))
+        .route("/account/agencies/revoke", axum::routing::post(revoke_agency))
 }
 
 #[derive(Template)]
@@ -33,6 +34,8 @@ struct AccountPage {
     email: String,
     phone: String,
     has_app: bool,
+    /// Agencies shared with: name, client id, what they receive.
+    agencies: Vec<(String, String, String)>,
     notice: Option<String>,
 }
 
@@ -40,6 +43,15 @@ async fn account(State(app): State<AppState>, session: Session) -> Response {
     let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
     let Ok(Some(account)) = app.services.store.account(account_id).await else { return redirect("/sign-in") };
     let has_app = matches!(app.services.store.authenticator(account_id).await, Ok(Some(_)));
+    let agencies = app.services.connected_agencies(account_id).await.unwrap_or_default();
+    let agencies = agencies
+        .into_iter()
+        .map(|a| {
+            let shared: Vec<&str> = a.attributes.iter().map(|x| x.label()).collect();
+            let shared = if shared.is_empty() { "An identifier only".to_owned() } else { shared.join(", ") };
+            (a.name, a.client_id, shared)
+        })
+        .collect();
     render(
         StatusCode::OK,
         AccountPage {
@@ -47,9 +59,28 @@ async fn account(State(app): State<AppState>, session: Session) -> Response {
             email: account.email,
             phone: account.phone.unwrap_or_default(),
             has_app,
+            agencies,
             notice: None,
         },
     )
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    client_id: String,
+}
+
+/// Stops sharing with an agency (its tokens stop working; it must ask again).
+async fn revoke_agency(
+    State(app): State<AppState>,
+    session: Session,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
+    match app.services.revoke_agency(account_id, &form.client_id).await {
+        Ok(_) => redirect("/account"),
+        Err(error) => page_with_error(&session, error, Page { title: "Your account", ..Page::default() }),
+    }
 }
 
 fn current_password_field<'a>() -> Field<'a> {

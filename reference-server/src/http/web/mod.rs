@@ -41,6 +41,15 @@ pub fn render(status: StatusCode, template: impl Template) -> Response {
     }
 }
 
+/// Where a person goes once signed in: back to a waiting agency's request, or the account.
+pub fn after_sign_in(session: &Session) -> Response {
+    if session.state().agency_request.is_some() {
+        redirect(crate::http::oidc::CONTINUE_PATH)
+    } else {
+        redirect("/account")
+    }
+}
+
 pub fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }

@@ -150,11 +150,7 @@ async fn confirm(State(app): State<AppState>, session: Session, Form(form): Form
     };
     match app.services.confirm_phone(account_id, &form.code).await {
         Ok(key) => {
-            session.update(|s| {
-                *s = Default::default();
-                s.account_id = Some(account_id);
-            });
-            session.rotate();
+            session.sign_in(account_id, app.services.clock.now());
             show_personal_key(&session, &key)
         }
         Err(error) => page_with_error(&session, error, sign_up_code_page(session.csrf_token(), &number)),
@@ -186,7 +182,7 @@ pub struct SavedForm {
     saved: Option<String>,
 }
 
-async fn saved(Form(form): Form<SavedForm>) -> Response {
+async fn saved(session: Session, Form(form): Form<SavedForm>) -> Response {
     if form.saved.is_none() {
         let p = Page {
             title: "Please confirm you saved your key",
@@ -196,5 +192,5 @@ async fn saved(Form(form): Form<SavedForm>) -> Response {
         };
         return page(StatusCode::UNPROCESSABLE_ENTITY, p);
     }
-    redirect("/account")
+    super::after_sign_in(&session)
 }

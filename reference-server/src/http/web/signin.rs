@@ -45,7 +45,13 @@ fn sign_in_page<'a>(csrf: String, email: &str) -> Page<'a> {
 }
 
 async fn sign_in_form(session: Session) -> Response {
-    page(StatusCode::OK, sign_in_page(session.csrf_token(), ""))
+    let mut p = sign_in_page(session.csrf_token(), "");
+    if session.state().agency_request.is_some() {
+        p.intro.push(
+            "An agency sent you here. Sign in, or create an account, and we will send you back.".into(),
+        );
+    }
+    page(StatusCode::OK, p)
 }
 
 #[derive(Deserialize)]
@@ -57,10 +63,8 @@ pub struct Credentials {
 async fn sign_in(State(app): State<AppState>, session: Session, Form(form): Form<Credentials>) -> Response {
     match app.services.verify_password(&form.email, &form.password).await {
         Ok(account) => {
-            let csrf = session.csrf_token();
             session.update(|s| {
-                *s = Default::default();
-                s.csrf = csrf;
+                s.restart();
                 if account.completed {
                     s.authenticating = Some(account.id);
                 } else {
@@ -150,20 +154,14 @@ pub struct CodeForm {
 
 /// Completes sign-in after a second factor; shows a new personal key when one is due.
 async fn finish(app: &AppState, session: &Session, account_id: i64, new_key: Option<String>) -> Response {
-    let csrf = session.csrf_token();
-    session.update(|s| {
-        *s = Default::default();
-        s.csrf = csrf;
-        s.account_id = Some(account_id);
-    });
-    session.rotate();
+    session.sign_in(account_id, app.services.clock.now());
     let due = match new_key {
         Some(key) => Some(key),
         None => app.services.reissue_personal_key_if_due(account_id).await.ok().flatten(),
     };
     match due {
         Some(key) => show_personal_key(session, &key),
-        None => redirect("/account"),
+        None => super::after_sign_in(session),
     }
 }
 

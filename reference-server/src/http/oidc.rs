@@ -1,0 +1,241 @@
+//! The OpenID Connect provider agencies talk to: discovery, keys, the authorization endpoint
+//! with its consent page, the token and userinfo endpoints, and logout (AG-1..AG-3, PV-3).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+
+use super::AppState;
+use super::session::Session;
+use super::web::{Button, MessagePage, Page, PageForm, page, redirect, refusal, render};
+use crate::service::ServiceResult;
+use crate::service::agency::{
+    AUTHORIZE_PATH, AuthorizationParams, AuthorizeError, JWKS_PATH, LOGOUT_PATH, NextStep, OAuthError,
+    TOKEN_PATH, TokenRequest, USERINFO_PATH,
+};
+
+pub const CONTINUE_PATH: &str = "/openid_connect/continue";
+const CONSENT_PATH: &str = "/openid_connect/consent";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route(JWKS_PATH, get(jwks))
+        .route(AUTHORIZE_PATH, get(authorize))
+        .route(CONTINUE_PATH, get(continue_request))
+        .route(CONSENT_PATH, get(consent_page).post(consent))
+        .route(TOKEN_PATH, post(token))
+        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .route(LOGOUT_PATH, get(logout))
+}
+
+async fn discovery(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(app.services.discovery())
+}
+
+async fn jwks(State(app): State<AppState>) -> Response {
+    // Agencies may cache the keys briefly; a rotation keeps the previous key published.
+    let mut response = Json(app.services.signing_keys.jwks()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// A request the person cannot be sent back from: said plainly, with no redirect.
+pub fn refused_request(reason: &str, message: &str) -> Response {
+    tracing::info!(reason, "agency request refused without redirect");
+    render(
+        StatusCode::BAD_REQUEST,
+        MessagePage {
+            title: "This sign-in request cannot be used",
+            message,
+            link: Some(("/", "Go to the sign-in service")),
+        },
+    )
+}
+
+async fn authorize(
+    State(app): State<AppState>,
+    session: Session,
+    Query(params): Query<AuthorizationParams>,
+) -> Response {
+    match app.services.check_authorization(&params, app.services.clock.now()) {
+        Ok(request) => {
+            session.update(|s| s.agency_request = Some(request));
+            continue_request(State(app), session).await
+        }
+        Err(AuthorizeError::NoRedirect { reason, message }) => refused_request(reason, &message),
+        Err(AuthorizeError::Redirect { url, .. }) => redirect(&url),
+    }
+}
+
+/// Where the waiting request goes now: sign-in, consent, or back to the agency.
+async fn continue_request(State(app): State<AppState>, session: Session) -> Response {
+    let state = session.state();
+    let Some(request) = state.agency_request.clone() else { return redirect("/account") };
+    match app.services.next_step(&request, state.account_id, state.signed_in_at()).await {
+        Ok(NextStep::Consent { .. }) => redirect(CONSENT_PATH),
+        other => follow(&session, other),
+    }
+}
+
+fn follow(session: &Session, step: ServiceResult<NextStep>) -> Response {
+    match step {
+        Ok(NextStep::SignIn) => redirect("/sign-in"),
+        Ok(NextStep::Consent { .. }) => redirect(CONSENT_PATH),
+        Ok(NextStep::Redirect { url }) => {
+            session.update(|s| s.agency_request = None);
+            redirect(&url)
+        }
+        Err(error) => try_again(error),
+    }
+}
+
+fn try_again(error: crate::service::ServiceError) -> Response {
+    let (status, message) = refusal(error);
+    render(
+        status,
+        MessagePage { title: "Please try again", message: &message, link: Some(("/", "Start again")) },
+    )
+}
+
+async fn consent_page(State(app): State<AppState>, session: Session) -> Response {
+    let state = session.state();
+    let Some(request) = state.agency_request.clone() else { return redirect("/account") };
+    match app.services.next_step(&request, state.account_id, state.signed_in_at()).await {
+        Ok(NextStep::Consent { agency, attributes }) => {
+            let mut intro = vec![format!("{agency} is asking to connect to your account.")];
+            if attributes.is_empty() {
+                intro.push(
+                    "It will receive an identifier for you that only it sees, and nothing else.".into(),
+                );
+            } else {
+                intro.push("If you agree, it will receive:".into());
+                intro.extend(attributes.iter().map(|a| format!("• {}", a.label())));
+            }
+            intro.push("You can stop sharing at any time from your account page.".into());
+            let title = "Share your information?";
+            page(
+                StatusCode::OK,
+                Page {
+                    title,
+                    intro,
+                    csrf: session.csrf_token(),
+                    form: Some(PageForm {
+                        action: CONSENT_PATH,
+                        fields: vec![],
+                        hidden: vec![("decision", "allow".into())],
+                        submit: "Agree and continue",
+                    }),
+                    buttons: vec![Button {
+                        action: CONSENT_PATH,
+                        submit: "Do not share, go back",
+                        hidden: vec![("decision", "deny".into())],
+                    }],
+                    ..Page::default()
+                },
+            )
+        }
+        other => follow(&session, other),
+    }
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    decision: String,
+}
+
+async fn consent(State(app): State<AppState>, session: Session, Form(form): Form<ConsentForm>) -> Response {
+    let state = session.state();
+    let (Some(request), Some(account_id), Some(at)) =
+        (state.agency_request.clone(), state.account_id, state.signed_in_at())
+    else {
+        return redirect(CONTINUE_PATH);
+    };
+    if !request.sign_in_fresh_enough(at) {
+        return redirect("/sign-in");
+    }
+    let allow = match form.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return (StatusCode::BAD_REQUEST, "decision must be allow or deny").into_response(),
+    };
+    match app.services.decide_consent(&request, account_id, at, allow).await {
+        Ok(url) => {
+            session.update(|s| s.agency_request = None);
+            redirect(&url)
+        }
+        Err(error) => try_again(error),
+    }
+}
+
+fn oauth_error(error: OAuthError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, Json(error.body())).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = format!("Bearer error=\"{}\"", error.error);
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
+}
+
+async fn token(State(app): State<AppState>, Form(form): Form<TokenRequest>) -> Response {
+    match app.services.exchange_code(&form).await {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => oauth_error(error),
+    }
+}
+
+async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
+        return oauth_error(OAuthError {
+            status: 401,
+            error: "invalid_token",
+            description: "No bearer token.".into(),
+        });
+    };
+    match app.services.userinfo(bearer).await {
+        Ok(claims) => Json(claims).into_response(),
+        Err(error) => oauth_error(error),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogoutParams {
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    /// Accepted for compatibility; the agency is identified by `client_id`.
+    #[allow(dead_code)]
+    pub id_token_hint: Option<String>,
+}
+
+/// RP-initiated logout: ends the session here, then back to the agency's registered address.
+async fn logout(
+    State(app): State<AppState>,
+    session: Session,
+    Query(params): Query<LogoutParams>,
+) -> Response {
+    match app.services.logout_redirect(
+        params.client_id.as_deref(),
+        params.post_logout_redirect_uri.as_deref(),
+        params.state.as_deref(),
+    ) {
+        Ok(url) => {
+            session.destroy();
+            redirect(&url)
+        }
+        Err(AuthorizeError::NoRedirect { reason, message }) => refused_request(reason, &message),
+        Err(AuthorizeError::Redirect { url, .. }) => redirect(&url),
+    }
+}

@@ -1,0 +1,140 @@
+//! The keys that sign ID tokens (RS256): made on first start and kept in the data directory,
+//! with the previous key still published after a rotation so tokens signed before it verify.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const CURRENT: &str = "oidc-signing-key.pem";
+const PREVIOUS: &str = "oidc-signing-key.previous.pem";
+const KEY_BITS: usize = 2048;
+
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+impl SigningKey {
+    fn new(private: &RsaPrivateKey) -> anyhow::Result<Self> {
+        let b64 = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
+        let (n, e) = (b64(private.n().to_bytes_be()), b64(private.e().to_bytes_be()));
+        // The key id is the key's RFC 7638 thumbprint: stable, and derived from the key alone.
+        let thumbprint = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint.as_bytes()));
+        let der = private.to_pkcs1_der().context("cannot encode the signing key")?;
+        Ok(Self {
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            jwk: json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e }),
+            kid,
+        })
+    }
+}
+
+pub struct SigningKeys {
+    current: SigningKey,
+    previous: Option<SigningKey>,
+}
+
+impl SigningKeys {
+    /// The keys in `data_dir`, making the current one when there is none.
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
+        let current = match read(&data_dir.join(CURRENT))? {
+            Some(key) => key,
+            None => create(&data_dir.join(CURRENT))?,
+        };
+        let previous = read(&data_dir.join(PREVIOUS))?;
+        Ok(Self {
+            current: SigningKey::new(&current)?,
+            previous: previous.as_ref().map(SigningKey::new).transpose()?,
+        })
+    }
+
+    /// Makes a new current key; the current one becomes the previous one (still published),
+    /// and the one before it is retired. Takes effect at the next start.
+    pub fn rotate(data_dir: &Path) -> anyhow::Result<()> {
+        let (current, previous) = (data_dir.join(CURRENT), data_dir.join(PREVIOUS));
+        if current.exists() {
+            std::fs::rename(&current, &previous)
+                .with_context(|| format!("cannot move {} aside", current.display()))?;
+        }
+        create(&current)?;
+        Ok(())
+    }
+
+    /// The JSON Web Key Set agencies verify ID tokens with.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<&Value> =
+            std::iter::once(&self.current).chain(&self.previous).map(|k| &k.jwk).collect();
+        json!({ "keys": keys })
+    }
+
+    pub fn sign(&self, claims: &impl serde::Serialize) -> anyhow::Result<String> {
+        let header = Header { kid: Some(self.current.kid.clone()), ..Header::new(Algorithm::RS256) };
+        jsonwebtoken::encode(&header, claims, &self.current.encoding).context("cannot sign a token")
+    }
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<Option<RsaPrivateKey>> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => RsaPrivateKey::from_pkcs8_pem(&pem)
+            .map(Some)
+            .with_context(|| format!("{} is not a PKCS#8 RSA private key", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Makes a key and writes it readable by the owner only.
+fn create(path: &PathBuf) -> anyhow::Result<RsaPrivateKey> {
+    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).context("cannot make a signing key")?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).context("cannot encode the signing key")?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(
+        &mut options.open(path).with_context(|| format!("cannot create {}", path.display()))?,
+        pem.as_bytes(),
+    )?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_persist_and_rotation_keeps_the_previous_key_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SigningKeys::load_or_create(dir.path()).unwrap();
+        let again = SigningKeys::load_or_create(dir.path()).unwrap();
+        assert_eq!(first.current.kid, again.current.kid, "the key survives a restart");
+        assert_eq!(first.jwks()["keys"].as_array().unwrap().len(), 1);
+
+        SigningKeys::rotate(dir.path()).unwrap();
+        let rotated = SigningKeys::load_or_create(dir.path()).unwrap();
+        assert_ne!(rotated.current.kid, first.current.kid);
+        let jwks = rotated.jwks();
+        let kids: Vec<&str> =
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        assert_eq!(kids, [rotated.current.kid.as_str(), first.current.kid.as_str()]);
+
+        let token = rotated.sign(&json!({ "sub": "x" })).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(rotated.current.kid.as_str()));
+        assert_eq!(header.alg, Algorithm::RS256);
+    }
+}
