@@ -1,13 +1,49 @@
 //! The reference server and the fakes, started in this process on free ports: the default
 //! target, and what the test harness runs against.
 
+use std::collections::BTreeMap;
+
+use reference_server::config::AgencyConfig;
+use reference_server::rules::oidc::Attribute;
 use reference_server::{Config, RunningServer};
 
-use crate::target::{ClockSettings, DriverKind, InboxSettings, Target};
+use crate::target::{AgencySettings, ClockSettings, DriverKind, InboxSettings, OidcSettings, Target};
 
 pub struct InProcess {
     pub server: RunningServer,
     pub fakes: fakes::Fakes,
+    agencies: BTreeMap<String, AgencySettings>,
+}
+
+/// The two agencies the scenarios play, registered as `target::AGENCIES` says: `benefits`
+/// with a key made for this run, `parks` as a public client. Nothing listens at their
+/// redirect URIs: the person's answers carry the redirect, which the scenario reads.
+fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySettings>)> {
+    let (private, public) = crate::agency::new_key_pair()?;
+    let mut configs = Vec::new();
+    let mut settings = BTreeMap::new();
+    for (name, key, attributes) in [
+        ("benefits", Some((private, public)), vec![Attribute::Email, Attribute::Phone]),
+        ("parks", None, vec![Attribute::Email]),
+    ] {
+        let agency = AgencySettings {
+            client_id: format!("urn:gov:example:{name}"),
+            redirect_uri: format!("http://127.0.0.1:9/{name}/callback"),
+            post_logout_redirect_uri: format!("http://127.0.0.1:9/{name}/signed-out"),
+            private_key_file: None,
+            private_key_pem: key.as_ref().map(|(private, _)| private.clone()),
+        };
+        configs.push(AgencyConfig {
+            client_id: agency.client_id.clone(),
+            name: format!("The {name} agency"),
+            redirect_uris: vec![agency.redirect_uri.clone()],
+            post_logout_redirect_uris: vec![agency.post_logout_redirect_uri.clone()],
+            public_key: key.map(|(_, public)| public),
+            attributes,
+        });
+        settings.insert(name.to_owned(), agency);
+    }
+    Ok((configs, settings))
 }
 
 impl InProcess {
@@ -21,8 +57,10 @@ impl InProcess {
         config.sms.base_url = settings.sms_base_url;
         config.sms.account_sid = settings.sms_account_sid;
         config.sms.auth_token = settings.sms_auth_token.into();
+        let (registered, agencies) = agencies()?;
+        config.agencies = registered;
         let server = reference_server::start(config).await?;
-        Ok(Self { server, fakes })
+        Ok(Self { server, fakes, agencies })
     }
 
     pub fn target(&self, driver: DriverKind) -> Target {
@@ -32,6 +70,10 @@ impl InProcess {
             clock: Some(ClockSettings { hook_url: format!("{}/__conformance/clock", self.server.base_url) }),
             inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10 },
             policy: crate::model::ModelPolicy::default(),
+            oidc: Some(OidcSettings {
+                issuer: self.server.base_url.clone(),
+                agencies: self.agencies.clone(),
+            }),
         }
     }
 }

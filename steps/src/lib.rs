@@ -4,6 +4,7 @@
 //! out through a [`driver::Driver`] against any target described by a [`target::Target`];
 //! [`report`] traces every requirement ID to the scenarios that checked it.
 
+pub mod agency;
 pub mod catalogue;
 pub mod check;
 pub mod clock_hook;

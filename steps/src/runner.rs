@@ -65,9 +65,13 @@ impl Default for RunOptions {
     }
 }
 
+fn has_tag(feature: &gherkin::Feature, scenario: &gherkin::Scenario, tag: &str) -> bool {
+    feature.tags.iter().chain(&scenario.tags).any(|t| t.trim_start_matches('@') == tag)
+}
+
 /// Whether a scenario moves the target's clock (tagged `@serial`, on it or its feature).
 fn moves_time(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> bool {
-    feature.tags.iter().chain(&scenario.tags).any(|t| t.trim_start_matches('@') == "serial")
+    has_tag(feature, scenario, "serial")
 }
 
 pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
@@ -111,6 +115,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         .transpose()?;
     let name = options.name.clone();
     let has_clock = context.clock.is_some() || options.real_time;
+    let has_agencies = context.target.oidc.is_some();
     let recorder = Recorder::default();
     let not_run = recorder.clone();
     let filter = move |feature: &gherkin::Feature,
@@ -125,6 +130,10 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         }
         if moves_time(feature, scenario) && !has_clock {
             not_run.not_run(feature, scenario, "not run: needs clock control (the target has no clock hook)");
+            return false;
+        }
+        if has_tag(feature, scenario, "agency") && !has_agencies {
+            not_run.not_run(feature, scenario, "not run: the target file registers no agencies ([oidc])");
             return false;
         }
         true

@@ -13,9 +13,22 @@
 //!
 //! [policy]                             # optional: declared values, if not the documented ones
 //! code_lifetime_secs = 300
+//!
+//! [oidc]                               # optional: agency sign-in (OpenID Connect)
+//! issuer = "http://127.0.0.1:8080"
+//! [oidc.agencies.benefits]             # registered with private_key_jwt, for email and phone
+//! client_id = "urn:gov:example:benefits"
+//! redirect_uri = "http://127.0.0.1:9/benefits/callback"
+//! post_logout_redirect_uri = "http://127.0.0.1:9/benefits/signed-out"
+//! private_key_file = "agencies/benefits.key.pem"   # relative to this file
+//! [oidc.agencies.parks]                # a public client (PKCE), for email only
+//! client_id = "urn:gov:example:parks"
+//! redirect_uri = "http://127.0.0.1:9/parks/callback"
+//! post_logout_redirect_uri = "http://127.0.0.1:9/parks/signed-out"
 //! ```
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -33,6 +46,41 @@ pub struct Target {
     /// predict its answers from these values.
     #[serde(default)]
     pub policy: crate::model::ModelPolicy,
+    /// Agency sign-in; without it, agency scenarios are reported as not run.
+    #[serde(default)]
+    pub oidc: Option<OidcSettings>,
+}
+
+/// The agencies the scenarios play, as registered with the target.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The issuer: discovery is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// By the names scenarios use: `benefits` (private_key_jwt; email and phone) and `parks`
+    /// (public client with PKCE; email).
+    pub agencies: BTreeMap<String, AgencySettings>,
+}
+
+/// The agencies every agency scenario needs, and what each must be registered for.
+pub const AGENCIES: [(&str, &str); 2] = [
+    ("benefits", "a client with private_key_jwt, registered for the email and phone scopes"),
+    ("parks", "a public client (PKCE, no key), registered for the email scope only"),
+];
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySettings {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+    /// PEM private key (PKCS#8 or PKCS#1) whose public half the target has registered; a
+    /// relative path is read from the target file's folder. Absent: a public client.
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
+    /// The key's PEM text, read from `private_key_file` (or set in-process).
+    #[serde(skip)]
+    pub private_key_pem: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -65,14 +113,43 @@ impl Target {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the target file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("in the target file {}", path.display()))
+        let mut target =
+            Self::parse(&text).with_context(|| format!("in the target file {}", path.display()))?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        for (name, agency) in target.oidc.iter_mut().flat_map(|o| o.agencies.iter_mut()) {
+            if let Some(file) = &agency.private_key_file {
+                let file = folder.join(file);
+                agency.private_key_pem = Some(std::fs::read_to_string(&file).with_context(|| {
+                    format!(
+                        "in the target file {}: cannot read agency {name}'s key {}",
+                        path.display(),
+                        file.display()
+                    )
+                })?);
+            }
+        }
+        Ok(target)
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let target: Target = toml::from_str(text)?;
+        if let Some(oidc) = &target.oidc {
+            for (name, role) in AGENCIES {
+                anyhow::ensure!(
+                    oidc.agencies.contains_key(name),
+                    "[oidc.agencies.{name}] is missing: the agency scenarios need it ({role})"
+                );
+            }
+        }
+        let agency_urls = target.oidc.iter().flat_map(|o| {
+            std::iter::once(("oidc.issuer", &o.issuer)).chain(o.agencies.values().flat_map(|a| {
+                [("redirect_uri", &a.redirect_uri), ("post_logout_redirect_uri", &a.post_logout_redirect_uri)]
+            }))
+        });
         for (name, url) in [("base_url", &target.base_url), ("inbox.url", &target.inbox.url)]
             .into_iter()
             .chain(target.clock.as_ref().map(|c| ("clock.hook_url", &c.hook_url)))
+            .chain(agency_urls)
         {
             let parsed = url::Url::parse(url).with_context(|| format!("{name} = {url:?} is not a URL"))?;
             anyhow::ensure!(

@@ -126,6 +126,8 @@ pub struct LoginWorld {
     /// The last authenticator code entered.
     pub app_code: Option<String>,
     pub time_guard: Option<TimeGuard>,
+    /// The agencies of agency sign-in scenarios, and what they received.
+    pub agency: crate::steps::AgencyScene,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +165,7 @@ impl LoginWorld {
             authenticator: None,
             app_code: None,
             time_guard: None,
+            agency: Default::default(),
         })
     }
 
@@ -268,12 +271,12 @@ static SECRET_FIELD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::ne
         .expect("secret field pattern")
 });
 static TOKEN_PARAM: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"token=[^\s&\x22<]+").expect("token pattern"));
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\b(token|code)=[^\s&\x22<]+").expect("token pattern"));
 
 /// Redacts secrets by their shape: JSON fields that carry one, and link tokens.
 pub fn redact_shapes(text: &str) -> String {
     let fields = SECRET_FIELD.replace_all(text, "${1}«redacted»");
-    TOKEN_PARAM.replace_all(&fields, "token=«redacted»").into_owned()
+    TOKEN_PARAM.replace_all(&fields, "${1}=«redacted»").into_owned()
 }
 
 #[cfg(test)]

@@ -61,13 +61,28 @@ async fn authorize(
     session: Session,
     Query(params): Query<AuthorizationParams>,
 ) -> Response {
-    match app.services.check_authorization(&params, app.services.clock.now()) {
+    match app.services.check_authorization(&params) {
         Ok(request) => {
-            session.update(|s| s.agency_request = Some(request));
+            remember_request(&session, request);
             continue_request(State(app), session).await
         }
         Err(AuthorizeError::NoRedirect { reason, message }) => refused_request(reason, &message),
         Err(AuthorizeError::Redirect { url, .. }) => redirect(&url),
+    }
+}
+
+/// Keeps an agency's checked request in the session. With `prompt=login`, whoever is signed
+/// in here must sign in again: the session starts over, keeping only the request.
+pub fn remember_request(session: &Session, request: crate::service::agency::PendingAuthorization) {
+    let again = request.prompt_login;
+    session.update(|s| {
+        if again {
+            s.restart();
+        }
+        s.agency_request = Some(request);
+    });
+    if again {
+        session.rotate();
     }
 }
 
@@ -154,9 +169,6 @@ async fn consent(State(app): State<AppState>, session: Session, Form(form): Form
     else {
         return redirect(CONTINUE_PATH);
     };
-    if !request.sign_in_fresh_enough(at) {
-        return redirect("/sign-in");
-    }
     let allow = match form.decision.as_str() {
         "allow" => true,
         "deny" => false,

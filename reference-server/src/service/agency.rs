@@ -111,15 +111,8 @@ pub struct PendingAuthorization {
     pub nonce: String,
     pub code_challenge: Option<String>,
     pub acr: String,
-    /// With `prompt=login`: the person must have signed in at or after this time (Unix seconds).
-    pub fresh_sign_in_after: Option<i64>,
-}
-
-impl PendingAuthorization {
-    /// With `prompt=login`, only a sign-in after the request counts.
-    pub fn sign_in_fresh_enough(&self, signed_in_at: OffsetDateTime) -> bool {
-        self.fresh_sign_in_after.is_none_or(|after| signed_in_at.unix_timestamp() >= after)
-    }
+    /// `prompt=login`: whoever is signed in must sign in again.
+    pub prompt_login: bool,
 }
 
 /// Why an authorization request was refused.
@@ -226,7 +219,6 @@ impl Services {
     pub fn check_authorization(
         &self,
         params: &AuthorizationParams,
-        now: OffsetDateTime,
     ) -> Result<PendingAuthorization, AuthorizeError> {
         let no_redirect =
             |reason, message: &str| AuthorizeError::NoRedirect { reason, message: message.to_owned() };
@@ -305,9 +297,9 @@ impl Services {
                 ACR_AUTH_ONLY
             }
         };
-        let fresh_sign_in_after = match params.prompt.as_deref() {
-            None | Some("") => None,
-            Some("login") => Some(now.unix_timestamp()),
+        let prompt_login = match params.prompt.as_deref() {
+            None | Some("") => false,
+            Some("login") => true,
             Some("none") => return Err(refuse("login_required", "prompt=none is not supported.")),
             Some(other) => {
                 return Err(refuse("invalid_request", &format!("prompt={other} is not supported.")));
@@ -321,7 +313,7 @@ impl Services {
             nonce: nonce.to_owned(),
             code_challenge,
             acr: acr.to_owned(),
-            fresh_sign_in_after,
+            prompt_login,
         })
     }
 
@@ -336,9 +328,6 @@ impl Services {
         let (Some(account_id), Some(signed_in_at)) = (account_id, signed_in_at) else {
             return Ok(NextStep::SignIn);
         };
-        if !request.sign_in_fresh_enough(signed_in_at) {
-            return Ok(NextStep::SignIn);
-        }
         let granted = self.store.consent(account_id, &request.client_id).await?;
         if granted
             .is_some_and(|g| oidc::consent_covers(&oidc::from_words(&g.attributes), &request.attributes))

@@ -77,6 +77,13 @@ fn token_of(link: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("the emailed link {link} has no `token` parameter for the API"))
 }
 
+/// The API takes an agency link's query as it is.
+fn query_of(link: &str) -> anyhow::Result<String> {
+    let url =
+        url::Url::parse(link).map_err(|e| anyhow::anyhow!("the agency's link {link:?} is not a URL: {e}"))?;
+    Ok(url.query().unwrap_or_default().to_owned())
+}
+
 fn time_field(body: &Value, name: &str) -> Option<OffsetDateTime> {
     body.get(name).and_then(Value::as_str).and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
 }
@@ -221,6 +228,30 @@ impl Driver for ApiDriver {
 
     async fn sign_in_with_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome> {
         self.act("/sign-in/authenticator", json!({ "code": code })).await
+    }
+
+    async fn open_agency_link(&mut self, url: &str) -> anyhow::Result<Outcome> {
+        self.get(&format!("/agency/authorize?{}", query_of(url)?)).await
+    }
+
+    async fn continue_to_agency(&mut self) -> anyhow::Result<Outcome> {
+        self.get("/agency/continue").await
+    }
+
+    async fn answer_consent(&mut self, allow: bool) -> anyhow::Result<Outcome> {
+        self.act("/agency/consent", json!({ "allow": allow })).await
+    }
+
+    async fn shared_agencies(&mut self) -> anyhow::Result<Outcome> {
+        self.get("/account/agencies").await
+    }
+
+    async fn stop_sharing(&mut self, client_id: &str) -> anyhow::Result<Outcome> {
+        self.act("/account/agencies/revoke", json!({ "client_id": client_id })).await
+    }
+
+    async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome> {
+        self.get(&format!("/agency/logout?{}", query_of(url)?)).await
     }
 
     fn session_marker(&self) -> Option<String> {

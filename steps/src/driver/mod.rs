@@ -135,6 +135,21 @@ pub trait Driver: Send + Sync {
     async fn confirm_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome>;
     async fn sign_in_with_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome>;
 
+    /// Follows an agency's authorization link (the whole URL the agency built). Accepted
+    /// answers say `next`: `sign_in`, `consent` (with `agency` and `attributes`), or `redirect`
+    /// (with `redirect_to`, the agency's address carrying a `code` or an `error`). A request
+    /// that cannot be sent back anywhere is refused as `Invalid` with a reason.
+    async fn open_agency_link(&mut self, url: &str) -> anyhow::Result<Outcome>;
+    /// After signing in or creating an account for an agency: where its request goes now.
+    async fn continue_to_agency(&mut self) -> anyhow::Result<Outcome>;
+    /// Answers the consent question; accepted with `redirect_to`.
+    async fn answer_consent(&mut self, allow: bool) -> anyhow::Result<Outcome>;
+    /// The agencies the account shares with: accepted with `agencies`, each with `client_id`.
+    async fn shared_agencies(&mut self) -> anyhow::Result<Outcome>;
+    async fn stop_sharing(&mut self, client_id: &str) -> anyhow::Result<Outcome>;
+    /// Follows an agency's logout link, like `open_agency_link`.
+    async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome>;
+
     /// An opaque value that changes whenever the target issues a new session identifier.
     fn session_marker(&self) -> Option<String>;
 

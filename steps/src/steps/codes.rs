@@ -16,7 +16,7 @@ fn channel(words: &str) -> &'static str {
 }
 
 #[given("I have chosen my password while creating an account")]
-async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub(super) async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()> {
     super::sign_up::confirmed_email(world).await?;
     let password = world.me.password.clone();
     world.last = Some(world.driver.choose_password(&password).await?);
@@ -42,7 +42,7 @@ async fn landline(world: &mut LoginWorld) {
 }
 
 #[when(regex = r"^I add my phone number and ask for the code by (text message|voice call)$")]
-async fn add_phone(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
+pub(super) async fn add_phone(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
     let phone = world.me.phone.clone();
     world.entering = CodeStep::ConfirmPhone;
     world.last = Some(world.driver.add_phone(&phone, delivery(&how)).await?);

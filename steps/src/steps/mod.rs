@@ -1,6 +1,7 @@
 //! Step definitions, in the words of the feature files. They act only through the driver and
 //! observe only what a person could: answers, emails and texts.
 
+mod agency;
 mod codes;
 mod common;
 mod passwords;
@@ -9,4 +10,5 @@ mod settings;
 mod sign_in;
 mod sign_up;
 
+pub use agency::AgencyScene;
 pub use common::parse_duration;

@@ -60,9 +60,9 @@ pub(super) async fn authorize(
     session: Session,
     Query(params): Query<AuthorizationParams>,
 ) -> ApiResult {
-    match app.services.check_authorization(&params, app.services.clock.now()) {
+    match app.services.check_authorization(&params) {
         Ok(request) => {
-            session.update(|s| s.agency_request = Some(request));
+            crate::http::oidc::remember_request(&session, request);
             continue_request(State(app), session).await
         }
         Err(AuthorizeError::NoRedirect { reason, message }) => Err(refused(reason, message)),
@@ -107,9 +107,6 @@ pub(super) async fn consent(
     let (Some(account_id), Some(at)) = (state.account_id, state.signed_in_at()) else {
         return Err(ServiceError::SignedOut { locked_until: None }.into());
     };
-    if !request.sign_in_fresh_enough(at) {
-        return Err(ServiceError::SignedOut { locked_until: None }.into());
-    }
     let url = app.services.decide_consent(&request, account_id, at, body.allow).await?;
     session.update(|s| s.agency_request = None);
     Ok(step(NextStep::Redirect { url }))
