@@ -100,6 +100,30 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
         },
     }
 
+    match &target.oidc {
+        None => findings.push(finding(
+            true,
+            "agencies (OpenID Connect)",
+            "none declared: agency sign-in scenarios will be reported as not run",
+        )),
+        Some(oidc) => {
+            for (name, settings) in &oidc.agencies {
+                let what = format!("agency {name}");
+                findings.push(match crate::agency::Agency::discover(name, &oidc.issuer, settings.clone()).await {
+                    Ok(agency) => finding(true, &what, format!(
+                        "discovery and keys read from {}; {} (token endpoint {})",
+                        oidc.issuer,
+                        if agency.is_public() { "public client using PKCE" } else { "private_key_jwt with its key" },
+                        agency.token_endpoint().unwrap_or_default()
+                    )),
+                    Err(e) => finding(false, &what, format!(
+                        "{e:#}. Check `[oidc] issuer` (discovery must answer at {}/.well-known/openid-configuration) \
+                         and the agency's settings.", oidc.issuer.trim_end_matches('/'))),
+                });
+            }
+        }
+    }
+
     let inbox = format!("{}/api/mail?to=check-target@example.test", target.inbox.url.trim_end_matches('/'));
     let answer = match http.get(&inbox).send().await {
         Ok(r) if r.status().is_success() => Ok(r.json::<Value>().await.ok()),
