@@ -13,7 +13,12 @@ struct Person {
 
 impl Person {
     fn new(server: &RunningServer) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        // Redirects are followed, except to agencies (port 9): nothing listens there, and the
+        // test reads where the person was sent instead.
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().port() == Some(9) { attempt.stop() } else { attempt.follow() }
+        });
+        let http = reqwest::Client::builder().cookie_store(true).redirect(policy).build().unwrap();
         Self { http, base: server.base_url.clone() }
     }
 
@@ -29,6 +34,17 @@ impl Person {
 
     /// Opens `page`, then submits the form posting to `action` with `fields` and its CSRF token.
     async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let (status, _, html) = self.submit_to(page, action, fields).await;
+        (status, html)
+    }
+
+    /// As `submit`, also answering where the person was sent when that is an agency.
+    async fn submit_to(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Option<String>, String) {
         let (_, html) = self.get(page).await;
         let form_at = html
             .find(&format!("action=\"{action}\""))
@@ -44,7 +60,8 @@ impl Person {
         let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
         form.extend_from_slice(fields);
         let response = self.http.post(format!("{}{action}", self.base)).form(&form).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+        (response.status().as_u16(), location, response.text().await.unwrap())
     }
 }
 
@@ -160,4 +177,107 @@ async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_page
         )
         .await;
     assert!(html.contains("Save your personal key"), "signing in with the key shows a new one: {html}");
+}
+
+#[tokio::test]
+async fn a_person_signs_in_for_an_agency_through_the_pages() {
+    use reference_server::config::AgencyConfig;
+    use reference_server::rules::oidc::Attribute;
+    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
+    let mut config = Config::for_tests();
+    let s = fakes.settings();
+    config.smtp.port = s.smtp_port;
+    config.sms.base_url = s.sms_base_url;
+    let callback = "http://127.0.0.1:9/parks/callback";
+    config.agencies = vec![AgencyConfig {
+        client_id: "parks".into(),
+        name: "Parks Agency".into(),
+        redirect_uris: vec![callback.into()],
+        post_logout_redirect_uris: vec![],
+        public_key: None,
+        attributes: vec![Attribute::Email],
+    }];
+    let server = reference_server::start(config).await.unwrap();
+    let wait = Duration::from_secs(10);
+    let (email, phone, password) = ("agency.pages@example.test", "+15550999002", "a fine long passphrase");
+    let me = Person::new(&server);
+
+    // An account, made through the JSON API over the same session.
+    let api = |path: &str| format!("{}/api/v1{path}", server.base_url);
+    me.http.post(api("/sign-up")).json(&serde_json::json!({ "email": email })).send().await.unwrap();
+    let link = fakes.mail.wait_for_message(email, wait).await.unwrap().links[0].clone();
+    let token = between(&link, "token=", "&").to_owned();
+    me.http.post(api("/sign-up/confirm")).json(&serde_json::json!({ "token": token })).send().await.unwrap();
+    me.http
+        .post(api("/sign-up/password"))
+        .json(&serde_json::json!({ "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let body = serde_json::json!({ "phone": phone, "delivery": "sms" });
+    me.http.post(api("/sign-up/phone")).json(&body).send().await.unwrap();
+    let code = fakes.sms.wait_for_code(phone, wait).await.unwrap();
+    me.http
+        .post(api("/sign-up/phone/confirm"))
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    me.submit("/account", "/sign-out", &[]).await;
+
+    // The agency's link leads to sign-in, then consent, then back with a code and the state.
+    let verifier = "a-verifier-of-at-least-forty-three-characters-0123456789";
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+    };
+    let authorize = format!(
+        "/openid_connect/authorize?client_id=parks&redirect_uri={callback}&response_type=code&scope=openid%20email\
+         &state=st4te&nonce=n0nce&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let (status, html) = me.get(&authorize).await;
+    assert!(status == 200 && html.contains("An agency sent you here"), "{html}");
+    me.submit("/sign-in", "/sign-in", &[("email", email), ("password", password)]).await;
+    let cursor = fakes.sms.inbox().cursor();
+    me.submit("/sign-in/choose", "/sign-in/code/send", &[("delivery", "sms")]).await;
+    let code = fakes.sms.inbox().wait_after(phone, cursor, wait).await.unwrap().code().unwrap();
+    let (_, html) = me.submit("/sign-in/code", "/sign-in/code", &[("code", &code)]).await;
+    assert!(html.contains("Share your information?") && html.contains("Parks Agency"), "{html}");
+    assert!(
+        html.contains("Email address") && !html.contains("Phone number"),
+        "exactly what is asked: {html}"
+    );
+    let (status, location, _) =
+        me.submit_to("/openid_connect/consent", "/openid_connect/consent", &[("decision", "allow")]).await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(location.starts_with(callback) && location.contains("state=st4te"), "{location}");
+    let code = between(&location, "code=", "&").to_owned();
+
+    // The agency exchanges it with its PKCE verifier (no session, no CSRF token: a server call).
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", "parks"),
+        ("code_verifier", verifier),
+        ("redirect_uri", callback),
+    ];
+    let agency = reqwest::Client::new();
+    let token = format!("{}/api/openid_connect/token", server.base_url);
+    let tokens: serde_json::Value =
+        agency.post(&token).form(&form).send().await.unwrap().json().await.unwrap();
+    assert!(tokens["id_token"].is_string() && tokens["token_type"] == "Bearer", "{tokens}");
+
+    // The account page lists the agency; stopping sharing removes it.
+    let (_, html) = me.get("/account").await;
+    assert!(html.contains("Parks Agency"), "{html}");
+    let (_, html) = me.submit("/account", "/account/agencies/revoke", &[("client_id", "parks")]).await;
+    assert!(html.contains("not connected your account to any agency"), "{html}");
+
+    // An unregistered return address: an error page, and no redirect at all.
+    let evil = authorize.replace(callback, "https://attacker.example/cb");
+    let response = me.http.get(format!("{}{evil}", server.base_url)).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none());
 }
