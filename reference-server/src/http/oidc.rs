@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::session::Session;
-use super::web::{Button, MessagePage, Page, PageForm, page, redirect, refusal, render};
+use super::web::{MessagePage, Refusal, redirect, refusal, render, render_refused};
 use crate::service::ServiceResult;
 use crate::service::agency::{
     AUTHORIZE_PATH, AuthorizationParams, AuthorizeError, JWKS_PATH, LOGOUT_PATH, NextStep, OAuthError,
@@ -44,10 +44,10 @@ async fn jwks(State(app): State<AppState>) -> Response {
 }
 
 /// A request the person cannot be sent back from: said plainly, with no redirect.
-pub fn refused_request(reason: &str, message: &str) -> Response {
+pub fn refused_request(reason: &'static str, message: &str) -> Response {
     tracing::info!(reason, "agency request refused without redirect");
-    render(
-        StatusCode::BAD_REQUEST,
+    render_refused(
+        &Refusal::invalid(StatusCode::BAD_REQUEST, reason, message),
         MessagePage {
             title: "This sign-in request cannot be used",
             message,
@@ -109,50 +109,38 @@ fn follow(session: &Session, step: ServiceResult<NextStep>) -> Response {
 }
 
 fn try_again(error: crate::service::ServiceError) -> Response {
-    let (status, message) = refusal(error);
-    render(
-        status,
-        MessagePage { title: "Please try again", message: &message, link: Some(("/", "Start again")) },
+    let refused = refusal(error);
+    render_refused(
+        &refused,
+        MessagePage {
+            title: "Please try again",
+            message: &refused.message,
+            link: Some(("/", "Start again")),
+        },
     )
+}
+
+#[derive(askama::Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    csrf: String,
+    agency: String,
+    /// Scope and label of each attribute that would be shared.
+    attributes: Vec<(&'static str, &'static str)>,
 }
 
 async fn consent_page(State(app): State<AppState>, session: Session) -> Response {
     let state = session.state();
     let Some(request) = state.agency_request.clone() else { return redirect("/account") };
     match app.services.next_step(&request, state.account_id, state.signed_in_at()).await {
-        Ok(NextStep::Consent { agency, attributes }) => {
-            let mut intro = vec![format!("{agency} is asking to connect to your account.")];
-            if attributes.is_empty() {
-                intro.push(
-                    "It will receive an identifier for you that only it sees, and nothing else.".into(),
-                );
-            } else {
-                intro.push("If you agree, it will receive:".into());
-                intro.extend(attributes.iter().map(|a| format!("• {}", a.label())));
-            }
-            intro.push("You can stop sharing at any time from your account page.".into());
-            let title = "Share your information?";
-            page(
-                StatusCode::OK,
-                Page {
-                    title,
-                    intro,
-                    csrf: session.csrf_token(),
-                    form: Some(PageForm {
-                        action: CONSENT_PATH,
-                        fields: vec![],
-                        hidden: vec![("decision", "allow".into())],
-                        submit: "Agree and continue",
-                    }),
-                    buttons: vec![Button {
-                        action: CONSENT_PATH,
-                        submit: "Do not share, go back",
-                        hidden: vec![("decision", "deny".into())],
-                    }],
-                    ..Page::default()
-                },
-            )
-        }
+        Ok(NextStep::Consent { agency, attributes }) => render(
+            StatusCode::OK,
+            ConsentPage {
+                csrf: session.csrf_token(),
+                agency,
+                attributes: attributes.iter().map(|a| (a.scope(), a.label())).collect(),
+            },
+        ),
         other => follow(&session, other),
     }
 }

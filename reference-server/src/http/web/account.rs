@@ -106,7 +106,7 @@ fn edit_page<'a>(
 }
 
 fn password_page<'a>(csrf: String) -> Page<'a> {
-    let new = Field::input("new_password", "New password", "password", "new-password")
+    let new = Field::new_password("new_password", "New password")
         .hint("At least 8 characters. Several words with spaces work well.");
     edit_page(csrf, "Change your password", "/account/password", vec![new], "Change password")
 }
@@ -276,14 +276,35 @@ pub struct CurrentPassword {
     current_password: String,
 }
 
+/// Escapes text for HTML built outside a template.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The enrollment: a QR code of the `otpauth://` URI (made here, no script or image service),
+/// the key to type instead, and the link for an app on this device.
+fn enrollment_html(secret: &str, uri: &str) -> String {
+    let qr = qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color>().min_dimensions(192, 192).quiet_zone(true).build()
+        })
+        .unwrap_or_default();
+    // Inline SVG needs no XML declaration.
+    let qr = qr.find("<svg").map_or("", |at| &qr[at..]);
+    format!(
+        r#"<figure class="qr" aria-label="QR code for your authenticator app">{qr}</figure>
+<p>Scan the code with your app, or add an account with this key: <code id="authenticator-secret">{}</code></p>
+<p>On the device with the app, you can <a href="{}">open this link</a> instead.</p>
+<p>Then enter the 6-digit code the app shows.</p>"#,
+        escape(secret),
+        escape(uri),
+    )
+}
+
 fn app_confirm_page<'a>(csrf: String, secret: &str, uri: &str) -> Page<'a> {
     Page {
         title: "Set up your authenticator app",
-        intro: vec![
-            format!("In your app, add an account with this key: {secret}"),
-            format!("Or open this link on the device with the app: {uri}"),
-            "Then enter the 6-digit code the app shows.".into(),
-        ],
+        extra_html: Some(enrollment_html(secret, uri)),
         csrf,
         form: Some(PageForm {
             action: "/account/authenticator/confirm",

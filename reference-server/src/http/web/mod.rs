@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/site.css", get(css))
+        .route("/static/strength.js", get(strength_js))
         .merge(signup::routes())
         .merge(phone::routes())
         .merge(signin::routes())
@@ -64,8 +65,9 @@ pub struct MessagePage<'a> {
 
 /// The answer to a form whose CSRF token does not match the session's.
 pub fn forged() -> Response {
-    render(
-        StatusCode::FORBIDDEN,
+    let refused = Refusal::invalid(StatusCode::FORBIDDEN, "csrf_token_invalid", "");
+    render_refused(
+        &refused,
         MessagePage {
             title: "Please try again",
             message: "This form has expired or did not come from this site. Go back, reload the page and submit it again.",
@@ -74,39 +76,107 @@ pub fn forged() -> Response {
     )
 }
 
-/// The status and words of a refusal, for a page.
-pub fn refusal(error: crate::service::ServiceError) -> (StatusCode, String) {
-    use crate::service::ServiceError;
-    match error {
-        ServiceError::Rejected(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason.message()),
-        ServiceError::RateLimited { retry_at, .. } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
-        ),
-        ServiceError::Locked { until } => (
-            StatusCode::LOCKED,
-            format!(
-                "For your security, entering codes is locked until {}. Try again after that.",
-                clock_time(until)
-            ),
-        ),
-        ServiceError::SignedOut { locked_until: Some(until) } => (
-            StatusCode::UNAUTHORIZED,
-            format!(
-                "Too many wrong entries. You have been signed out and can try again after {}.",
-                clock_time(until)
-            ),
-        ),
-        ServiceError::SignedOut { locked_until: None } => {
-            (StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into())
+/// A refusal as a page shows it: the status, the words for the person, and the typed
+/// outcome for programs driving a browser (the page contract: `data-outcome`, `data-reason`,
+/// `data-at` on `<main>`, the same values the JSON API answers with).
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+    outcome: &'static str,
+    reason: Option<&'static str>,
+    at: Option<time::OffsetDateTime>,
+}
+
+impl Refusal {
+    pub fn invalid(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), outcome: "invalid_request", reason: Some(reason), at: None }
+    }
+
+    /// The `<main>` attributes that carry the outcome.
+    fn attributes(&self) -> String {
+        let mut attributes = format!(" data-outcome=\"{}\"", self.outcome);
+        if let Some(reason) = self.reason {
+            attributes.push_str(&format!(" data-reason=\"{reason}\""));
         }
-        ServiceError::Delivery(message) => (StatusCode::BAD_GATEWAY, message),
+        if let Some(at) = self.at {
+            attributes.push_str(&format!(" data-at=\"{}\"", crate::http::error::rfc3339(at)));
+        }
+        attributes
+    }
+}
+
+/// The refusal a page shows for `error`.
+pub fn refusal(error: crate::service::ServiceError) -> Refusal {
+    use crate::service::ServiceError;
+    let plain =
+        |status, message: String, outcome| Refusal { status, message, outcome, reason: None, at: None };
+    match error {
+        ServiceError::Rejected(reason) => Refusal {
+            reason: Some(reason.code()),
+            ..plain(StatusCode::UNPROCESSABLE_ENTITY, reason.message(), "rejected")
+        },
+        ServiceError::RateLimited { retry_at, .. } => Refusal {
+            at: Some(retry_at),
+            ..plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
+                "rate_limited",
+            )
+        },
+        ServiceError::Locked { until } => Refusal {
+            at: Some(until),
+            ..plain(
+                StatusCode::LOCKED,
+                format!(
+                    "For your security, entering codes is locked until {}. Try again after that.",
+                    clock_time(until)
+                ),
+                "locked",
+            )
+        },
+        ServiceError::SignedOut { locked_until: Some(until) } => Refusal {
+            at: Some(until),
+            ..plain(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "Too many wrong entries. You have been signed out and can try again after {}.",
+                    clock_time(until)
+                ),
+                "signed_out",
+            )
+        },
+        ServiceError::SignedOut { locked_until: None } => {
+            plain(StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into(), "signed_out")
+        }
+        ServiceError::Delivery(message) => plain(StatusCode::BAD_GATEWAY, message, "delivery_failed"),
         ServiceError::Internal(error) => {
             tracing::error!(%error, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".into())
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Try again.".into(),
+                "internal_error",
+            )
         }
     }
 }
+
+/// Renders `template` as the page of `refusal`: its status, and its outcome on `<main>`.
+pub fn render_refused(refusal: &Refusal, template: impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let html =
+                html.replacen(MAIN, &format!("<main class=\"wrap\" id=\"main\"{}>", refusal.attributes()), 1);
+            (refusal.status, Html(html)).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+        }
+    }
+}
+
+/// How `base.html` opens the page's main content (where `render_refused` adds the outcome).
+const MAIN: &str = "<main class=\"wrap\" id=\"main\">";
 
 /// A page with an optional form, extra one-button forms and links (most pages are this).
 #[derive(Default)]
@@ -115,9 +185,12 @@ pub struct Page<'a> {
     pub intro: Vec<String>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// Shown at the top (the error summary); the page is then rendered as this refusal.
     pub error: Option<String>,
     pub form: Option<PageForm<'a>>,
     pub buttons: Vec<Button<'a>>,
+    /// Markup the server built itself (a QR code), placed after the introduction.
+    pub extra_html: Option<String>,
     pub links: Vec<(&'a str, &'a str)>,
 }
 
@@ -144,6 +217,8 @@ pub struct Field<'a> {
     pub hint: Option<&'a str>,
     pub numeric: bool,
     pub options: Vec<(&'a str, &'a str)>,
+    /// A new password: the strength meter follows it.
+    pub strength: bool,
 }
 
 impl<'a> Field<'a> {
@@ -157,7 +232,13 @@ impl<'a> Field<'a> {
             hint: None,
             numeric: false,
             options: Vec::new(),
+            strength: false,
         }
+    }
+
+    /// A new password field with the strength meter under it.
+    pub fn new_password(name: &'a str, label: &'a str) -> Self {
+        Self { strength: true, ..Self::input(name, label, "password", "new-password") }
     }
 
     pub fn hint(mut self, hint: &'a str) -> Self {
@@ -192,13 +273,13 @@ pub struct FormTemplate<'a> {
 /// The answer to an emailed link that cannot be used (expired, used, replaced, unknown),
 /// pointing to where a new one can be had.
 pub fn link_refused(error: crate::service::ServiceError, retry: (&str, &str)) -> Response {
-    let (status, message) = refusal(error);
-    let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
+    let refused = refusal(error);
+    let title = if refused.status == StatusCode::UNPROCESSABLE_ENTITY {
         "This link does not work"
     } else {
         "Please try again"
     };
-    render(status, MessagePage { title, message: &message, link: Some(retry) })
+    render_refused(&refused, MessagePage { title, message: &refused.message, link: Some(retry) })
 }
 
 /// The page an emailed link opens: the link is checked but not used, so a mail scanner that
@@ -233,21 +314,20 @@ pub fn page(status: StatusCode, page: Page<'_>) -> Response {
 
 /// Renders `page` with the words of `error` (ending the session when it signs out).
 pub fn page_with_error(session: &Session, error: crate::service::ServiceError, mut p: Page<'_>) -> Response {
-    if matches!(error, crate::service::ServiceError::SignedOut { .. }) {
+    let refused = refusal(error);
+    if refused.outcome == "signed_out" {
         session.destroy();
-        let (status, message) = refusal(error);
-        return render(
-            status,
+        return render_refused(
+            &refused,
             MessagePage {
                 title: "You have been signed out",
-                message: &message,
+                message: &refused.message,
                 link: Some(("/sign-in", "Sign in")),
             },
         );
     }
-    let (status, message) = refusal(error);
-    p.error = Some(message);
-    page(status, p)
+    p.error = Some(refused.message.clone());
+    render_refused(&refused, FormTemplate { page: p })
 }
 
 #[derive(Template)]
@@ -256,6 +336,17 @@ struct Home;
 
 async fn home(_session: Session) -> Response {
     render(StatusCode::OK, Home)
+}
+
+async fn strength_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/strength.js"),
+    )
+        .into_response()
 }
 
 async fn css() -> Response {

@@ -73,7 +73,7 @@ fn reset_page<'a>(csrf: String, token: &str) -> Page<'a> {
         csrf,
         form: Some(PageForm {
             action: "/password/reset",
-            fields: vec![Field::input("password", "New password", "password", "new-password")],
+            fields: vec![Field::new_password("password", "New password")],
             hidden: vec![("token", token.to_owned())],
             submit: "Change password",
         }),

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{MessagePage, redirect, refusal, render};
+use super::{MessagePage, redirect, refusal, render, render_refused};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
 use crate::service::Reason;
@@ -49,10 +49,10 @@ async fn submit_email(
             redirect("/sign-up/check-email")
         }
         Err(error) => {
-            let (status, message) = refusal(error);
-            render(
-                status,
-                EmailPage { csrf: &session.csrf_token(), email: &form.email, error: Some(&message) },
+            let refused = refusal(error);
+            render_refused(
+                &refused,
+                EmailPage { csrf: &session.csrf_token(), email: &form.email, error: Some(&refused.message) },
             )
         }
     }
@@ -93,10 +93,15 @@ async fn resend(State(app): State<AppState>, session: Session) -> Response {
             },
         ),
         Err(error) => {
-            let (status, message) = refusal(error);
-            render(
-                status,
-                CheckEmailPage { csrf: &csrf, email: &progress.email, notice: None, error: Some(&message) },
+            let refused = refusal(error);
+            render_refused(
+                &refused,
+                CheckEmailPage {
+                    csrf: &csrf,
+                    email: &progress.email,
+                    notice: None,
+                    error: Some(&refused.message),
+                },
             )
         }
     }
@@ -191,15 +196,15 @@ async fn submit_password(
             redirect("/sign-up/phone")
         }
         Err(error) => {
-            let (status, message) = refusal(error);
+            let refused = refusal(error);
             let min_length = app.services.policy.password_min_length;
-            render(
-                status,
+            render_refused(
+                &refused,
                 PasswordPage {
                     csrf: &session.csrf_token(),
                     email: &progress.email,
                     min_length,
-                    error: Some(&message),
+                    error: Some(&refused.message),
                 },
             )
         }
