@@ -16,10 +16,12 @@ pub struct InProcess {
 }
 
 /// The two agencies the scenarios play, registered as `target::AGENCIES` says: `benefits`
-/// with a key made for this run, `parks` as a public client. Nothing listens at their
-/// redirect URIs: the person's answers carry the redirect, which the scenario reads.
+/// with a key made for this run, `parks` as a public client. Their redirect URIs are on a free
+/// loopback port, where a browser run serves a landing page (`landing`); the API driver only
+/// reads the address.
 fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySettings>)> {
     let (private, public) = crate::agency::new_key_pair()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut configs = Vec::new();
     let mut settings = BTreeMap::new();
     for (name, key, attributes) in [
@@ -28,8 +30,8 @@ fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySetti
     ] {
         let agency = AgencySettings {
             client_id: format!("urn:gov:example:{name}"),
-            redirect_uri: format!("http://127.0.0.1:9/{name}/callback"),
-            post_logout_redirect_uri: format!("http://127.0.0.1:9/{name}/signed-out"),
+            redirect_uri: format!("http://127.0.0.1:{port}/{name}/callback"),
+            post_logout_redirect_uri: format!("http://127.0.0.1:{port}/{name}/signed-out"),
             private_key_file: None,
             private_key_pem: key.as_ref().map(|(private, _)| private.clone()),
         };
@@ -74,6 +76,7 @@ impl InProcess {
                 issuer: self.server.base_url.clone(),
                 agencies: self.agencies.clone(),
             }),
+            browser: Default::default(),
         }
     }
 }

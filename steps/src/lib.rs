@@ -11,6 +11,7 @@ pub mod clock_hook;
 pub mod driver;
 pub mod in_process;
 pub mod inbox;
+pub mod landing;
 pub mod model;
 pub mod properties;
 pub mod report;

@@ -97,6 +97,16 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     }
     let mut context = Context::new(target);
     context.real_time = options.real_time;
+    context.start_browser().await?;
+    let _landing = match (&context.target.oidc, context.target.driver) {
+        (Some(oidc), DriverKind::Browser) => Some(crate::landing::Landing::start(oidc).await),
+        _ => None,
+    };
+    // Each browser scenario runs a Chromium: two at a time keep a 2-core machine steady.
+    let concurrency = match context.target.driver {
+        DriverKind::Browser => options.concurrency.clamp(1, 2),
+        DriverKind::Api => options.concurrency.max(1),
+    };
     let context = Arc::new(context);
     world::install(context.clone());
 
@@ -141,8 +151,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
 
     let verbosity = if options.verbose { 2 } else { 0 };
     let transcripts = recorder.clone();
+    let evidence_dir = options.report_dir.join("failures");
     let mut cucumber = LoginWorld::cucumber()
-        .max_concurrent_scenarios(options.concurrency.max(1))
+        .max_concurrent_scenarios(concurrency)
         .before(|feature, _, scenario, world| {
             let lock = world.ctx.time_lock.clone();
             let exclusive = moves_time(feature, scenario);
@@ -157,12 +168,22 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         })
         // Release the time lock as the scenario ends, passed or failed: a failed step's world
         // lives on in the report's events and must not keep other scenarios waiting.
-        .after(move |feature, _, scenario, _, world| {
-            if let Some(world) = world {
-                world.time_guard = None;
-                transcripts.attach_transcript(feature, scenario, world.redacted_transcript());
+        .after(move |feature, _, scenario, finished, world| {
+            let evidence_dir = evidence_dir.clone();
+            let failed = matches!(finished, cucumber::event::ScenarioFinished::StepFailed(..));
+            let name = format!("{}-{}", feature.name, scenario.name);
+            let transcripts = transcripts.clone();
+            async move {
+                if let Some(world) = world {
+                    world.time_guard = None;
+                    transcripts.attach_transcript(feature, scenario, world.redacted_transcript());
+                    if failed && let Some((png, source)) = world.driver.failure_evidence().await {
+                        save_evidence(&evidence_dir, &name, &png, &source);
+                    }
+                    world.driver.close().await;
+                }
             }
-            async {}.boxed_local()
+            .boxed_local()
         });
     if options.fail_fast {
         cucumber = cucumber.fail_fast();
@@ -205,6 +226,20 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         in_process.server.stop();
     }
     Ok(summary)
+}
+
+/// Keeps a failed browser scenario's screenshot and page source beside the reports.
+fn save_evidence(dir: &std::path::Path, scenario: &str, png: &[u8], source: &str) {
+    let name: String = scenario
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join(format!("{name}.png")), png))
+        .and_then(|()| std::fs::write(dir.join(format!("{name}.html")), source));
+    if let Err(error) = written {
+        eprintln!("cannot keep the failure evidence of {scenario:?}: {error}");
+    }
 }
 
 /// The property tests, after the scenarios (they move the clock, so nothing else runs).

@@ -14,17 +14,21 @@
 //! [policy]                             # optional: declared values, if not the documented ones
 //! code_lifetime_secs = 300
 //!
+//! [browser]                            # optional, browser driver: your pages' words and paths
+//! labels = { "Email address" = "Email" }
+//! paths = { "/sign-up" = "/register" }
+//!
 //! [oidc]                               # optional: agency sign-in (OpenID Connect)
 //! issuer = "http://127.0.0.1:8080"
 //! [oidc.agencies.benefits]             # registered with private_key_jwt, for email and phone
 //! client_id = "urn:gov:example:benefits"
-//! redirect_uri = "http://127.0.0.1:9/benefits/callback"
-//! post_logout_redirect_uri = "http://127.0.0.1:9/benefits/signed-out"
+//! redirect_uri = "http://127.0.0.1:18090/benefits/callback"
+//! post_logout_redirect_uri = "http://127.0.0.1:18090/benefits/signed-out"
 //! private_key_file = "agencies/benefits.key.pem"   # relative to this file
 //! [oidc.agencies.parks]                # a public client (PKCE), for email only
 //! client_id = "urn:gov:example:parks"
-//! redirect_uri = "http://127.0.0.1:9/parks/callback"
-//! post_logout_redirect_uri = "http://127.0.0.1:9/parks/signed-out"
+//! redirect_uri = "http://127.0.0.1:18090/parks/callback"
+//! post_logout_redirect_uri = "http://127.0.0.1:18090/parks/signed-out"
 //! ```
 
 use std::collections::BTreeMap;
@@ -49,6 +53,9 @@ pub struct Target {
     /// Agency sign-in; without it, agency scenarios are reported as not run.
     #[serde(default)]
     pub oidc: Option<OidcSettings>,
+    /// For the browser driver: another implementation's labels and paths.
+    #[serde(default)]
+    pub browser: crate::driver::browser::Wording,
 }
 
 /// The agencies the scenarios play, as registered with the target.

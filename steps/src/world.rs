@@ -28,6 +28,8 @@ pub struct Context {
     pub time_lock: Arc<RwLock<()>>,
     /// No clock hook, but time-moving scenarios may really wait (`--real-time`).
     pub real_time: bool,
+    /// The ChromeDriver browser sessions come from (browser driver only).
+    pub chromedriver: Option<crate::driver::chromedriver::ChromeDriver>,
 }
 
 /// How long to watch for a message that must *not* arrive.
@@ -45,7 +47,16 @@ impl Context {
             people: AtomicU64::new(0),
             time_lock: Arc::new(RwLock::new(())),
             real_time: false,
+            chromedriver: None,
         }
+    }
+
+    /// Starts ChromeDriver when the target is driven through a browser.
+    pub async fn start_browser(&mut self) -> anyhow::Result<()> {
+        if self.target.driver == DriverKind::Browser && self.chromedriver.is_none() {
+            self.chromedriver = Some(crate::driver::chromedriver::ChromeDriver::start().await?);
+        }
+        Ok(())
     }
 
     /// A person nobody else in the run uses.
@@ -62,7 +73,16 @@ impl Context {
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
         match self.target.driver {
             DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.base_url))),
-            DriverKind::Browser => anyhow::bail!("the browser driver is not available in this build"),
+            DriverKind::Browser => {
+                let chromedriver =
+                    self.chromedriver.as_ref().context("ChromeDriver was not started for this run")?;
+                let settings = crate::driver::browser::BrowserSettings {
+                    webdriver_url: chromedriver.url.clone(),
+                    chrome: chromedriver.chrome.clone(),
+                    wording: self.target.browser.clone(),
+                };
+                Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
+            }
         }
     }
 }

@@ -125,7 +125,7 @@ async fn concurrent_wrong_codes_never_count_past_the_limit() {
     let (_ctx, mut driver, _) = authenticating(&in_process).await;
     assert!(matches!(driver.send_sign_in_code(Delivery::Sms).await.unwrap(), Outcome::Accepted { .. }));
     let base = in_process.server.base_url.clone();
-    let cookie = driver.session_marker().unwrap();
+    let cookie = driver.session_marker().await.unwrap();
     let attempts = (0..20).map(|i| {
         let (base, cookie) = (base.clone(), cookie.clone());
         tokio::spawn(async move {
@@ -164,9 +164,9 @@ async fn concurrent_wrong_codes_never_count_past_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_code_requests_never_deliver_past_the_limit() {
     let in_process = InProcess::start(Policy::default()).await.unwrap();
-    let (_ctx, driver, phone) = authenticating(&in_process).await;
+    let (_ctx, mut driver, phone) = authenticating(&in_process).await;
     let base = in_process.server.base_url.clone();
-    let cookie = driver.session_marker().unwrap();
+    let cookie = driver.session_marker().await.unwrap();
     let before = in_process.fakes.sms.messages(&phone).len();
     let requests = (0..20).map(|_| {
         let (base, cookie) = (base.clone(), cookie.clone());

@@ -28,6 +28,18 @@ pub struct AppState {
     pub services: Arc<Services>,
 }
 
+/// The pages' content security policy: nothing from elsewhere, no framing, forms post here.
+/// While an agency's request waits, forms may also lead to the agency's address (`agency`,
+/// an origin): browsers apply `form-action` to the redirects a form submission causes.
+pub fn content_security_policy(agency: Option<&str>) -> HeaderValue {
+    let form_action = agency.map(|origin| format!("'self' {origin}")).unwrap_or_else(|| "'self'".into());
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; \
+         form-action {form_action}; base-uri 'none'"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; form-action 'self'"))
+}
+
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(web::routes())
@@ -47,10 +59,7 @@ pub fn router(state: AppState) -> Router {
     app.layer(axum::middleware::from_fn(csrf::middleware))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, content_security_policy(None)))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))

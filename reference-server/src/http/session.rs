@@ -200,6 +200,15 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
         (inner.state.clone(), inner.dirty, inner.fate)
     };
     let headers = response.headers_mut();
+    if let Some(request) = &state.agency_request
+        && let Ok(url) = url::Url::parse(&request.redirect_uri)
+    {
+        let origin = url.origin().ascii_serialization();
+        headers.insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            super::content_security_policy(Some(&origin)),
+        );
+    }
     match (fate, &existing) {
         (Fate::Destroy, _) => {
             if let Some(digest) = &existing {

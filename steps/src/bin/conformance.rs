@@ -134,12 +134,6 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
         Some(file) => Some(load_and_check(file).await?),
         None => None,
     };
-    let driver = args.driver.or(target.as_ref().map(|t| t.driver)).unwrap_or_default();
-    if driver == DriverKind::Browser {
-        return Err(Failure::Target(anyhow::anyhow!(
-            "the browser driver is not available in this version of the suite; use the API driver (--driver api, or driver = \"api\" in the target file)"
-        )));
-    }
     let waivers = match &args.waivers {
         Some(file) => waivers::load(file).map_err(Failure::Target)?,
         None => Vec::new(),

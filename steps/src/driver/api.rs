@@ -254,7 +254,7 @@ impl Driver for ApiDriver {
         self.get(&format!("/agency/logout?{}", query_of(url)?)).await
     }
 
-    fn session_marker(&self) -> Option<String> {
+    async fn session_marker(&mut self) -> Option<String> {
         let url = url::Url::parse(&self.base).ok()?;
         self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned))
     }

@@ -5,6 +5,8 @@
 //! assert exactly what happened.
 
 pub mod api;
+pub mod browser;
+pub mod chromedriver;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -151,7 +153,15 @@ pub trait Driver: Send + Sync {
     async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome>;
 
     /// An opaque value that changes whenever the target issues a new session identifier.
-    fn session_marker(&self) -> Option<String>;
+    async fn session_marker(&mut self) -> Option<String>;
+
+    /// Ends what the driver holds open (a browser session); the scenario is over.
+    async fn close(&mut self) {}
+
+    /// A screenshot (PNG) and the page source of where a failed scenario stopped.
+    async fn failure_evidence(&mut self) -> Option<(Vec<u8>, String)> {
+        None
+    }
 
     /// Everything exchanged with the target so far in this scenario.
     fn transcript(&self) -> &[Exchange];

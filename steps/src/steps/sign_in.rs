@@ -98,7 +98,7 @@ async fn not_signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[when("I note my session")]
 async fn note_session(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let marker = world.driver.session_marker().context("the target gave no session before sign-in")?;
+    let marker = world.driver.session_marker().await.context("the target gave no session before sign-in")?;
     world.kept = Some(Outcome::Accepted { details: serde_json::json!({ "session": marker }) });
     Ok(())
 }
@@ -106,7 +106,7 @@ async fn note_session(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("I have a new session identifier")]
 async fn new_session_id(world: &mut LoginWorld) -> anyhow::Result<()> {
     let before = world.kept.as_ref().and_then(|o| o.detail("session")).context("no session was noted")?;
-    let after = world.driver.session_marker().context("no session after sign-in")?;
+    let after = world.driver.session_marker().await.context("no session after sign-in")?;
     anyhow::ensure!(before != after, "the session identifier did not change at sign-in");
     Ok(())
 }
