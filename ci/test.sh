@@ -18,5 +18,8 @@ cargo test --workspace --locked
 step "conformance run against the in-process reference server"
 cargo run --locked --quiet --bin conformance -- --report-dir target/conformance
 
+step "conformance run in a real browser (Chromium through ChromeDriver): every feature through the web pages"
+cargo run --locked --quiet --bin conformance -- --driver browser --property-cases 0 --report-dir target/conformance-browser
+
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh

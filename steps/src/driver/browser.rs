@@ -102,6 +102,8 @@ impl BrowserDriver {
     async fn browser(&mut self) -> anyhow::Result<&Client> {
         if self.client.is_none() {
             let mut capabilities = serde_json::Map::new();
+            // Pages are read once their document is parsed; nothing waits on images or fonts.
+            capabilities.insert("pageLoadStrategy".into(), json!("eager"));
             capabilities.insert(
                 "goog:chromeOptions".into(),
                 json!({
