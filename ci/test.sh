@@ -19,6 +19,14 @@ step "conformance run against the in-process reference server"
 cargo run --locked --quiet --bin conformance -- --report-dir target/conformance
 
 step "conformance run in a real browser (Chromium through ChromeDriver): every feature through the web pages"
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium and chromium-driver"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  else
+    echo "the browser run needs Chromium and ChromeDriver: install Debian's chromium and chromium-driver"; exit 1
+  fi
+fi
 cargo run --locked --quiet --bin conformance -- --driver browser --property-cases 0 --report-dir target/conformance-browser
 
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
