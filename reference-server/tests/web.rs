@@ -138,6 +138,12 @@ async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_page
         )
         .await;
     assert!(status == 422 && html.contains("not your current password"), "{html}");
+    // The refusal is in the summary, next to its field, and typed for programs on <main>.
+    assert!(
+        html.contains("id=\"error-summary\"") && html.contains("id=\"current_password-error\""),
+        "{html}"
+    );
+    assert!(html.contains("data-outcome=\"rejected\" data-reason=\"current_password_wrong\""), "{html}");
     let changed =
         [("current_password", "a fine long passphrase"), ("new_password", "another long passphrase")];
     let (_, html) = me.submit("/account/password", "/account/password", &changed).await;

@@ -160,6 +160,24 @@ pub fn refusal(error: crate::service::ServiceError) -> Refusal {
     }
 }
 
+/// The field a refusal is about: the only field of a one-field form, or the one its reason
+/// names (a wrong current password, a refused new password, phone or email).
+fn field_in_error<'a>(reason: Option<&str>, fields: &[Field<'a>]) -> Option<&'a str> {
+    let typed: Vec<&Field<'a>> = fields.iter().filter(|f| f.kind != "radio").collect();
+    if let [only] = typed.as_slice() {
+        return Some(only.name);
+    }
+    let reason = reason?;
+    let wanted = |f: &&Field<'a>| match reason {
+        "current_password_wrong" => f.name == "current_password",
+        r if r.starts_with("password_") => f.strength,
+        "invalid_phone" | "sms_not_supported" | "sms_opted_out" => f.kind == "tel",
+        "invalid_email" | "already_registered" => f.kind == "email",
+        _ => false,
+    };
+    typed.into_iter().find(wanted).map(|f| f.name)
+}
+
 /// Renders `template` as the page of `refusal`: its status, and its outcome on `<main>`.
 pub fn render_refused(refusal: &Refusal, template: impl Template) -> Response {
     match template.render() {
@@ -187,6 +205,8 @@ pub struct Page<'a> {
     pub notice: Option<String>,
     /// Shown at the top (the error summary); the page is then rendered as this refusal.
     pub error: Option<String>,
+    /// The field the error is about, where it is repeated.
+    pub error_field: Option<&'a str>,
     pub form: Option<PageForm<'a>>,
     pub buttons: Vec<Button<'a>>,
     /// Markup the server built itself (a QR code), placed after the introduction.
@@ -327,6 +347,7 @@ pub fn page_with_error(session: &Session, error: crate::service::ServiceError, m
         );
     }
     p.error = Some(refused.message.clone());
+    p.error_field = p.form.as_ref().and_then(|form| field_in_error(refused.reason, &form.fields));
     render_refused(&refused, FormTemplate { page: p })
 }
 
