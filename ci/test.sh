@@ -27,7 +27,7 @@ if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; the
     echo "the browser run needs Chromium and ChromeDriver: install Debian's chromium and chromium-driver"; exit 1
   fi
 fi
-cargo run --locked --quiet --bin conformance -- --driver browser --property-cases 0 --report-dir target/conformance-browser
+cargo run --locked --quiet --bin conformance -- --driver browser --report-dir target/conformance-browser
 
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh

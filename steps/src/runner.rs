@@ -250,6 +250,13 @@ async fn run_properties(context: &Arc<Context>, cases: u32) -> anyhow::Result<Ve
     let ids = properties::SCHEDULE_PROPERTY_IDS.iter().map(|s| (*s).to_owned()).collect();
     let (status, detail) = if context.clock.is_none() {
         (Status::Skipped, Some("not run: needs clock control (the target has no clock hook)".to_owned()))
+    } else if context.target.driver == DriverKind::Browser {
+        // Hundreds of schedule steps through pages would take long and check the same rules
+        // the API run checks; the scenarios are what a browser run adds.
+        (
+            Status::Skipped,
+            Some("not run: property schedules are played through the JSON API (--driver api)".to_owned()),
+        )
     } else {
         println!("property: {} ({cases} cases)…", properties::SCHEDULE_PROPERTY);
         match properties::check_schedules(context.clone(), context.target.policy, cases).await? {
