@@ -220,22 +220,36 @@ pub struct LogoutParams {
     pub id_token_hint: Option<String>,
 }
 
+/// RP-initiated logout, for pages and API alike: ends the session and answers where the
+/// person goes, or why nobody is sent anywhere (reason, message).
+pub fn end_session_for_agency(
+    app: &AppState,
+    session: &Session,
+    params: &LogoutParams,
+) -> Result<String, (&'static str, String)> {
+    let url = app
+        .services
+        .logout_redirect(
+            params.client_id.as_deref(),
+            params.post_logout_redirect_uri.as_deref(),
+            params.state.as_deref(),
+        )
+        .map_err(|refused| match refused {
+            AuthorizeError::NoRedirect { reason, message } => (reason, message),
+            AuthorizeError::Redirect { error, description, .. } => (error, description),
+        })?;
+    session.destroy();
+    Ok(url)
+}
+
 /// RP-initiated logout: ends the session here, then back to the agency's registered address.
 async fn logout(
     State(app): State<AppState>,
     session: Session,
     Query(params): Query<LogoutParams>,
 ) -> Response {
-    match app.services.logout_redirect(
-        params.client_id.as_deref(),
-        params.post_logout_redirect_uri.as_deref(),
-        params.state.as_deref(),
-    ) {
-        Ok(url) => {
-            session.destroy();
-            redirect(&url)
-        }
-        Err(AuthorizeError::NoRedirect { reason, message }) => refused_request(reason, &message),
-        Err(AuthorizeError::Redirect { url, .. }) => redirect(&url),
+    match end_session_for_agency(&app, &session, &params) {
+        Ok(url) => redirect(&url),
+        Err((reason, message)) => refused_request(reason, &message),
     }
 }

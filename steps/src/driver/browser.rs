@@ -386,14 +386,6 @@ impl BrowserDriver {
             refused => Ok(Some(refused)),
         }
     }
-
-    /// Keeps a screenshot and the page source of where the browser is, for a failure report.
-    pub async fn evidence(&mut self) -> Option<(Vec<u8>, String)> {
-        let client = self.client.as_ref()?;
-        let png = client.screenshot().await.ok()?;
-        let source = client.source().await.unwrap_or_default();
-        Some((png, source))
-    }
 }
 
 #[async_trait]
@@ -700,6 +692,9 @@ impl Driver for BrowserDriver {
     }
 
     async fn failure_evidence(&mut self) -> Option<(Vec<u8>, String)> {
-        self.evidence().await
+        let client = self.client.as_ref()?;
+        let png = client.screenshot().await.ok()?;
+        let source = client.source().await.unwrap_or_default();
+        Some((png, source))
     }
 }

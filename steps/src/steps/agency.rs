@@ -500,10 +500,7 @@ async fn agency_signs_out(world: &mut LoginWorld, name: String, which: String) -
 
 #[then("I am still signed in")]
 async fn still_signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let account = world.driver.account().await?;
-    let email = account.detail("email");
-    anyhow::ensure!(email.as_deref() == Some(world.me.email.as_str()), "the account page shows {account:?}");
-    Ok(())
+    super::sign_in::account_is_mine(world).await
 }
 
 #[then(regex = r"^I am sent to the (\w+) agency's signed-out address with the state it sent$")]

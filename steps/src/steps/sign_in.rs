@@ -83,6 +83,11 @@ async fn new_device(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("I am signed in to my account")]
 async fn signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)?;
+    account_is_mine(world).await
+}
+
+/// The account page opens, and it is mine.
+pub async fn account_is_mine(world: &mut LoginWorld) -> anyhow::Result<()> {
     let account = world.driver.account().await?;
     let email = account.detail("email");
     anyhow::ensure!(email.as_deref() == Some(world.me.email.as_str()), "the account page shows {account:?}");

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{ApiJson, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
-use crate::http::oidc::LogoutParams;
+use crate::http::oidc::{LogoutParams, end_session_for_agency};
 use crate::http::session::Session;
 use crate::service::agency::{AuthorizationParams, AuthorizeError, NextStep};
 use crate::service::{Reason, ServiceError};
@@ -160,16 +160,7 @@ pub(super) async fn logout(
     session: Session,
     Query(params): Query<LogoutParams>,
 ) -> ApiResult {
-    match app.services.logout_redirect(
-        params.client_id.as_deref(),
-        params.post_logout_redirect_uri.as_deref(),
-        params.state.as_deref(),
-    ) {
-        Ok(url) => {
-            session.destroy();
-            Ok(step(NextStep::Redirect { url }))
-        }
-        Err(AuthorizeError::NoRedirect { reason, message }) => Err(refused(reason, message)),
-        Err(AuthorizeError::Redirect { url, .. }) => Ok(step(NextStep::Redirect { url })),
-    }
+    let url = end_session_for_agency(&app, &session, &params)
+        .map_err(|(reason, message)| refused(reason, message))?;
+    Ok(step(NextStep::Redirect { url }))
 }
