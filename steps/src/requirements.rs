@@ -17,6 +17,10 @@ pub struct Requirement {
     /// Checks outside the Gherkin scenarios (unit or property tests), by name.
     #[serde(default)]
     pub other_checks: Vec<String>,
+    /// Set (with why) for a rule no outside observer can check, such as how a secret is
+    /// stored: the report lists it as such and it does not count as unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_checkable_from_outside: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -1,17 +1,21 @@
-//! Runs the feature files against a target and summarises the result per requirement.
+//! Runs the feature files against a target, through one driver or several, and summarises
+//! the result per requirement.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
+use cucumber::event::ScenarioFinished;
 use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Ext as _};
 use cucumber::{World as _, gherkin};
 use futures::FutureExt as _;
 
+use crate::driver::chromedriver::ChromeDriver;
 use crate::in_process::InProcess;
 use crate::properties;
-use crate::report::{PropertyResult, Recorder, Status, Summary};
+use crate::report::waivers::Waivers;
+use crate::report::{FILTERED_OUT, PropertyResult, Recorder, STOPPED_EARLY, ScenarioResult, Status, Summary};
 use crate::requirements::Catalogue;
 use crate::target::{DriverKind, Target};
 use crate::world::{self, Context, LoginWorld, TimeGuard};
@@ -24,7 +28,9 @@ pub fn workspace_dir() -> PathBuf {
 pub struct RunOptions {
     /// The implementation under test; `None` starts the reference server and fakes in-process.
     pub target: Option<Target>,
-    pub driver: Option<DriverKind>,
+    /// The drivers to run every feature through, one after the other (empty: the target's).
+    /// The verdict is over all of them: a check passes when a driver ran it and none failed it.
+    pub drivers: Vec<DriverKind>,
     pub features: PathBuf,
     pub requirements: PathBuf,
     /// A tag expression, e.g. `@OTP and not @serial`.
@@ -33,6 +39,8 @@ pub struct RunOptions {
     pub name: Option<regex::Regex>,
     pub concurrency: usize,
     pub fail_fast: bool,
+    /// Stop when the first 3 finished scenarios fail at the same step.
+    pub bail: bool,
     pub report_dir: PathBuf,
     /// Print every step as it runs.
     pub verbose: bool,
@@ -40,8 +48,8 @@ pub struct RunOptions {
     pub property_cases: u32,
     /// Without a clock hook, let time-moving scenarios really wait.
     pub real_time: bool,
-    /// Expected failures, with reasons.
-    pub waivers: Vec<crate::report::waivers::Waiver>,
+    /// Expected failures and expected gaps, with reasons.
+    pub waivers: Waivers,
 }
 
 impl Default for RunOptions {
@@ -49,18 +57,19 @@ impl Default for RunOptions {
         let root = workspace_dir();
         Self {
             target: None,
-            driver: None,
+            drivers: Vec::new(),
             features: root.join("features"),
             requirements: root.join("features/requirements.toml"),
             tags: None,
             name: None,
             concurrency: 8,
             fail_fast: false,
+            bail: true,
             report_dir: root.join("target/conformance"),
             verbose: false,
             property_cases: 16,
             real_time: false,
-            waivers: Vec::new(),
+            waivers: Waivers::default(),
         }
     }
 }
@@ -74,6 +83,22 @@ fn moves_time(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> bool 
     has_tag(feature, scenario, "serial")
 }
 
+pub fn driver_name(driver: DriverKind) -> &'static str {
+    match driver {
+        DriverKind::Api => "api",
+        DriverKind::Browser => "browser",
+    }
+}
+
+/// What one driver's pass over the features found.
+#[derive(Default)]
+struct Pass {
+    scenarios: Vec<ScenarioResult>,
+    properties: Vec<PropertyResult>,
+    parse_errors: Vec<String>,
+    stopped_early: Option<String>,
+}
+
 pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     #[allow(clippy::disallowed_methods)] // wall time of the run, for the report only
     let started = std::time::Instant::now();
@@ -82,60 +107,177 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let mut in_process = None;
-    let mut target = match options.target {
-        Some(target) => target,
-        None => {
-            let started = InProcess::start(reference_server::Policy::default()).await?;
-            let target = started.target(DriverKind::Api);
-            in_process = Some(started);
-            target
-        }
+    let in_process = match options.target {
+        Some(_) => None,
+        None => Some(InProcess::start(reference_server::Policy::default()).await?),
     };
-    if let Some(driver) = options.driver {
-        target.driver = driver;
+    let target = match (&options.target, &in_process) {
+        (Some(target), _) => target.clone(),
+        (None, Some(started)) => started.target(DriverKind::Api),
+        (None, None) => unreachable!("started above"),
+    };
+    let mut drivers = options.drivers.clone();
+    if drivers.is_empty() {
+        drivers.push(target.driver);
     }
+    drivers.dedup();
+    std::fs::create_dir_all(&options.report_dir)
+        .with_context(|| format!("cannot create the report directory {}", options.report_dir.display()))?;
+
+    let mut all = Pass::default();
+    let mut junit_files = Vec::new();
+    for &driver in &drivers {
+        let suffix = if drivers.len() > 1 { format!("-{}", driver_name(driver)) } else { String::new() };
+        let files = ReportFiles {
+            junit: options.report_dir.join(format!("junit{suffix}.xml")),
+            json: options.report_dir.join(format!("cucumber{suffix}.json")),
+        };
+        let mut target = target.clone();
+        target.driver = driver;
+        let pass = run_driver(&options, target, &files).await?;
+        junit_files.push((driver, files.junit));
+        all.scenarios.extend(pass.scenarios);
+        all.properties.extend(pass.properties);
+        all.parse_errors.extend(pass.parse_errors);
+        if all.stopped_early.is_none() {
+            all.stopped_early = pass.stopped_early;
+        }
+    }
+    all.parse_errors.dedup();
+
+    let mut summary = Summary::new(
+        &catalogue,
+        all.scenarios,
+        all.properties,
+        all.parse_errors,
+        started.elapsed().as_secs_f64(),
+        &options.waivers,
+    );
+    if let Some(why) = all.stopped_early {
+        summary.stopped_early(why);
+    }
+    let info = crate::report::html::RunInfo {
+        target: if in_process.is_some() {
+            format!("the reference server, in-process ({})", target.base_url)
+        } else {
+            target.base_url.clone()
+        },
+        driver: drivers.iter().map(|d| driver_name(*d)).collect::<Vec<_>>().join(", "),
+        policy: format!("{:?}", target.policy),
+        started_at,
+    };
+    write_junit(&options.report_dir.join("junit.xml"), &junit_files, &summary)?;
+    std::fs::write(options.report_dir.join("report.html"), crate::report::html::render(&summary, &info))?;
+    std::fs::write(options.report_dir.join("summary.json"), serde_json::to_vec_pretty(&summary)?)?;
+    if let Some(in_process) = in_process {
+        in_process.server.stop();
+    }
+    Ok(summary)
+}
+
+struct ReportFiles {
+    junit: PathBuf,
+    json: PathBuf,
+}
+
+/// `junit.xml`: every driver's scenario suites (named with the driver when there are
+/// several) and one suite of requirement IDs carrying the verdict.
+fn write_junit(path: &Path, drivers: &[(DriverKind, PathBuf)], summary: &Summary) -> anyhow::Result<()> {
+    let mut suites = String::new();
+    for (driver, file) in drivers {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        // Keep what is inside <testsuites …>…</testsuites>.
+        let inner = text
+            .find("<testsuites")
+            .and_then(|start| text[start..].find('>').map(|end| start + end + 1))
+            .and_then(|start| text.rfind("</testsuites>").map(|end| &text[start..end]))
+            .unwrap_or_default();
+        if drivers.len() > 1 {
+            suites.push_str(
+                &inner
+                    .replace("<testsuite name=\"", &format!("<testsuite name=\"[{}] ", driver_name(*driver))),
+            );
+        } else {
+            suites.push_str(inner);
+        }
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"conformance\">{suites}{}</testsuites>\n",
+        summary.junit_requirements()
+    );
+    std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Stops the run when the first scenarios all fail at the same step: the rest would repeat it.
+#[derive(Default)]
+struct Bail {
+    first: Vec<Option<(String, String)>>,
+    stop: Option<String>,
+}
+
+impl Bail {
+    const AFTER: usize = 3;
+
+    /// Records how a scenario ended: `None` when it passed, else the failing step definition's
+    /// location and the error.
+    fn finished(&mut self, failure: Option<(String, String)>) {
+        if self.stop.is_some() || self.first.len() >= Self::AFTER {
+            return;
+        }
+        self.first.push(failure);
+        if self.first.len() < Self::AFTER {
+            return;
+        }
+        let Some(Some((step, error))) = self.first.first().cloned() else { return };
+        if self.first.iter().all(|f| f.as_ref().is_some_and(|(s, _)| *s == step)) {
+            self.stop = Some(format!(
+                "the first {} scenarios failed at the same step ({step}); the rest are not run. Fix this first \
+                 (or run with --no-bail). The first failure: {error}",
+                Self::AFTER
+            ));
+        }
+    }
+}
+
+async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -> anyhow::Result<Pass> {
+    let driver = target.driver;
     let mut context = Context::new(target);
     context.real_time = options.real_time;
-    context.start_browser().await?;
-    let _landing = match (&context.target.oidc, context.target.driver) {
+    // Owned here, on the stack: however this ends (error, panic, interrupted), dropping it
+    // stops ChromeDriver and every browser it started.
+    let chromedriver = match driver {
+        DriverKind::Browser => Some(ChromeDriver::start().await?),
+        DriverKind::Api => None,
+    };
+    context.browser = chromedriver.as_ref().map(|c| c.endpoint.clone());
+    let _landing = match (&context.target.oidc, driver) {
         (Some(oidc), DriverKind::Browser) => Some(crate::landing::Landing::start(oidc).await),
         _ => None,
     };
     // Each browser scenario runs a Chromium: two at a time keep a 2-core machine steady.
-    let concurrency = match context.target.driver {
+    let concurrency = match driver {
         DriverKind::Browser => options.concurrency.clamp(1, 2),
         DriverKind::Api => options.concurrency.max(1),
     };
     let context = Arc::new(context);
     world::install(context.clone());
 
-    std::fs::create_dir_all(&options.report_dir)
-        .with_context(|| format!("cannot create the report directory {}", options.report_dir.display()))?;
-    let junit = std::fs::File::create(options.report_dir.join("junit.xml"))?;
-    let json = std::fs::File::create(options.report_dir.join("cucumber.json"))?;
+    let junit = std::fs::File::create(&files.junit)?;
+    let json = std::fs::File::create(&files.json)?;
 
-    let tags = options
-        .tags
-        .as_deref()
-        .map(|t| {
-            t.parse::<gherkin::tagexpr::TagOperation>()
-                .map_err(|e| anyhow::anyhow!("tag expression {t:?}: {e}"))
-        })
-        .transpose()?;
-    let name = options.name.clone();
+    let selection = Selection::new(options)?;
     let has_clock = context.clock.is_some() || options.real_time;
     let has_agencies = context.target.oidc.is_some();
     let recorder = Recorder::default();
     let not_run = recorder.clone();
+    let selected = selection.clone();
     let filter = move |feature: &gherkin::Feature,
                        rule: Option<&gherkin::Rule>,
                        scenario: &gherkin::Scenario| {
-        let tagged = tags.as_ref().is_none_or(|t| {
-            t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()))
-        });
-        let named = name.as_ref().is_none_or(|n| n.is_match(&scenario.name));
-        if !(tagged && named) {
+        let tags = feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter());
+        if !selected.selects(tags, &scenario.name) {
+            not_run.not_run(feature, scenario, FILTERED_OUT);
             return false;
         }
         if moves_time(feature, scenario) && !has_clock {
@@ -152,12 +294,21 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     let verbosity = if options.verbose { 2 } else { 0 };
     let transcripts = recorder.clone();
     let evidence_dir = options.report_dir.join("failures");
+    let bail = Arc::new(Mutex::new(Bail::default()));
+    let (bail_before, bail_after) = (bail.clone(), bail.clone());
+    let bailing = options.bail;
+    let _quiet = QuietStops::install();
     let mut cucumber = LoginWorld::cucumber()
         .max_concurrent_scenarios(concurrency)
-        .before(|feature, _, scenario, world| {
+        .before(move |feature, _, scenario, world| {
             let lock = world.ctx.time_lock.clone();
             let exclusive = moves_time(feature, scenario);
+            let stop = bail_before.lock().expect("bail lock").stop.clone();
             async move {
+                if let Some(why) = stop {
+                    // Reported as not run (the recorder knows this message), never as failed.
+                    std::panic::panic_any(format!("{STOPPED_EARLY}: {why}"));
+                }
                 world.time_guard = Some(if exclusive {
                     TimeGuard::Exclusive(lock.write_owned().await)
                 } else {
@@ -170,7 +321,20 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         // lives on in the report's events and must not keep other scenarios waiting.
         .after(move |feature, _, scenario, finished, world| {
             let evidence_dir = evidence_dir.clone();
-            let failed = matches!(finished, cucumber::event::ScenarioFinished::StepFailed(..));
+            let failed = matches!(finished, ScenarioFinished::StepFailed(..));
+            let failure = match finished {
+                ScenarioFinished::StepFailed(_, location, error) => Some(Some((
+                    location
+                        .map(|l| format!("{}:{}", l.path, l.line))
+                        .unwrap_or_else(|| "an unknown step".into()),
+                    error.to_string(),
+                ))),
+                ScenarioFinished::StepPassed | ScenarioFinished::StepSkipped => Some(None),
+                ScenarioFinished::BeforeHookFailed(_) => None,
+            };
+            if bailing && let Some(failure) = failure {
+                bail_after.lock().expect("bail lock").finished(failure);
+            }
             let name = format!("{}-{}", feature.name, scenario.name);
             let transcripts = transcripts.clone();
             async move {
@@ -201,31 +365,71 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         .filter_run(options.features.clone(), filter)
         .await;
 
-    let properties = run_properties(&context, options.property_cases).await?;
-    let mut summary = Summary::new(
-        &catalogue,
-        recorder.results(),
-        properties,
-        recorder.parse_errors(),
-        started.elapsed().as_secs_f64(),
-    );
-    summary.apply_waivers(&options.waivers);
-    let info = crate::report::html::RunInfo {
-        target: if in_process.is_some() {
-            format!("the reference server, in-process ({})", context.target.base_url)
-        } else {
-            context.target.base_url.clone()
-        },
-        driver: format!("{:?}", context.target.driver),
-        policy: format!("{:?}", context.target.policy),
-        started_at,
-    };
-    std::fs::write(options.report_dir.join("report.html"), crate::report::html::render(&summary, &info))?;
-    std::fs::write(options.report_dir.join("summary.json"), serde_json::to_vec_pretty(&summary)?)?;
-    if let Some(in_process) = in_process {
-        in_process.server.stop();
+    let stopped_early = bail.lock().expect("bail lock").stop.clone();
+    let properties = run_properties(&context, options.property_cases, &selection).await?;
+    world::uninstall();
+    drop(chromedriver);
+    let mut scenarios = recorder.results();
+    for s in &mut scenarios {
+        s.driver = driver_name(driver).to_owned();
     }
-    Ok(summary)
+    Ok(Pass { scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
+}
+
+/// The user's choice of checks: `--tags` and `--name`.
+#[derive(Clone)]
+struct Selection {
+    tags: Option<gherkin::tagexpr::TagOperation>,
+    name: Option<regex::Regex>,
+}
+
+impl Selection {
+    fn new(options: &RunOptions) -> anyhow::Result<Self> {
+        let tags = options
+            .tags
+            .as_deref()
+            .map(|t| {
+                t.parse::<gherkin::tagexpr::TagOperation>()
+                    .map_err(|e| anyhow::anyhow!("tag expression {t:?}: {e}"))
+            })
+            .transpose()?;
+        Ok(Self { tags, name: options.name.clone() })
+    }
+
+    fn selects<S: AsRef<str>>(&self, tags: impl Iterator<Item = S> + Clone, name: &str) -> bool {
+        let tags = tags.map(|t| t.as_ref().trim_start_matches('@').to_owned()).collect::<Vec<_>>();
+        self.tags.as_ref().is_none_or(|t| t.eval(tags.iter()))
+            && self.name.as_ref().is_none_or(|n| n.is_match(name))
+    }
+}
+
+/// Keeps the deliberate panics that mark scenarios as not run (stopped early) off the
+/// terminal, and restores the usual panic output afterwards.
+struct QuietStops;
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+static PREVIOUS_HOOK: Mutex<Option<Arc<PanicHook>>> = Mutex::new(None);
+
+impl QuietStops {
+    fn install() -> Self {
+        let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        *PREVIOUS_HOOK.lock().expect("hook lock") = Some(previous.clone());
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+            if !message.starts_with(STOPPED_EARLY) {
+                previous(info);
+            }
+        }));
+        Self
+    }
+}
+
+impl Drop for QuietStops {
+    fn drop(&mut self) {
+        if let Some(previous) = PREVIOUS_HOOK.lock().expect("hook lock").take() {
+            std::panic::set_hook(Box::new(move |info| previous(info)));
+        }
+    }
 }
 
 /// Keeps a failed browser scenario's screenshot and page source beside the reports.
@@ -243,12 +447,19 @@ fn save_evidence(dir: &std::path::Path, scenario: &str, png: &[u8], source: &str
 }
 
 /// The property tests, after the scenarios (they move the clock, so nothing else runs).
-async fn run_properties(context: &Arc<Context>, cases: u32) -> anyhow::Result<Vec<PropertyResult>> {
+async fn run_properties(
+    context: &Arc<Context>,
+    cases: u32,
+    selection: &Selection,
+) -> anyhow::Result<Vec<PropertyResult>> {
     if cases == 0 {
         return Ok(Vec::new());
     }
-    let ids = properties::SCHEDULE_PROPERTY_IDS.iter().map(|s| (*s).to_owned()).collect();
-    let (status, detail) = if context.clock.is_none() {
+    let ids: Vec<String> = properties::SCHEDULE_PROPERTY_IDS.iter().map(|s| (*s).to_owned()).collect();
+    let tags = ids.iter().map(String::as_str).chain(["property", "serial"]);
+    let (status, detail) = if !selection.selects(tags, properties::SCHEDULE_PROPERTY) {
+        (Status::Skipped, Some(FILTERED_OUT.to_owned()))
+    } else if context.clock.is_none() {
         (Status::Skipped, Some("not run: needs clock control (the target has no clock hook)".to_owned()))
     } else if context.target.driver == DriverKind::Browser {
         // Hundreds of schedule steps through pages would take long and check the same rules
@@ -264,5 +475,42 @@ async fn run_properties(context: &Arc<Context>, cases: u32) -> anyhow::Result<Ve
             Some(report) => (Status::Failed, Some(report)),
         }
     };
-    Ok(vec![PropertyResult { name: properties::SCHEDULE_PROPERTY.to_owned(), ids, cases, status, detail }])
+    Ok(vec![PropertyResult {
+        name: properties::SCHEDULE_PROPERTY.to_owned(),
+        ids,
+        cases,
+        status,
+        detail,
+        driver: driver_name(context.target.driver).to_owned(),
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bail;
+
+    fn fail(step: &str) -> Option<(String, String)> {
+        Some((step.into(), "boom".into()))
+    }
+
+    #[test]
+    fn bails_only_when_the_first_three_fail_at_one_step() {
+        let mut bail = Bail::default();
+        for _ in 0..3 {
+            bail.finished(fail("steps.rs:10"));
+        }
+        assert!(bail.stop.as_deref().is_some_and(|s| s.contains("steps.rs:10")));
+
+        let mut mixed = Bail::default();
+        for f in [fail("steps.rs:10"), fail("steps.rs:11"), fail("steps.rs:10"), fail("steps.rs:10")] {
+            mixed.finished(f);
+        }
+        assert!(mixed.stop.is_none(), "different steps");
+
+        let mut one_passed = Bail::default();
+        for f in [fail("steps.rs:10"), None, fail("steps.rs:10"), fail("steps.rs:10")] {
+            one_passed.finished(f);
+        }
+        assert!(one_passed.stop.is_none(), "a scenario passed");
+    }
 }

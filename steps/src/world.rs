@@ -28,8 +28,9 @@ pub struct Context {
     pub time_lock: Arc<RwLock<()>>,
     /// No clock hook, but time-moving scenarios may really wait (`--real-time`).
     pub real_time: bool,
-    /// The ChromeDriver browser sessions come from (browser driver only).
-    pub chromedriver: Option<crate::driver::chromedriver::ChromeDriver>,
+    /// Where browser sessions come from (browser driver only). The ChromeDriver process
+    /// itself belongs to the runner, which stops it however the run ends.
+    pub browser: Option<crate::driver::chromedriver::Endpoint>,
 }
 
 /// How long to watch for a message that must *not* arrive.
@@ -47,16 +48,8 @@ impl Context {
             people: AtomicU64::new(0),
             time_lock: Arc::new(RwLock::new(())),
             real_time: false,
-            chromedriver: None,
+            browser: None,
         }
-    }
-
-    /// Starts ChromeDriver when the target is driven through a browser.
-    pub async fn start_browser(&mut self) -> anyhow::Result<()> {
-        if self.target.driver == DriverKind::Browser && self.chromedriver.is_none() {
-            self.chromedriver = Some(crate::driver::chromedriver::ChromeDriver::start().await?);
-        }
-        Ok(())
     }
 
     /// A person nobody else in the run uses.
@@ -74,11 +67,10 @@ impl Context {
         match self.target.driver {
             DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.base_url))),
             DriverKind::Browser => {
-                let chromedriver =
-                    self.chromedriver.as_ref().context("ChromeDriver was not started for this run")?;
+                let browser = self.browser.as_ref().context("ChromeDriver was not started for this run")?;
                 let settings = crate::driver::browser::BrowserSettings {
-                    webdriver_url: chromedriver.url.clone(),
-                    chrome: chromedriver.chrome.clone(),
+                    webdriver_url: browser.url.clone(),
+                    chrome: browser.chrome.clone(),
                     wording: self.target.browser.clone(),
                 };
                 Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
@@ -92,6 +84,11 @@ static CONTEXT: Mutex<Option<Arc<Context>>> = Mutex::new(None);
 /// Makes `context` the one new worlds use.
 pub fn install(context: Arc<Context>) {
     *CONTEXT.lock().expect("context lock") = Some(context);
+}
+
+/// Lets go of the installed context once a run is over.
+pub fn uninstall() {
+    *CONTEXT.lock().expect("context lock") = None;
 }
 
 fn installed() -> anyhow::Result<Arc<Context>> {

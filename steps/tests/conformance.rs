@@ -1,10 +1,62 @@
-//! Every feature file against the in-process reference server and fakes.
+//! Every feature file against the in-process reference server and fakes, and the verdicts a
+//! run gives: conformant with the project's declared gaps, incomplete without them, and
+//! incomplete but exiting 0 when the user filtered the run.
 
+use conformance::report::waivers::{self, Waivers};
+use conformance::report::{RunVerdict, Summary, exit};
+use conformance::requirements::Catalogue;
 use conformance::runner::{self, RunOptions};
 
 #[tokio::main]
 async fn main() {
-    let summary = runner::run(RunOptions::default()).await.expect("the conformance run could not start");
+    let declared =
+        waivers::load(&runner::workspace_dir().join("ci/unchecked.toml")).expect("ci/unchecked.toml");
+    let options = RunOptions { waivers: declared.clone(), ..RunOptions::default() };
+    let catalogue = Catalogue::load(&options.requirements).expect("catalogue");
+    let summary = runner::run(options).await.expect("the conformance run could not start");
     print!("{}", summary.render());
     assert!(summary.conformant(), "the reference server does not pass its own conformance suite");
+    assert_eq!(summary.declared_unchecked.len(), declared.unchecked.len());
+
+    // The same results without the declarations: every declared ID is listed as unchecked.
+    let resummarise = |waivers: &Waivers| {
+        Summary::new(
+            &catalogue,
+            summary.scenarios.clone(),
+            summary.properties.clone(),
+            summary.parse_errors.clone(),
+            1.0,
+            waivers,
+        )
+    };
+    let undeclared = resummarise(&Waivers::default());
+    assert_eq!(undeclared.verdict, RunVerdict::Incomplete);
+    assert_eq!(undeclared.exit_code, exit::INCOMPLETE);
+    assert_eq!(undeclared.unchecked.len(), declared.unchecked.len());
+    // One declaration fewer: exactly that ID makes the run incomplete.
+    let mut fewer = declared.clone();
+    let dropped = fewer.unchecked.pop().expect("a declaration");
+    let one_more = resummarise(&fewer);
+    assert_eq!(one_more.exit_code, exit::INCOMPLETE);
+    assert_eq!(one_more.unchecked.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), [dropped.id.as_str()]);
+
+    // A run the user narrowed with --tags: incomplete, listing what it filtered out, exit 0.
+    let filtered = runner::run(RunOptions {
+        tags: Some("@SU-1".into()),
+        waivers: declared,
+        report_dir: runner::workspace_dir().join("target/conformance-filtered"),
+        ..RunOptions::default()
+    })
+    .await
+    .expect("the filtered run could not start");
+    assert_eq!(filtered.verdict, RunVerdict::Incomplete, "{}", filtered.render());
+    assert_eq!(filtered.exit_code, exit::CONFORMANT);
+    assert!(filtered.filtered_out.contains(&"OTP-1".to_owned()));
+    assert!(
+        filtered
+            .requirements
+            .iter()
+            .any(|r| r.requirement.id == "SU-1" && r.verdict == conformance::report::Verdict::Passed)
+    );
+    println!("filtered run: {}", filtered.verdict_text);
 }

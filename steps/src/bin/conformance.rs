@@ -1,13 +1,16 @@
 //! `conformance`: the conformance suite's command line.
 //!
-//! Exit codes: 0 conformant; 1 not conformant (a check failed, a step has no definition, or a
-//! waiver is stale); 2 the target or configuration cannot be used; 3 internal error.
+//! Exit codes: 0 conformant (every requirement checked and passed, or declared unchecked; also
+//! a `--tags`/`--name` run whose selected checks all passed, reported INCOMPLETE); 1 not
+//! conformant (a check failed, a step has no definition, a waiver or declaration is stale);
+//! 2 the target or configuration cannot be used; 3 internal error; 4 incomplete (nothing
+//! failed, but requirement IDs went unchecked without being declared); 130 interrupted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use conformance::report::waivers;
+use conformance::report::{exit, waivers};
 use conformance::runner::{self, RunOptions};
 use conformance::target::{DriverKind, Target};
 use conformance::{catalogue, check};
@@ -46,9 +49,10 @@ struct RunArgs {
     /// server and the fakes in this process.
     #[arg(long)]
     target: Option<PathBuf>,
-    /// How scenarios act: through the JSON API or the web pages in a real browser.
-    #[arg(long, value_enum)]
-    driver: Option<DriverKind>,
+    /// How scenarios act: through the JSON API or the web pages in a real browser; several
+    /// (`api,browser`) run every feature through each and give one verdict.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    driver: Vec<DriverKind>,
     /// Only scenarios matching this tag expression, e.g. "@SU and not @serial".
     #[arg(long)]
     tags: Option<String>,
@@ -61,13 +65,17 @@ struct RunArgs {
     /// Stop at the first failing scenario.
     #[arg(long)]
     fail_fast: bool,
+    /// Run every scenario even when the first 3 fail at the same step.
+    #[arg(long)]
+    no_bail: bool,
     /// Without a clock hook, let scenarios that move time really wait (hours, for some).
     #[arg(long)]
     real_time: bool,
     /// Where the reports go (default: target/conformance).
     #[arg(long)]
     report_dir: Option<PathBuf>,
-    /// Expected failures, each with a reason (TOML, see the README).
+    /// Expected failures (`[[waiver]]`) and expected unchecked IDs (`[[unchecked]]`), each with
+    /// a reason (TOML, see the README).
     #[arg(long)]
     waivers: Option<PathBuf>,
     /// Directory of feature files (default: the suite's own).
@@ -92,23 +100,33 @@ enum Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        None => run(cli.run).await,
-        Some(Command::Run(args)) => run(args).await,
-        Some(Command::CheckTarget { file }) => check_target(file).await,
-        Some(Command::Fakes(args)) => fakes(args).await,
-        Some(Command::List { features }) => list(features),
+    let command = async {
+        match cli.command {
+            None => run(cli.run).await,
+            Some(Command::Run(args)) => run(args).await,
+            Some(Command::CheckTarget { file }) => check_target(file).await.map(|()| exit::CONFORMANT),
+            Some(Command::Fakes(args)) => fakes(args).await.map(|()| exit::CONFORMANT),
+            Some(Command::List { features }) => list(features).map(|()| exit::CONFORMANT),
+        }
+    };
+    // Ctrl-C drops the command's future: what it started (ChromeDriver and its browsers, the
+    // in-process server) is stopped as it unwinds.
+    let outcome = tokio::select! {
+        outcome = command => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: what the command started is stopped");
+            return ExitCode::from(130);
+        }
     };
     match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(code) => ExitCode::from(code),
         Err(Failure::Target(error)) => {
             eprintln!("\nThe target cannot be used: {error:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::TARGET_UNUSABLE)
         }
         Err(Failure::Internal(error)) => {
             eprintln!("\nInternal error: {error:#}");
-            ExitCode::from(3)
+            ExitCode::from(exit::INTERNAL)
         }
     }
 }
@@ -125,26 +143,27 @@ async fn load_and_check(file: &std::path::Path) -> Result<Target, Failure> {
     Ok(target)
 }
 
-async fn check_target(file: PathBuf) -> Result<bool, Failure> {
-    load_and_check(&file).await.map(|_| true)
+async fn check_target(file: PathBuf) -> Result<(), Failure> {
+    load_and_check(&file).await.map(|_| ())
 }
 
-async fn run(args: RunArgs) -> Result<bool, Failure> {
+async fn run(args: RunArgs) -> Result<u8, Failure> {
     let target = match &args.target {
         Some(file) => Some(load_and_check(file).await?),
         None => None,
     };
     let waivers = match &args.waivers {
         Some(file) => waivers::load(file).map_err(Failure::Target)?,
-        None => Vec::new(),
+        None => waivers::Waivers::default(),
     };
     let mut options = RunOptions {
         target,
-        driver: args.driver,
+        drivers: args.driver,
         tags: args.tags,
         name: args.name,
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
+        bail: !args.no_bail,
         real_time: args.real_time,
         verbose: args.verbose,
         property_cases: args.property_cases,
@@ -162,10 +181,10 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
     let summary = runner::run(options).await.map_err(Failure::Internal)?;
     print!("{}", summary.render());
     println!("reports: {}", report_dir.display());
-    Ok(summary.conformant())
+    Ok(summary.exit_code)
 }
 
-async fn fakes(args: fakes::cli::Listen) -> Result<bool, Failure> {
+async fn fakes(args: fakes::cli::Listen) -> Result<(), Failure> {
     let started = fakes::Fakes::start(args.config())
         .await
         .map_err(|e| Failure::Target(e.context("cannot start the fakes (is a port taken?)")))?;
@@ -182,10 +201,10 @@ async fn fakes(args: fakes::cli::Listen) -> Result<bool, Failure> {
     println!("\nand put this in your target file:\n\n  [inbox]\n  url = \"{}\"\n", s.inbox_url);
     println!("Mail, texts and calls are listed at {}/ . Press Ctrl-C to stop.", s.inbox_url);
     tokio::signal::ctrl_c().await.map_err(|e| Failure::Internal(e.into()))?;
-    Ok(true)
+    Ok(())
 }
 
-fn list(features: Option<PathBuf>) -> Result<bool, Failure> {
+fn list(features: Option<PathBuf>) -> Result<(), Failure> {
     let dir = features.unwrap_or_else(|| runner::workspace_dir().join("features"));
     let entries = catalogue::coverage(&dir).map_err(Failure::Target)?;
     for entry in entries {
@@ -200,5 +219,5 @@ fn list(features: Option<PathBuf>) -> Result<bool, Failure> {
             println!("        - {check}");
         }
     }
-    Ok(true)
+    Ok(())
 }

@@ -1,5 +1,6 @@
-//! The ChromeDriver process a browser run talks to: started on a free port, stopped with the
-//! run (the child is killed when this is dropped).
+//! The ChromeDriver process a browser run talks to: started on a free port in a process group
+//! of its own, so that dropping it ends ChromeDriver *and* every Chromium it started — when
+//! the run ends, fails, panics or is interrupted (the runner owns it on its stack).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -9,10 +10,17 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 pub struct ChromeDriver {
+    pub endpoint: Endpoint,
+    child: Child,
+}
+
+/// Where browser sessions come from.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// ChromeDriver's WebDriver URL.
     pub url: String,
     /// The Chromium binary sessions start.
     pub chrome: String,
-    _child: Child,
 }
 
 /// The first of `names` found on PATH (or the value of `env`, when set).
@@ -39,6 +47,8 @@ impl ChromeDriver {
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            // Its own group: Chromium's processes join it, and one signal ends them all.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("cannot start {driver}"))?;
@@ -58,6 +68,27 @@ impl ChromeDriver {
             .context("chromedriver did not start within 20 s")??;
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { url: format!("http://127.0.0.1:{port}"), chrome, _child: child })
+        Ok(Self { endpoint: Endpoint { url: format!("http://127.0.0.1:{port}"), chrome }, child })
+    }
+
+    /// The process group of ChromeDriver and its browsers.
+    pub fn process_group(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        if let Some(group) = self.child.id().and_then(|id| rustix::process::Pid::from_raw(id as i32)) {
+            // Already gone is fine; anything else is worth a line, as a process may be left.
+            if let Err(error) = rustix::process::kill_process_group(group, rustix::process::Signal::KILL)
+                && error != rustix::io::Errno::SRCH
+            {
+                eprintln!("cannot stop ChromeDriver's process group {group:?}: {error}");
+            }
+        }
+        // Reap ChromeDriver itself (its browsers are reaped by init once it is gone).
+        self.child.start_kill().ok();
+        self.child.try_wait().ok();
     }
 }

@@ -166,3 +166,65 @@ pub trait Driver: Send + Sync {
     /// Everything exchanged with the target so far in this scenario.
     fn transcript(&self) -> &[Exchange];
 }
+
+/// An answer as two answers are compared for sameness. Defined once, here, for every check
+/// that must not tell two cases apart (SU-5, SI-2, PR-2): the same HTTP status and the same
+/// body — for the JSON API the whole body, for a page its address, outcome, visible text and
+/// form fields — once the address each case was about is masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    /// The answer to the latest request in `transcript`, with `addresses` masked.
+    pub fn last_of(transcript: &[Exchange], addresses: &[&str]) -> anyhow::Result<Self> {
+        let last = transcript.last().ok_or_else(|| anyhow::anyhow!("nothing was asked of the target yet"))?;
+        let body = addresses
+            .iter()
+            .filter(|a| !a.is_empty())
+            .fold(last.response.clone(), |body, address| body.replace(address, "«address»"));
+        Ok(Self { status: last.status, body })
+    }
+}
+
+/// Fails, saying where they differ, unless `a` and `b` are the same answer.
+pub fn same_answer(what_a: &str, a: &Answer, what_b: &str, b: &Answer) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.status == b.status,
+        "{what_a} answered HTTP {}, {what_b} HTTP {}: the answers tell them apart",
+        a.status,
+        b.status
+    );
+    if a.body != b.body {
+        let line = a.body.lines().zip(b.body.lines()).position(|(x, y)| x != y);
+        let (x, y) = match line {
+            Some(i) => (a.body.lines().nth(i).unwrap_or(""), b.body.lines().nth(i).unwrap_or("")),
+            None => (a.body.as_str(), b.body.as_str()),
+        };
+        anyhow::bail!("{what_a} and {what_b} got different answers (status {}): {x:?} vs {y:?}", a.status);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(status: u16, response: &str) -> Exchange {
+        Exchange { request: "POST /x".into(), status, response: response.into() }
+    }
+
+    #[test]
+    fn answers_are_the_same_only_with_status_and_body() {
+        let a = Answer::last_of(&[exchange(200, "sent to a@x.test")], &["a@x.test"]).unwrap();
+        let b = Answer::last_of(&[exchange(200, "sent to b@x.test")], &["b@x.test"]).unwrap();
+        same_answer("known", &a, "unknown", &b).unwrap();
+        let c = Answer::last_of(&[exchange(404, "sent to b@x.test")], &["b@x.test"]).unwrap();
+        let e = same_answer("known", &a, "unknown", &c).unwrap_err().to_string();
+        assert!(e.contains("HTTP 200") && e.contains("HTTP 404"), "{e}");
+        let d = Answer::last_of(&[exchange(200, "no account for b@x.test")], &["b@x.test"]).unwrap();
+        assert!(same_answer("known", &a, "unknown", &d).is_err());
+    }
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{ScenarioResult, Status, Summary, Verdict};
+use super::{RunVerdict, ScenarioResult, Status, Summary, Verdict};
 
 /// What the report says about the run besides its results.
 pub struct RunInfo {
@@ -31,15 +31,16 @@ fn verdict_cell(verdict: Verdict) -> (&'static str, &'static str) {
     match verdict {
         Verdict::Passed => ("passed", "passed"),
         Verdict::Failed => ("failed", "FAILED"),
-        Verdict::NotRun => ("skipped", "not run"),
+        Verdict::NotRun => ("skipped", "unchecked"),
         Verdict::Uncovered => ("gap", "uncovered (gap)"),
+        Verdict::NotCheckable => ("skipped", "not checkable from outside"),
     }
 }
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0 auto;max-width:72rem;padding:1rem 1.5rem}\
 h1{font-size:1.6rem;margin:.5rem 0}h2{margin-top:2rem;border-bottom:2px solid #dfe1e2}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;vertical-align:top;border-bottom:1px solid #dfe1e2;padding:.35rem .5rem}th{background:#f0f0f0}\
-.verdict{display:inline-block;padding:.4rem .9rem;border-radius:.25rem;font-weight:700;color:#fff}.ok{background:#00a91c}.bad{background:#b50909}\
+.verdict{display:inline-block;padding:.4rem .9rem;border-radius:.25rem;font-weight:700;color:#fff}.ok{background:#00a91c}.bad{background:#b50909}.partial{background:#8a5b00}\
 .passed{color:#00691b}.failed{color:#b50909;font-weight:700}.skipped{color:#8a5b00}.gap{color:#b50909;background:#f4e3db}\
 td.gap{font-weight:700}.meta{color:#565c65}.meta dt{font-weight:600;float:left;clear:left;width:9rem}.meta dd{margin-left:9rem}\
 details{border:1px solid #dfe1e2;border-radius:.25rem;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}\
@@ -47,30 +48,68 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;
 ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}";
 
 pub fn render(summary: &Summary, info: &RunInfo) -> String {
-    let mut anchors: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut anchors: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, s) in summary.scenarios.iter().enumerate() {
-        anchors.insert(s.location.as_str(), i);
+        anchors.insert((s.driver.as_str(), s.location.as_str()), i);
     }
+    let several_drivers = summary.scenarios.iter().any(|s| s.driver != summary.scenarios[0].driver);
     let link = |s: &ScenarioResult| {
-        format!("<a href=\"#s{}\">{}</a>", anchors[s.location.as_str()], esc(&s.scenario))
+        let driver = if several_drivers { format!(" [{}]", s.driver) } else { String::new() };
+        format!(
+            "<a href=\"#s{}\">{}</a>{}",
+            anchors[&(s.driver.as_str(), s.location.as_str())],
+            esc(&s.scenario),
+            esc(&driver)
+        )
     };
     let mut out = String::new();
-    let conformant = summary.conformant();
+    let class = match summary.verdict {
+        RunVerdict::Conformant => "ok",
+        RunVerdict::Incomplete => "partial",
+        RunVerdict::NotConformant => "bad",
+    };
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Conformance report</title><style>{STYLE}</style></head><body>\
-         <h1>Conformance report</h1><p><span class=\"verdict {}\">{}</span></p>",
-        if conformant { "ok" } else { "bad" },
-        if conformant { "CONFORMANT" } else { "NOT CONFORMANT" }
+         <h1>Conformance report</h1><p><span class=\"verdict {class}\">{}</span></p>",
+        esc(&summary.verdict_text)
     );
+    if let Some(why) = &summary.stopped_early {
+        let _ = write!(out, "<p class=\"failed\">Stopped early: {}</p>", esc(why));
+    }
+    if !summary.unchecked.is_empty()
+        || !summary.filtered_out.is_empty()
+        || !summary.declared_unchecked.is_empty()
+    {
+        out.push_str("<h2 id=\"unchecked\">Unchecked requirements</h2><ul>");
+        for u in &summary.unchecked {
+            let _ = write!(out, "<li><a href=\"#{id}\">{id}</a> — {}</li>", esc(&u.why), id = esc(&u.id));
+        }
+        for id in &summary.filtered_out {
+            let _ = write!(
+                out,
+                "<li><a href=\"#{id}\">{id}</a> — filtered out by --tags/--name</li>",
+                id = esc(id)
+            );
+        }
+        for d in &summary.declared_unchecked {
+            let _ = write!(
+                out,
+                "<li><a href=\"#{id}\">{id}</a> — declared unchecked: {}</li>",
+                esc(&d.reason),
+                id = esc(&d.id)
+            );
+        }
+        out.push_str("</ul>");
+    }
     let covered = summary.requirements.iter().filter(|r| r.verdict != Verdict::Uncovered).count();
     let _ = write!(
         out,
         "<dl class=\"meta\"><dt>Target</dt><dd>{}</dd><dt>Driver</dt><dd>{}</dd><dt>Run at</dt><dd>{}</dd>\
          <dt>Suite</dt><dd>conformance {}</dd><dt>Policy</dt><dd>{}</dd>\
          <dt>Scenarios</dt><dd>{} passed, {} failed, {} skipped or not run ({:.1} s)</dd>\
-         <dt>Requirements</dt><dd>{} of {} covered; {} passed, {} failed, {} not run, {} uncovered</dd></dl>",
+         <dt>Requirements</dt><dd>{} of {} covered; {} passed, {} failed, {} unchecked, {} uncovered</dd></dl>",
         esc(&info.target),
         esc(&info.driver),
         esc(&info.started_at),
@@ -92,7 +131,11 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
     let failures = summary.unexcused_failures();
     let failed_properties: Vec<_> =
         summary.properties.iter().filter(|p| p.status == Status::Failed).collect();
-    if failures.is_empty() && failed_properties.is_empty() && summary.stale_waivers.is_empty() {
+    if failures.is_empty()
+        && failed_properties.is_empty()
+        && summary.stale_waivers.is_empty()
+        && summary.stale_declarations.is_empty()
+    {
         out.push_str("<p>None.</p>");
     } else {
         out.push_str("<ul>");
@@ -115,6 +158,14 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
         }
         for w in &summary.stale_waivers {
             let _ = write!(out, "<li>stale waiver: {} — {}</li>", esc(&w.check), esc(&w.reason));
+        }
+        for d in &summary.stale_declarations {
+            let _ = write!(
+                out,
+                "<li>stale [[unchecked]] {}: it was checked, or is not in the catalogue — {}</li>",
+                esc(&d.id),
+                esc(&d.reason)
+            );
         }
         out.push_str("</ul>");
     }
@@ -173,11 +224,12 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
         for (i, s) in scenarios {
             let _ = write!(
                 out,
-                "<details id=\"s{i}\"{}><summary><span class=\"{}\">{:?}</span> {} <span class=\"tag\">{} · {}</span></summary>",
+                "<details id=\"s{i}\"{}><summary><span class=\"{}\">{:?}</span> {} <span class=\"tag\">{} {} · {}</span></summary>",
                 if s.status == Status::Passed { "" } else { " open" },
                 status_class(s.status),
                 s.status,
                 esc(&s.scenario),
+                esc(&s.driver),
                 esc(&s.location),
                 esc(&s.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "))
             );

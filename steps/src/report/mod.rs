@@ -7,4 +7,7 @@ mod summary;
 pub mod waivers;
 
 pub use recorder::{Recorder, ScenarioResult, Status, StepResult};
-pub use summary::{PropertyResult, RequirementResult, Summary, Verdict};
+pub use summary::{
+    FILTERED_OUT, PropertyResult, RequirementResult, RunVerdict, STOPPED_EARLY, Summary, UncheckedId,
+    Verdict, exit,
+};

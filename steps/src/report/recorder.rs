@@ -31,6 +31,8 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     /// What crossed the wire, secrets redacted (requests, answers, emails, texts).
     pub transcript: Vec<String>,
+    /// The driver that ran it (`api`, `browser`).
+    pub driver: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,13 +137,19 @@ impl Recorder {
             }
             Scenario::Hook(kind, Hook::Failed(_, info)) => {
                 if let Some(r) = state.running.get_mut(&key) {
-                    r.status = Status::Failed;
                     let why = info
                         .downcast_ref::<String>()
                         .cloned()
-                        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()));
-                    r.detail
-                        .get_or_insert_with(|| format!("{kind:?} hook failed: {}", why.unwrap_or_default()));
+                        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    // The run stopped early: this scenario was not run, which is no failure of it.
+                    if why.starts_with(super::STOPPED_EARLY) {
+                        r.status = Status::Skipped;
+                        r.detail = Some(why);
+                    } else {
+                        r.status = Status::Failed;
+                        r.detail.get_or_insert_with(|| format!("{kind:?} hook failed: {why}"));
+                    }
                 }
             }
             Scenario::Finished => {
@@ -174,6 +182,7 @@ fn started(
         detail: None,
         steps: Vec::new(),
         transcript: Vec::new(),
+        driver: String::new(),
     }
 }
 
