@@ -121,6 +121,10 @@ pub struct LoginWorld {
     pub last: Option<Outcome>,
     /// An earlier answer kept for comparison.
     pub kept: Option<Outcome>,
+    /// The earlier answer as "the same answer" compares it (see `driver::Answer`).
+    pub kept_answer: Option<crate::driver::Answer>,
+    /// The answer another party (a stranger's address) got, to compare with `kept_answer`.
+    pub other_answer: Option<crate::driver::Answer>,
     /// Confirmation links received, oldest first.
     pub links: Vec<String>,
     /// Newest email id seen for `me` (the inbox API's cursor).
@@ -169,6 +173,8 @@ impl LoginWorld {
             ctx,
             last: None,
             kept: None,
+            kept_answer: None,
+            other_answer: None,
             links: Vec::new(),
             mail_seen: 0,
             mails: Vec::new(),
@@ -184,6 +190,13 @@ impl LoginWorld {
             time_guard: None,
             agency: Default::default(),
         })
+    }
+
+    /// Keeps the latest answer, about `address`, to compare a later one with.
+    pub fn keep_answer(&mut self, address: &str) -> anyhow::Result<()> {
+        self.kept = self.last.take();
+        self.kept_answer = Some(crate::driver::Answer::last_of(self.driver.transcript(), &[address])?);
+        Ok(())
     }
 
     pub fn last(&self) -> anyhow::Result<&Outcome> {

@@ -231,8 +231,13 @@ impl BrowserDriver {
               return null;
             };
             const link = document.querySelector("a[href^='otpauth:']");
+            const navigation = performance.getEntriesByType("navigation")[0];
             return {
               url: location.href,
+              // The HTTP status of this document (Chromium 109+); 0 when the browser cannot tell.
+              status: navigation && navigation.responseStatus ? navigation.responseStatus : 0,
+              fields: Array.from(document.querySelectorAll("form input, form select, form textarea"))
+                .filter(e => e.type !== "hidden").map(e => e.name || e.id).sort(),
               outcome: main && main.getAttribute("data-outcome"),
               reason: main && main.getAttribute("data-reason"),
               at: main && main.getAttribute("data-at"),
@@ -255,20 +260,27 @@ impl BrowserDriver {
         client.execute(READ, args).await.context("cannot read the page")
     }
 
-    /// Keeps what the page said, for the report (its text, not its markup).
+    /// Keeps what the page said, for the report (its text, not its markup) and for comparing
+    /// two answers: its address, HTTP status, outcome, visible text and form fields.
     async fn record(&mut self, request: String) -> anyhow::Result<Value> {
         let page = self.snapshot().await?;
-        let status = match page["outcome"].as_str() {
-            None => 200,
-            Some("rate_limited") => 429,
-            Some("locked") => 423,
-            Some("signed_out") => 401,
-            Some("invalid_request") => 400,
-            Some(_) => 422,
-        };
-        // The page's text, and what it shows in structured form (a personal key is shown in
-        // groups; here it is whole, as the API gives it).
-        let mut response = page["text"].as_str().unwrap_or_default().to_owned();
+        let status = page["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
+        let path = url::Url::parse(page["url"].as_str().unwrap_or_default())
+            .map(|u| u.path().to_owned())
+            .unwrap_or_default();
+        let fields: Vec<&str> =
+            page["fields"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let mut response = format!(
+            "page {path}{}\nfields: {}\n{}",
+            page["outcome"]
+                .as_str()
+                .map(|o| format!(" ({o} {})", page["reason"].as_str().unwrap_or("")))
+                .unwrap_or_default(),
+            fields.join(", "),
+            page["text"].as_str().unwrap_or_default()
+        );
+        // What the page shows in structured form (a personal key is shown in groups; here it
+        // is whole, as the API gives it).
         for key in ["personal_key", "secret"] {
             if let Some(value) = page[key].as_str().filter(|v| !v.is_empty()) {
                 response.push_str(&format!("\n{}", json!({ key: value })));
@@ -288,6 +300,18 @@ impl BrowserDriver {
         let text = |k: &str| page[k].as_str().unwrap_or_default().to_owned();
         let url = url::Url::parse(&text("url")).context("the browser shows no URL")?;
         let base = url::Url::parse(&self.base)?;
+        // A server error is a failure whatever the page says (and however it is worded).
+        let status = page["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
+        if status >= 500 {
+            return Ok(Outcome::Unexpected {
+                status,
+                body: format!(
+                    "HTTP {status} at {}: {}",
+                    url.path(),
+                    text("text").lines().take(5).collect::<Vec<_>>().join(" / ")
+                ),
+            });
+        }
         if url.origin() != base.origin() {
             return Ok(Outcome::Accepted {
                 details: json!({ "next": "redirect", "redirect_to": url.as_str() }),
