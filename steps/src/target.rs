@@ -55,7 +55,7 @@ pub struct Target {
     pub oidc: Option<OidcSettings>,
     /// For the browser driver: another implementation's labels and paths.
     #[serde(default)]
-    pub browser: crate::driver::browser::Wording,
+    pub browser: crate::driver::pages::BrowserMapping,
 }
 
 /// The agencies the scenarios play, as registered with the target.
@@ -140,6 +140,7 @@ impl Target {
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let target: Target = toml::from_str(text)?;
+        target.browser.validate()?;
         if let Some(oidc) = &target.oidc {
             for (name, role) in AGENCIES {
                 anyhow::ensure!(

@@ -71,7 +71,7 @@ impl Context {
                 let settings = crate::driver::browser::BrowserSettings {
                     webdriver_url: browser.url.clone(),
                     chrome: browser.chrome.clone(),
-                    wording: self.target.browser.clone(),
+                    mapping: self.target.browser.clone(),
                 };
                 Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
             }

@@ -49,6 +49,7 @@ pub fn refused_request(reason: &'static str, message: &str) -> Response {
     render_refused(
         &Refusal::invalid(StatusCode::BAD_REQUEST, reason, message),
         MessagePage {
+            name: "",
             title: "This sign-in request cannot be used",
             message,
             link: Some(("/", "Go to the sign-in service")),
@@ -113,6 +114,7 @@ fn try_again(error: crate::service::ServiceError) -> Response {
     render_refused(
         &refused,
         MessagePage {
+            name: "",
             title: "Please try again",
             message: &refused.message,
             link: Some(("/", "Start again")),

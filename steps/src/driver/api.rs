@@ -99,13 +99,16 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
     let message = text_field(&body, "message");
     match (body.get("outcome").and_then(Value::as_str), status) {
         (Some("accepted"), 200..=299) => Outcome::Accepted { details: body },
-        (Some("rejected"), 400..=499) => Outcome::Rejected { reason: text_field(&body, "reason"), message },
+        // A reason outside the contract is an answer the suite cannot interpret.
+        (Some("rejected"), 400..=499) if crate::contract::known_reason(&text_field(&body, "reason")) => {
+            Outcome::Rejected { reason: text_field(&body, "reason"), message }
+        }
         (Some("rate_limited"), 429) => {
             Outcome::RateLimited { retry_at: time_field(&body, "retry_at"), message }
         }
         (Some("locked"), 400..=499) => Outcome::Locked { until: time_field(&body, "until"), message },
         (Some("signed_out"), 401) => Outcome::SignedOut { locked_until: time_field(&body, "locked_until") },
-        (Some("invalid_request"), 400..=499) => {
+        (Some("invalid_request"), 400..=499) if !text_field(&body, "reason").is_empty() => {
             Outcome::Invalid { status, reason: text_field(&body, "reason") }
         }
         _ => unexpected(),
@@ -281,5 +284,16 @@ mod tests {
             Outcome::RateLimited { retry_at: Some(_), .. }
         ));
         assert!(matches!(outcome(502, "<html>bad gateway</html>"), Outcome::Unexpected { .. }));
+    }
+
+    #[test]
+    fn a_reason_outside_the_contract_is_not_guessed_at() {
+        for body in [
+            r#"{"outcome":"rejected","reason":"code_is_old","message":"m"}"#,
+            r#"{"outcome":"rejected","message":"m"}"#,
+        ] {
+            assert!(matches!(outcome(422, body), Outcome::Unexpected { status: 422, .. }), "{body}");
+        }
+        assert!(matches!(outcome(400, r#"{"outcome":"invalid_request"}"#), Outcome::Unexpected { .. }));
     }
 }

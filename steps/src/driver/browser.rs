@@ -1,10 +1,11 @@
 //! The browser driver: a real Chromium (through ChromeDriver and `fantoccini`) using the web
 //! pages as a person does — fields found by their label text, buttons by their words.
 //!
-//! What a page answered is read from the page contract: `<main>` carries `data-outcome`,
-//! `data-reason` and `data-at` when the page shows a refusal (the JSON API's values); a page
-//! without them accepted the action. Labels and paths default to the reference pages' and can
-//! be overridden in the target file's `[browser]` section for another implementation.
+//! What a page answered is *recognised*, never assumed ([`super::pages`]): a refusal by an
+//! outcome rule of the target or the reference pages' `data-outcome` markup, an acceptance by
+//! the page the action leads to, known by its marker. A 5xx page, or a page that is not one
+//! the action can lead to, is an unexpected answer that says what was expected and what was
+//! there.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,44 +17,29 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::pages::{BrowserMapping, Recogniser, Seen};
 use super::{Delivery, Driver, Exchange, Outcome, Strength};
-
-/// Another implementation's wording: `labels` and `paths` map the reference pages' words and
-/// paths to its own.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Wording {
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default)]
-    pub paths: BTreeMap<String, String>,
-}
-
-impl Wording {
-    fn label<'a>(&'a self, words: &'a str) -> &'a str {
-        self.labels.get(words).map_or(words, String::as_str)
-    }
-
-    fn path<'a>(&'a self, path: &'a str) -> &'a str {
-        self.paths.get(path).map_or(path, String::as_str)
-    }
-}
 
 /// Where the browser driver's sessions come from.
 #[derive(Clone, Debug)]
 pub struct BrowserSettings {
     pub webdriver_url: String,
     pub chrome: String,
-    pub wording: Wording,
+    pub mapping: BrowserMapping,
 }
 
 pub struct BrowserDriver {
     base: String,
     settings: BrowserSettings,
+    recogniser: Recogniser,
     client: Option<Client>,
     transcript: Vec<Exchange>,
     /// What the page showed after the last navigation or button press.
     last: Value,
+    /// The pages the last page was recognised as.
+    pages: Vec<&'static str>,
+    /// What was typed on the current page, by the suite's label (for `fill` templates).
+    typed: BTreeMap<String, String>,
 }
 
 /// An XPath string literal for any text (XPath 1.0 has no escapes).
@@ -87,14 +73,20 @@ fn delivery_label(delivery: Delivery) -> &'static str {
     }
 }
 
+/// The pages a person is on when the service says they are signed out.
+const SIGNED_OUT_PAGES: [&str; 2] = ["sign_in", "home"];
+
 impl BrowserDriver {
     pub fn new(base_url: &str, settings: BrowserSettings) -> Self {
         Self {
             base: base_url.trim_end_matches('/').to_owned(),
+            recogniser: Recogniser::new(&settings.mapping),
             settings,
             client: None,
             transcript: Vec::new(),
             last: Value::Null,
+            pages: Vec::new(),
+            typed: BTreeMap::new(),
         }
     }
 
@@ -109,7 +101,8 @@ impl BrowserDriver {
                 json!({
                     "binary": self.settings.chrome,
                     "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-dev-shm-usage", "--window-size=1280,900", "--no-first-run"],
+                             "--disable-dev-shm-usage", "--window-size=1280,900", "--no-first-run",
+                             "--disable-crash-reporter", "--disable-breakpad"],
                 }),
             );
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -123,8 +116,12 @@ impl BrowserDriver {
         Ok(self.client.as_ref().expect("started above"))
     }
 
+    fn mapping(&self) -> &BrowserMapping {
+        &self.settings.mapping
+    }
+
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, self.settings.wording.path(path))
+        format!("{}{}", self.base, self.mapping().path(path))
     }
 
     async fn open(&mut self, path_or_url: &str) -> anyhow::Result<()> {
@@ -136,22 +133,18 @@ impl BrowserDriver {
     }
 
     /// The path the browser shows, or `None` when it left the target (an agency's address).
-    async fn path(&mut self) -> anyhow::Result<Option<String>> {
-        let Some(url) = self.last["url"].as_str().and_then(|u| url::Url::parse(u).ok()) else {
-            return Ok(None);
-        };
-        let base = url::Url::parse(&self.base)?;
-        Ok((url.origin() == base.origin()).then(|| url.path().to_owned()))
+    fn path(&self) -> Option<String> {
+        let url = self.last["url"].as_str().and_then(|u| url::Url::parse(u).ok())?;
+        let base = url::Url::parse(&self.base).ok()?;
+        (url.origin() == base.origin()).then(|| url.path().to_owned())
     }
 
-    /// Opens `path` unless the browser is on it already; `false` when the target sent the
-    /// browser elsewhere (to sign in, for a step that needs a session).
-    async fn be_on(&mut self, path: &str) -> anyhow::Result<bool> {
-        let wanted = self.settings.wording.path(path).to_owned();
-        if self.path().await?.as_deref() != Some(wanted.as_str()) {
+    /// Opens `path` unless the browser is on it already.
+    async fn be_on(&mut self, path: &str) -> anyhow::Result<()> {
+        if self.path().as_deref() != Some(self.mapping().path(path)) {
             self.open(path).await?;
         }
-        Ok(self.path().await?.as_deref() == Some(wanted.as_str()))
+        Ok(())
     }
 
     /// The strength meter once it shows `password`'s score (a person reads it before going on;
@@ -179,38 +172,77 @@ impl BrowserDriver {
         Ok(())
     }
 
-    async fn fill(&mut self, label: &str, value: &str) -> anyhow::Result<()> {
-        let label = self.settings.wording.label(label).to_owned();
-        let client = self.browser().await?;
+    /// The field labelled `label` (the service's words for it), by its `<label for>`.
+    async fn field(&mut self, label: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        let label = self.mapping().label(label).to_owned();
+        let path = self.path().unwrap_or_default();
         let xpath = format!("//*[@id=//label[normalize-space()={}]/@for]", literal(&label));
-        let field = client
+        self.browser()
+            .await?
             .find(Locator::XPath(&xpath))
             .await
-            .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on this page"))?;
+            .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on {path}"))
+    }
+
+    async fn fill(&mut self, label: &str, value: &str) -> anyhow::Result<()> {
+        let field = self.field(label).await?;
         field.clear().await?;
         field.send_keys(value).await?;
+        self.typed.insert(label.to_owned(), value.to_owned());
         Ok(())
     }
 
-    /// Ticks the radio button or checkbox labelled `label`.
+    /// Ticks the radio button or checkbox labelled `label` (unless it is ticked already).
     async fn choose(&mut self, label: &str) -> anyhow::Result<()> {
-        let label = self.settings.wording.label(label).to_owned();
-        let client = self.browser().await?;
-        client
-            .find(Locator::XPath(&format!("//label[normalize-space()={}]", literal(&label))))
-            .await
-            .with_context(|| format!("no choice labelled {label:?} on this page"))?
-            .click()
-            .await?;
+        let field = self.field(label).await?;
+        if !field.is_selected().await? {
+            let label = self.mapping().label(label).to_owned();
+            let client = self.browser().await?;
+            client
+                .find(Locator::XPath(&format!("//label[normalize-space()={}]", literal(&label))))
+                .await
+                .with_context(|| format!("no choice labelled {label:?} on this page"))?
+                .click()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Fills what the target's mapping adds to the current page (a confirm-password field, a
+    /// terms checkbox) before it is submitted.
+    async fn fill_extras(&mut self) -> anyhow::Result<()> {
+        let extras: Vec<(BTreeMap<String, String>, Vec<String>)> = self
+            .pages
+            .iter()
+            .filter_map(|name| self.mapping().pages.get(*name))
+            .map(|m| (m.fill.clone(), m.check.clone()))
+            .collect();
+        for (fill, check) in extras {
+            for (label, template) in fill {
+                let value = self.typed.iter().fold(template.clone(), |v, (typed_label, typed)| {
+                    v.replace(&format!("{{{typed_label}}}"), typed)
+                });
+                let field = self.field(&label).await?;
+                field.clear().await?;
+                field.send_keys(&value).await?;
+            }
+            for label in check {
+                self.choose(&label).await?;
+            }
+        }
         Ok(())
     }
 
     async fn press(&mut self, button: &str) -> anyhow::Result<()> {
-        let button = self.settings.wording.label(button).to_owned();
-        let path = self.path().await?.unwrap_or_default();
+        self.fill_extras().await?;
+        let button = self.mapping().label(button).to_owned();
+        let path = self.path().unwrap_or_default();
         let client = self.browser().await?.clone();
         let element = client
-            .find(Locator::XPath(&format!("//button[normalize-space()={}]", literal(&button))))
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space()={0}] | //input[@type='submit' and @value={0}]",
+                literal(&button)
+            )))
             .await
             .with_context(|| format!("no button {button:?} on {path}"))?;
         click_and_wait(&client, element).await?;
@@ -218,8 +250,9 @@ impl BrowserDriver {
         Ok(())
     }
 
-    /// Everything the driver reads from a page, in one round trip: where it is, the outcome
-    /// attributes of `<main>`, and what an accepted page shows.
+    /// Everything the driver reads from a page, in one round trip: where it is, its status,
+    /// its visible text, which page markers it meets, the reference outcome attributes of
+    /// `<main>`, and what an accepted page shows.
     async fn snapshot(&mut self) -> anyhow::Result<Value> {
         const READ: &str = r##"
             const main = document.querySelector("main");
@@ -230,20 +263,23 @@ impl BrowserDriver {
               }
               return null;
             };
+            const matches = (sel) => { try { return document.querySelector(sel) !== null; } catch (e) { return false; } };
             const link = document.querySelector("a[href^='otpauth:']");
             const navigation = performance.getEntriesByType("navigation")[0];
             return {
               url: location.href,
               // The HTTP status of this document (Chromium 109+); 0 when the browser cannot tell.
               status: navigation && navigation.responseStatus ? navigation.responseStatus : 0,
+              selectors: arguments[2].map(matches),
+              page_text: document.body ? document.body.innerText : "",
               fields: Array.from(document.querySelectorAll("form input, form select, form textarea"))
                 .filter(e => e.type !== "hidden").map(e => e.name || e.id).sort(),
               outcome: main && main.getAttribute("data-outcome"),
               reason: main && main.getAttribute("data-reason"),
               at: main && main.getAttribute("data-at"),
-              message: text("#error-summary") || text("main p"),
+              message: text("[role=alert]") || text("#error-summary") || text("main p"),
               text: main ? main.innerText : document.body ? document.body.innerText : "",
-              title: text("h1"),
+              title: text("h1") || document.title,
               personal_key: Array.from(document.querySelectorAll(".personal-key span")).map(s => s.innerText.trim()).join("-"),
               secret: text("#authenticator-secret"),
               otpauth_uri: link && link.getAttribute("href"),
@@ -254,28 +290,51 @@ impl BrowserDriver {
               agencies: Array.from(document.querySelectorAll("form[action*='/account/agencies/revoke'] input[name=client_id]")).map(i => i.value),
             };
         "##;
-        let wording = &self.settings.wording;
-        let args = vec![json!(wording.label("Email address")), json!(wording.label("Phone number"))];
+        let mapping = self.mapping();
+        let args = vec![
+            json!(mapping.label("Email address")),
+            json!(mapping.label("Phone number")),
+            json!(self.recogniser.selectors()),
+        ];
         let client = self.browser().await?;
         client.execute(READ, args).await.context("cannot read the page")
     }
 
+    fn seen(page: &Value) -> Seen {
+        Seen {
+            path: url::Url::parse(page["url"].as_str().unwrap_or_default())
+                .map(|u| u.path().to_owned())
+                .unwrap_or_default(),
+            status: page["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
+            text: page["page_text"].as_str().unwrap_or_default().to_owned(),
+            selectors_matched: page["selectors"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_bool().unwrap_or(false)).collect())
+                .unwrap_or_default(),
+        }
+    }
+
     /// Keeps what the page said, for the report (its text, not its markup) and for comparing
-    /// two answers: its address, HTTP status, outcome, visible text and form fields.
-    async fn record(&mut self, request: String) -> anyhow::Result<Value> {
+    /// two answers: its address, the page it was recognised as, its HTTP status, outcome,
+    /// visible text and form fields.
+    async fn record(&mut self, request: String) -> anyhow::Result<()> {
         let page = self.snapshot().await?;
-        let status = page["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
-        let path = url::Url::parse(page["url"].as_str().unwrap_or_default())
-            .map(|u| u.path().to_owned())
-            .unwrap_or_default();
+        let seen = Self::seen(&page);
+        self.pages = self.recogniser.identify(&seen);
+        self.typed.clear();
         let fields: Vec<&str> =
             page["fields"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        let mut response = format!(
-            "page {path}{}\nfields: {}\n{}",
-            page["outcome"]
+        let refusal = match self.recogniser.refusal(&seen, &self.pages) {
+            Some(rule) => format!(" ({} {} by {})", rule.outcome, rule.reason, rule.rule),
+            None => page["outcome"]
                 .as_str()
                 .map(|o| format!(" ({o} {})", page["reason"].as_str().unwrap_or("")))
                 .unwrap_or_default(),
+        };
+        let mut response = format!(
+            "page {} [{}]{refusal}\nfields: {}\n{}",
+            seen.path,
+            self.pages.join(", "),
             fields.join(", "),
             page["text"].as_str().unwrap_or_default()
         );
@@ -286,30 +345,24 @@ impl BrowserDriver {
                 response.push_str(&format!("\n{}", json!({ key: value })));
             }
         }
-        self.transcript.push(Exchange { request, status, response });
-        self.last = page.clone();
-        Ok(page)
+        self.transcript.push(Exchange { request, status: seen.status, response });
+        self.last = page;
+        Ok(())
     }
 
-    /// What the page shown after the last navigation or press says about the action.
-    async fn outcome(&mut self) -> anyhow::Result<Outcome> {
-        self.read(&self.last)
-    }
-
-    fn read(&self, page: &Value) -> anyhow::Result<Outcome> {
+    /// What the current page says about an action that, when accepted, leads to one of
+    /// `expected` (a redirect out to an agency is read as such, whatever was expected).
+    fn read(&self, expected: &[&str]) -> anyhow::Result<Outcome> {
+        let page = &self.last;
         let text = |k: &str| page[k].as_str().unwrap_or_default().to_owned();
         let url = url::Url::parse(&text("url")).context("the browser shows no URL")?;
         let base = url::Url::parse(&self.base)?;
+        let seen = Self::seen(page);
         // A server error is a failure whatever the page says (and however it is worded).
-        let status = page["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
-        if status >= 500 {
+        if seen.status >= 500 {
             return Ok(Outcome::Unexpected {
-                status,
-                body: format!(
-                    "HTTP {status} at {}: {}",
-                    url.path(),
-                    text("text").lines().take(5).collect::<Vec<_>>().join(" / ")
-                ),
+                status: seen.status,
+                body: format!("HTTP {} at {}: {}", seen.status, seen.path, first_lines(&text("page_text"))),
             });
         }
         if url.origin() != base.origin() {
@@ -318,28 +371,70 @@ impl BrowserDriver {
             });
         }
         let at = page["at"].as_str().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-        let (reason, message) = (text("reason"), text("message"));
-        Ok(match page["outcome"].as_str() {
-            None => Outcome::Accepted { details: self.details(url.path(), page) },
-            Some("rejected") => Outcome::Rejected { reason, message },
-            Some("rate_limited") => Outcome::RateLimited { retry_at: at, message },
-            Some("locked") => Outcome::Locked { until: at, message },
-            Some("signed_out") => Outcome::SignedOut { locked_until: at },
-            Some("invalid_request") => Outcome::Invalid { status: 400, reason },
-            Some(other) => Outcome::Unexpected { status: 0, body: format!("{other}: {message}") },
-        })
+        let message = text("message");
+        let (outcome, reason) = match self.recogniser.refusal(&seen, &self.pages) {
+            Some(rule) => (Some(rule.outcome), rule.reason),
+            None => (page["outcome"].as_str().map(str::to_owned), text("reason")),
+        };
+        if let Some(outcome) = outcome {
+            return Ok(match outcome.as_str() {
+                "rejected" if crate::contract::known_reason(&reason) => Outcome::Rejected { reason, message },
+                "rate_limited" => Outcome::RateLimited { retry_at: at, message },
+                "locked" => Outcome::Locked { until: at, message },
+                "signed_out" => Outcome::SignedOut { locked_until: at },
+                "invalid_request" if !reason.is_empty() => Outcome::Invalid { status: seen.status, reason },
+                other => Outcome::Unexpected {
+                    status: seen.status,
+                    body: format!(
+                        "the page at {} shows the outcome {other:?} with reason {reason:?}, which the contract does not \
+                         have: {message}",
+                        seen.path
+                    ),
+                },
+            });
+        }
+        if let Some(name) = self.pages.iter().find(|p| expected.contains(p)) {
+            return Ok(Outcome::Accepted { details: self.details(name, &seen.path) });
+        }
+        Ok(Outcome::Unexpected { status: seen.status, body: self.not_recognised(expected, &seen) })
     }
 
-    /// What an accepted page shows that scenarios read: where it is, and any personal key,
-    /// authenticator secret, consent question or account details on it.
-    fn details(&self, path: &str, page: &Value) -> Value {
-        let paths = &self.settings.wording;
-        let mut details = json!({ "page": path, "title": page["title"] });
-        let next = match path {
-            p if p == paths.path("/sign-in") => Some("sign_in"),
-            p if p == paths.path("/openid_connect/consent") => Some("consent"),
-            p if p == paths.path("/sign-in/choose") => Some("second_factor"),
-            p if p == paths.path("/account") => Some("account"),
+    /// Says what was expected (with the markers looked for) and what the page was.
+    fn not_recognised(&self, expected: &[&str], seen: &Seen) -> String {
+        let wanted: Vec<String> = expected
+            .iter()
+            .map(|name| {
+                let marker = self.recogniser.marker(name).map(|m| m.describe()).unwrap_or_default();
+                format!("{name} ({marker})")
+            })
+            .collect();
+        let found = if self.pages.is_empty() {
+            "a page no marker recognises".to_owned()
+        } else {
+            format!("the page {}", self.pages.join(" / "))
+        };
+        format!(
+            "expected {} or a refusal; found {found} at {} (HTTP {}), headed {:?}: {}. Map the page in \
+             [browser.pages.<name>] or its refusal in [[browser.outcomes]] (`conformance contract` lists them)",
+            if wanted.is_empty() { "to be sent back to the agency".to_owned() } else { wanted.join(" or ") },
+            seen.path,
+            seen.status,
+            self.last["title"].as_str().unwrap_or_default(),
+            first_lines(&seen.text)
+        )
+    }
+
+    /// What an accepted page shows that scenarios read: which page it is, and any personal
+    /// key, authenticator secret, consent question or account details on it.
+    fn details(&self, name: &str, path: &str) -> Value {
+        let page = &self.last;
+        let mut details = json!({ "page": name, "path": path, "title": page["title"] });
+        let next = match name {
+            "sign_in" => Some("sign_in"),
+            "consent" => Some("consent"),
+            "choose_factor" => Some("second_factor"),
+            "account" => Some("account"),
+            "personal_key" => Some("save_personal_key"),
             _ => None,
         };
         if let Some(next) = next {
@@ -347,19 +442,18 @@ impl BrowserDriver {
         }
         if page["personal_key"].as_str().is_some_and(|k| !k.is_empty()) {
             details["personal_key"] = page["personal_key"].clone();
-            details["next"] = json!("save_personal_key");
         }
         for key in ["secret", "otpauth_uri"] {
             if page[key].is_string() {
                 details[key] = page[key].clone();
             }
         }
-        match next {
-            Some("consent") => {
+        match name {
+            "consent" => {
                 details["agency"] = page["agency"].clone();
                 details["attributes"] = page["attributes"].clone();
             }
-            Some("account") => {
+            "account" => {
                 details["email"] = page["email"].clone();
                 details["phone"] = page["phone"].clone();
                 let agencies: Vec<Value> = page["agencies"]
@@ -375,41 +469,50 @@ impl BrowserDriver {
         details
     }
 
-    /// Submits on the current page and reads the answer.
-    async fn submit(&mut self, button: &str) -> anyhow::Result<Outcome> {
+    /// Submits on the current page and reads the answer, which leads to one of `expected`.
+    async fn submit(&mut self, button: &str, expected: &[&str]) -> anyhow::Result<Outcome> {
         self.press(button).await?;
-        self.outcome().await
+        self.read(expected)
     }
 
-    /// Opens a page that needs a session; answers "signed out" when the target sends the
-    /// browser elsewhere instead.
-    async fn open_signed_in(&mut self, path: &str) -> anyhow::Result<Option<Outcome>> {
-        if self.be_on(path).await? {
+    /// Opens the page `name` at `path`, which needs a session. `None` when it is there to be
+    /// used; otherwise the answer instead: signed out when the service sent the browser to
+    /// sign in, a refusal it showed, or what else was there.
+    async fn open_signed_in(&mut self, path: &str, name: &str) -> anyhow::Result<Option<Outcome>> {
+        self.be_on(path).await?;
+        if self.pages.contains(&name) {
             return Ok(None);
         }
-        let outcome = self.outcome().await?;
-        Ok(Some(match outcome {
+        Ok(Some(match self.read(&SIGNED_OUT_PAGES)? {
             Outcome::Accepted { .. } => Outcome::SignedOut { locked_until: None },
+            Outcome::Unexpected { status, body } => Outcome::Unexpected {
+                status,
+                body: body.replacen("expected", &format!("expected {name} ({path}),"), 1),
+            },
             refused => refused,
         }))
     }
 
     /// Follows a link (emailed, or an agency's) and reads where it leads.
-    async fn follow(&mut self, link: &str) -> anyhow::Result<Outcome> {
+    async fn follow(&mut self, link: &str, expected: &[&str]) -> anyhow::Result<Outcome> {
         self.open(link).await?;
-        self.outcome().await
+        self.read(expected)
     }
 
-    /// An emailed link opens a page with one button that uses it (mail scanners only open).
-    async fn use_link(&mut self, link: &str, button: &str) -> anyhow::Result<Option<Outcome>> {
-        match self.follow(link).await? {
-            Outcome::Accepted { .. } => {
-                self.press(button).await?;
-                Ok(None)
-            }
-            refused => Ok(Some(refused)),
+    /// An emailed link opens a page with one button that uses it (mail scanners only open);
+    /// the button's answer leads to one of `expected`.
+    async fn use_link(&mut self, link: &str, landing: &str, expected: &[&str]) -> anyhow::Result<Outcome> {
+        match self.follow(link, &[landing]).await? {
+            Outcome::Accepted { .. } => self.submit("Continue", expected).await,
+            refused => Ok(refused),
         }
     }
+}
+
+/// The first lines of a page's text, for a report.
+fn first_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).take(6).collect();
+    lines.join(" / ")
 }
 
 #[async_trait]
@@ -418,11 +521,12 @@ impl Driver for BrowserDriver {
         // A new device, as far as the target can tell: none of its cookies (faster than a new
         // browser, and the same to the service).
         if self.client.is_some() {
-            if self.path().await?.is_none() {
+            if self.path().is_none() {
                 self.open("/").await?;
             }
             self.browser().await?.delete_all_cookies().await?;
             self.last = Value::Null;
+            self.pages.clear();
         }
         Ok(())
     }
@@ -430,44 +534,39 @@ impl Driver for BrowserDriver {
     async fn start_sign_up(&mut self, email: &str) -> anyhow::Result<Outcome> {
         self.open("/sign-up").await?;
         self.fill("Email address", email).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &["check_email"]).await
     }
 
     async fn resend_confirmation(&mut self) -> anyhow::Result<Outcome> {
         self.open("/sign-up/check-email").await?;
-        if self.last["outcome"].is_string() || self.press("Send again").await.is_err() {
-            // Refused, or no sign-up to resend for: the page says which.
-            return match self.outcome().await? {
-                Outcome::Accepted { .. } => Ok(Outcome::Rejected {
-                    reason: "no_sign_up_in_progress".into(),
-                    message: self.last["text"].as_str().unwrap_or_default().to_owned(),
-                }),
-                refused => Ok(refused),
-            };
+        if self.pages.contains(&"check_email") {
+            return self.submit("Send again", &["check_email"]).await;
         }
-        self.outcome().await
+        // Sent back to start: there is no sign-up to resend for.
+        Ok(match self.read(&["sign_up"])? {
+            Outcome::Accepted { .. } => Outcome::Rejected {
+                reason: "no_sign_up_in_progress".into(),
+                message: format!(
+                    "the service showed the sign-up start page at {}",
+                    self.path().unwrap_or_default()
+                ),
+            },
+            other => other,
+        })
     }
 
     async fn confirm_email(&mut self, link: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.use_link(link, "Continue").await? {
-            return Ok(refused);
-        }
-        self.outcome().await
+        self.use_link(link, "confirm_email", &["create_password"]).await
     }
 
     async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome> {
         self.be_on("/sign-up/password").await?;
-        if self.fill_new_password("Password", password).await.is_err() {
-            // The page did not offer a password field: say why, as the page does.
-            return match self.outcome().await? {
-                Outcome::Accepted { .. } => Ok(Outcome::Rejected {
-                    reason: "email_not_confirmed".into(),
-                    message: self.last["text"].as_str().unwrap_or_default().to_owned(),
-                }),
-                refused => Ok(refused),
-            };
+        if !self.pages.contains(&"create_password") {
+            // The page says why it does not ask for a password (or is unexpected).
+            return self.read(&[]);
         }
-        self.submit("Continue").await
+        self.fill_new_password("Password", password).await?;
+        self.submit("Continue", &["add_phone"]).await
     }
 
     async fn password_strength(&mut self, password: &str) -> anyhow::Result<Strength> {
@@ -483,119 +582,124 @@ impl Driver for BrowserDriver {
     }
 
     async fn add_phone(&mut self, phone: &str, delivery: Delivery) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-up/phone").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-up/phone", "add_phone").await? {
+            return Ok(answer);
         }
         self.fill("Phone number", phone).await?;
         self.choose(delivery_label(delivery)).await?;
-        self.submit("Send code").await
+        self.submit("Send code", &["phone_code"]).await
     }
 
     async fn resend_phone_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-up/phone/code").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-up/phone/code", "phone_code").await? {
+            return Ok(answer);
         }
         let button = match delivery {
             Delivery::Sms => "Text me a new code",
             Delivery::Voice => "Call me with a new code",
         };
-        self.submit(button).await
+        self.submit(button, &["phone_code"]).await
     }
 
     async fn confirm_phone(&mut self, code: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-up/phone/code").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-up/phone/code", "phone_code").await? {
+            return Ok(answer);
         }
         self.fill("Security code", code).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &["personal_key"]).await
     }
 
     async fn sign_in(&mut self, email: &str, password: &str) -> anyhow::Result<Outcome> {
         self.open("/sign-in").await?;
         self.fill("Email address", email).await?;
         self.fill("Password", password).await?;
-        self.submit("Sign in").await
+        // An account whose sign-up stopped before the phone goes on to add one.
+        self.submit("Sign in", &["choose_factor", "add_phone"]).await
     }
 
     async fn send_sign_in_code(&mut self, delivery: Delivery) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-in/choose").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-in/choose", "choose_factor").await? {
+            return Ok(answer);
         }
         let button = match delivery {
             Delivery::Sms => "Text me a code",
             Delivery::Voice => "Call me with a code",
         };
-        self.submit(button).await
+        self.submit(button, &["sign_in_code"]).await
     }
 
     async fn enter_sign_in_code(&mut self, code: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-in/code").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-in/code", "sign_in_code").await? {
+            return Ok(answer);
         }
         self.fill("Security code", code).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &SIGNED_IN_PAGES).await
     }
 
     async fn use_personal_key(&mut self, key: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-in/personal-key").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-in/personal-key", "sign_in_personal_key").await? {
+            return Ok(answer);
         }
         self.fill("Personal key", key).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &["personal_key"]).await
     }
 
     async fn sign_out(&mut self) -> anyhow::Result<Outcome> {
-        if self.be_on("/account").await? {
-            self.press("Sign out").await?;
+        if let Some(answer) = self.open_signed_in("/account", "account").await? {
+            // Not signed in: nothing to sign out of, as the service showed.
+            return Ok(match answer {
+                Outcome::SignedOut { .. } => Outcome::Accepted { details: json!({ "next": "sign_in" }) },
+                other => other,
+            });
         }
-        Ok(Outcome::Accepted { details: json!({ "next": "sign_in" }) })
+        self.submit("Sign out", &SIGNED_OUT_PAGES).await
     }
 
     async fn account(&mut self) -> anyhow::Result<Outcome> {
+        // Always opened afresh: the page must show the account as it is now.
         self.open("/account").await?;
-        if self.path().await?.as_deref() != Some(self.settings.wording.path("/account")) {
-            return Ok(Outcome::SignedOut { locked_until: None });
+        match self.open_signed_in("/account", "account").await? {
+            Some(answer) => Ok(answer),
+            None => self.read(&["account"]),
         }
-        self.outcome().await
     }
 
     async fn forgot_password(&mut self, email: &str) -> anyhow::Result<Outcome> {
         self.open("/password/forgot").await?;
         self.fill("Email address", email).await?;
-        self.submit("Send reset link").await
+        self.submit("Send reset link", &["reset_sent"]).await
     }
 
     async fn reset_password(&mut self, link: &str, password: &str) -> anyhow::Result<Outcome> {
-        if let Outcome::Accepted { .. } = self.follow(link).await? {
-            self.fill_new_password("New password", password).await?;
-            return self.submit("Change password").await;
+        match self.follow(link, &["reset_password"]).await? {
+            Outcome::Accepted { .. } => {
+                self.fill_new_password("New password", password).await?;
+                self.submit("Change password", &["password_reset"]).await
+            }
+            refused => Ok(refused),
         }
-        self.outcome().await
     }
 
     async fn change_password(&mut self, current: &str, new: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account/password").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account/password", "change_password").await? {
+            return Ok(answer);
         }
         self.fill("Your current password", current).await?;
         self.fill_new_password("New password", new).await?;
-        self.submit("Change password").await
+        self.submit("Change password", &["change_done", "account"]).await
     }
 
     async fn change_email(&mut self, current: &str, new_email: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account/email").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account/email", "change_email").await? {
+            return Ok(answer);
         }
         self.fill("Your current password", current).await?;
         self.fill("New email address", new_email).await?;
-        self.submit("Send confirmation link").await
+        self.submit("Send confirmation link", &["email_change_sent"]).await
     }
 
     async fn confirm_email_change(&mut self, link: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.use_link(link, "Continue").await? {
-            return Ok(refused);
-        }
-        self.outcome().await
+        self.use_link(link, "confirm_new_email", &["email_changed", "account"]).await
     }
 
     async fn change_phone(
@@ -604,70 +708,72 @@ impl Driver for BrowserDriver {
         phone: &str,
         delivery: Delivery,
     ) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account/phone").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account/phone", "change_phone").await? {
+            return Ok(answer);
         }
         self.fill("Your current password", current).await?;
         self.fill("New phone number", phone).await?;
         self.choose(delivery_label(delivery)).await?;
-        self.submit("Send code").await
+        self.submit("Send code", &["change_phone_code"]).await
     }
 
     async fn confirm_phone_change(&mut self, code: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account/phone/code").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account/phone/code", "change_phone_code").await? {
+            return Ok(answer);
         }
         self.fill("Security code", code).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &["change_done", "account"]).await
     }
 
     async fn add_authenticator(&mut self, current: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account/authenticator").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account/authenticator", "add_authenticator").await? {
+            return Ok(answer);
         }
         self.fill("Your current password", current).await?;
-        self.submit("Continue").await
+        self.submit("Continue", &["authenticator_setup"]).await
     }
 
     async fn confirm_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome> {
-        // The enrollment page is the answer to starting it; there is nothing to open.
-        if self.fill("Code from your app", code).await.is_err() {
+        // The set-up page is the answer to starting it; there is nothing to open.
+        if !self.pages.contains(&"authenticator_setup") {
             return Ok(Outcome::Rejected {
                 reason: "authenticator_not_started".into(),
-                message: "no authenticator enrollment page is open".into(),
+                message: format!(
+                    "no authenticator set-up page is open (the browser is on {})",
+                    self.path().unwrap_or_default()
+                ),
             });
         }
-        self.submit("Add app").await
+        self.fill("Code from your app", code).await?;
+        self.submit("Add app", &["change_done", "account"]).await
     }
 
     async fn sign_in_with_authenticator(&mut self, code: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/sign-in/authenticator").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/sign-in/authenticator", "sign_in_authenticator").await? {
+            return Ok(answer);
         }
         self.fill("Code from your app", code).await?;
-        self.submit("Submit").await
+        self.submit("Submit", &SIGNED_IN_PAGES).await
     }
 
     async fn open_agency_link(&mut self, url: &str) -> anyhow::Result<Outcome> {
-        self.follow(url).await
+        self.follow(url, &["sign_in", "consent"]).await
     }
 
     async fn continue_to_agency(&mut self) -> anyhow::Result<Outcome> {
         // Pages take a person on by themselves after signing in: already at the consent
         // question, or back at the agency, there is nothing to open.
-        let consent = self.settings.wording.path("/openid_connect/consent").to_owned();
-        match self.path().await? {
-            None => return self.outcome().await,
-            Some(path) if path == consent => return self.outcome().await,
-            Some(_) => {}
+        if self.path().is_none() || self.pages.contains(&"consent") {
+            return self.read(&["consent"]);
         }
         self.open("/openid_connect/continue").await?;
-        self.outcome().await
+        self.read(&["consent", "sign_in"])
     }
 
     async fn answer_consent(&mut self, allow: bool) -> anyhow::Result<Outcome> {
         self.be_on("/openid_connect/consent").await?;
-        self.submit(if allow { "Agree and continue" } else { "Do not share, go back" }).await
+        // Either answer sends the browser back to the agency.
+        self.submit(if allow { "Agree and continue" } else { "Do not share, go back" }, &[]).await
     }
 
     async fn shared_agencies(&mut self) -> anyhow::Result<Outcome> {
@@ -675,8 +781,8 @@ impl Driver for BrowserDriver {
     }
 
     async fn stop_sharing(&mut self, client_id: &str) -> anyhow::Result<Outcome> {
-        if let Some(refused) = self.open_signed_in("/account").await? {
-            return Ok(refused);
+        if let Some(answer) = self.open_signed_in("/account", "account").await? {
+            return Ok(answer);
         }
         let xpath = format!(
             "//form[contains(@action, '/account/agencies/revoke')][input[@name='client_id' and @value={}]]//button",
@@ -693,16 +799,22 @@ impl Driver for BrowserDriver {
             }
         }
         self.record(format!("stop sharing with {client_id}")).await?;
-        self.outcome().await
+        self.read(&["account"])
     }
 
     async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome> {
-        self.follow(url).await
+        self.follow(url, &[]).await
     }
 
     async fn session_marker(&mut self) -> Option<String> {
         let client = self.client.as_ref()?;
-        client.get_named_cookie("sid").await.ok().map(|c| c.value().to_owned())
+        let mut values = Vec::new();
+        for name in self.settings.mapping.session_cookies() {
+            if let Ok(cookie) = client.get_named_cookie(&name).await {
+                values.push(format!("{name}={}", cookie.value()));
+            }
+        }
+        (!values.is_empty()).then(|| values.join("; "))
     }
 
     fn transcript(&self) -> &[Exchange] {
@@ -722,3 +834,7 @@ impl Driver for BrowserDriver {
         Some((png, source))
     }
 }
+
+/// Where a completed sign-in leads: the account, an agency's consent question, a new personal
+/// key when one is due (or, read separately, straight back to the agency).
+const SIGNED_IN_PAGES: [&str; 3] = ["account", "consent", "personal_key"];

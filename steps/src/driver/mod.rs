@@ -7,6 +7,7 @@
 pub mod api;
 pub mod browser;
 pub mod chromedriver;
+pub mod pages;
 
 use async_trait::async_trait;
 use serde::Deserialize;

@@ -108,7 +108,10 @@ fn edit_page<'a>(
 fn password_page<'a>(csrf: String) -> Page<'a> {
     let new = Field::new_password("new_password", "New password")
         .hint("At least 8 characters. Several words with spaces work well.");
-    edit_page(csrf, "Change your password", "/account/password", vec![new], "Change password")
+    Page {
+        name: "change_password",
+        ..edit_page(csrf, "Change your password", "/account/password", vec![new], "Change password")
+    }
 }
 
 async fn password_form(session: Session) -> Response {
@@ -134,15 +137,16 @@ async fn change_password(
         Err(error) => Err(error),
     };
     match result {
-        Ok(()) => done(&session, "Your password was changed."),
+        Ok(()) => done(&session, "change_done", "Your password was changed."),
         Err(error) => page_with_error(&session, error, password_page(session.csrf_token())),
     }
 }
 
-fn done(session: &Session, message: &str) -> Response {
+fn done(session: &Session, name: &'static str, message: &str) -> Response {
     page(
         StatusCode::OK,
         Page {
+            name,
             title: "Done",
             notice: Some(message.to_owned()),
             csrf: session.csrf_token(),
@@ -154,7 +158,10 @@ fn done(session: &Session, message: &str) -> Response {
 
 fn email_page<'a>(csrf: String) -> Page<'a> {
     let new = Field::input("email", "New email address", "email", "email");
-    edit_page(csrf, "Change your email address", "/account/email", vec![new], "Send confirmation link")
+    Page {
+        name: "change_email",
+        ..edit_page(csrf, "Change your email address", "/account/email", vec![new], "Send confirmation link")
+    }
 }
 
 async fn email_form(session: Session) -> Response {
@@ -182,6 +189,7 @@ async fn change_email(
     match result {
         Ok(()) => done(
             &session,
+            "email_change_sent",
             "Check the new address: follow the link we sent there. Until then your old address stays in use.",
         ),
         Err(error) => page_with_error(&session, error, email_page(session.csrf_token())),
@@ -190,7 +198,10 @@ async fn change_email(
 
 fn phone_page<'a>(csrf: String) -> Page<'a> {
     let fields = vec![Field::input("phone", "New phone number", "tel", "tel"), Field::delivery()];
-    edit_page(csrf, "Change your phone number", "/account/phone", fields, "Send code")
+    Page {
+        name: "change_phone",
+        ..edit_page(csrf, "Change your phone number", "/account/phone", fields, "Send code")
+    }
 }
 
 async fn phone_form(session: Session) -> Response {
@@ -228,6 +239,7 @@ async fn change_phone(
 fn phone_code_page<'a>(csrf: String) -> Page<'a> {
     let mut p =
         code_page(csrf, "/account/phone/code", "/account/phone", "We sent a code to your new number.".into());
+    p.name = "change_phone_code";
     p.buttons.clear();
     p.links = vec![("/account/phone", "Send a new code, or use a different number")];
     p
@@ -254,14 +266,17 @@ async fn confirm_phone(
     match app.services.confirm_phone_change(account_id, &form.code).await {
         Ok(()) => {
             session.update(|s| s.pending_new_phone = None);
-            done(&session, "Your phone number was changed.")
+            done(&session, "change_done", "Your phone number was changed.")
         }
         Err(error) => page_with_error(&session, error, phone_code_page(session.csrf_token())),
     }
 }
 
 fn app_start_page<'a>(csrf: String) -> Page<'a> {
-    edit_page(csrf, "Add an authenticator app", "/account/authenticator", vec![], "Continue")
+    Page {
+        name: "add_authenticator",
+        ..edit_page(csrf, "Add an authenticator app", "/account/authenticator", vec![], "Continue")
+    }
 }
 
 async fn app_start_form(session: Session) -> Response {
@@ -303,6 +318,7 @@ fn enrollment_html(secret: &str, uri: &str) -> String {
 
 fn app_confirm_page<'a>(csrf: String, secret: &str, uri: &str) -> Page<'a> {
     Page {
+        name: "authenticator_setup",
         title: "Set up your authenticator app",
         extra_html: Some(enrollment_html(secret, uri)),
         csrf,
@@ -343,7 +359,7 @@ async fn confirm_app(State(app): State<AppState>, session: Session, Form(form): 
     match app.services.confirm_authenticator(account_id, &sealed, &form.code).await {
         Ok(()) => {
             session.update(|s| s.pending_authenticator = None);
-            done(&session, "Your authenticator app was added. You can use it to sign in.")
+            done(&session, "change_done", "Your authenticator app was added. You can use it to sign in.")
         }
         Err(error) => {
             let retry = Page {

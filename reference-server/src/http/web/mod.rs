@@ -58,6 +58,9 @@ pub fn redirect(to: &str) -> Response {
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage<'a> {
+    /// The page's name in the page contract (`data-page` on `<main>`); empty for refusals,
+    /// which carry their outcome instead.
+    pub name: &'a str,
     pub title: &'a str,
     pub message: &'a str,
     pub link: Option<(&'a str, &'a str)>,
@@ -69,6 +72,7 @@ pub fn forged() -> Response {
     render_refused(
         &refused,
         MessagePage {
+            name: "",
             title: "Please try again",
             message: "This form has expired or did not come from this site. Go back, reload the page and submit it again.",
             link: Some(("/", "Start again")),
@@ -182,8 +186,7 @@ fn field_in_error<'a>(reason: Option<&str>, fields: &[Field<'a>]) -> Option<&'a 
 pub fn render_refused(refusal: &Refusal, template: impl Template) -> Response {
     match template.render() {
         Ok(html) => {
-            let html =
-                html.replacen(MAIN, &format!("<main class=\"wrap\" id=\"main\"{}>", refusal.attributes()), 1);
+            let html = html.replacen(MAIN, &format!("{MAIN}{}", refusal.attributes()), 1);
             (refusal.status, Html(html)).into_response()
         }
         Err(error) => {
@@ -194,11 +197,13 @@ pub fn render_refused(refusal: &Refusal, template: impl Template) -> Response {
 }
 
 /// How `base.html` opens the page's main content (where `render_refused` adds the outcome).
-const MAIN: &str = "<main class=\"wrap\" id=\"main\">";
+const MAIN: &str = "<main class=\"wrap\" id=\"main\"";
 
 /// A page with an optional form, extra one-button forms and links (most pages are this).
 #[derive(Default)]
 pub struct Page<'a> {
+    /// The page's name in the page contract (`data-page` on `<main>`).
+    pub name: &'a str,
     pub title: &'a str,
     pub intro: Vec<String>,
     pub csrf: String,
@@ -299,13 +304,14 @@ pub fn link_refused(error: crate::service::ServiceError, retry: (&str, &str)) ->
     } else {
         "Please try again"
     };
-    render_refused(&refused, MessagePage { title, message: &refused.message, link: Some(retry) })
+    render_refused(&refused, MessagePage { name: "", title, message: &refused.message, link: Some(retry) })
 }
 
 /// The page an emailed link opens: the link is checked but not used, so a mail scanner that
 /// fetches links cannot use it up; the person's button press posts `token` to `action`.
 pub fn confirm_link_page(
     session: &Session,
+    name: &'static str,
     title: &'static str,
     action: &'static str,
     token: &str,
@@ -313,6 +319,7 @@ pub fn confirm_link_page(
     page(
         StatusCode::OK,
         Page {
+            name,
             title,
             intro: vec!["Press the button to continue.".into()],
             csrf: session.csrf_token(),
@@ -340,6 +347,7 @@ pub fn page_with_error(session: &Session, error: crate::service::ServiceError, m
         return render_refused(
             &refused,
             MessagePage {
+                name: "",
                 title: "You have been signed out",
                 message: &refused.message,
                 link: Some(("/sign-in", "Sign in")),

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 
 fn phone_page<'a>(csrf: String) -> Page<'a> {
     Page {
+        name: "add_phone",
         title: "Add your phone number",
         intro: vec![
             "We send a security code to this phone each time you sign in. A landline works: choose a phone call.".into(),
@@ -113,6 +114,7 @@ fn sign_up_code_page<'a>(csrf: String, number: &str) -> Page<'a> {
         "/sign-up/phone/resend",
         format!("We sent a code to {number}."),
     );
+    p.name = "phone_code";
     p.links = vec![("/sign-up/phone", "Entered the wrong number? Enter it again")];
     p
 }

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
 
 fn forgot_page<'a>(csrf: String) -> Page<'a> {
     Page {
+        name: "forgot_password",
         title: "Forgot your password?",
         intro: vec!["Enter the email address of your account. If we have it, we will email you a link to choose a new password.".into()],
         csrf,
@@ -49,6 +50,7 @@ async fn forgot(State(app): State<AppState>, session: Session, Form(form): Form<
         Ok(()) => render(
             StatusCode::OK,
             MessagePage {
+                name: "reset_sent",
                 title: "Check your email",
                 message: "If we have an account for that address, we sent it a link to reset the password. The link works for 30 minutes.",
                 link: Some(("/sign-in", "Back to sign in")),
@@ -66,6 +68,7 @@ pub struct TokenQuery {
 
 fn reset_page<'a>(csrf: String, token: &str) -> Page<'a> {
     Page {
+        name: "reset_password",
         title: "Choose a new password",
         intro: vec![
             "At least 8 characters. After this you sign in with your new password and your phone.".into(),
@@ -104,6 +107,7 @@ async fn reset(State(app): State<AppState>, session: Session, Form(form): Form<R
         Ok(()) => render(
             StatusCode::OK,
             MessagePage {
+                name: "password_reset",
                 title: "Your password was changed",
                 message: "Sign in with your new password. You will also need your phone, and we will give you a new personal key.",
                 link: Some(("/sign-in", "Sign in")),
@@ -122,6 +126,7 @@ async fn confirm_email_form(
     match app.services.usable_link(crate::store::LinkPurpose::ConfirmNewEmail, &query.token).await {
         Ok(_) => super::confirm_link_page(
             &session,
+            "confirm_new_email",
             "Confirm your new email address",
             "/account/email/confirm",
             &query.token,
@@ -140,6 +145,7 @@ async fn confirm_email(State(app): State<AppState>, Form(form): Form<TokenForm>)
         Ok(email) => render(
             StatusCode::OK,
             MessagePage {
+                name: "email_changed",
                 title: "Your email address was changed",
                 message: &format!("From now on, sign in with {email}."),
                 link: Some(("/sign-in", "Sign in")),

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 fn sign_in_page<'a>(csrf: String, email: &str) -> Page<'a> {
     Page {
+        name: "sign_in",
         title: "Sign in",
         csrf,
         form: Some(PageForm {
@@ -84,6 +85,7 @@ async fn choose_page<'a>(app: &AppState, session: &Session, account_id: i64) -> 
         links.insert(0, ("/sign-in/authenticator", "Use your authenticator app"));
     }
     Page {
+        name: "choose_factor",
         title: "How do you want to get your security code?",
         intro: vec!["Choose a text message or a phone call to the number on your account.".into()],
         csrf: session.csrf_token(),
@@ -136,6 +138,7 @@ fn sign_in_code_page<'a>(csrf: String) -> Page<'a> {
         "/sign-in/code/send",
         "We sent a code to the phone on your account.".into(),
     );
+    p.name = "sign_in_code";
     p.links = vec![("/sign-in/personal-key", "Use your personal key instead")];
     p
 }
@@ -186,6 +189,7 @@ async fn enter_code(State(app): State<AppState>, session: Session, Form(form): F
 
 fn key_page<'a>(csrf: String) -> Page<'a> {
     Page {
+        name: "sign_in_personal_key",
         title: "Enter your personal key",
         intro: vec!["Your personal key is the 16 characters you saved when you created your account. Once you sign in with it, we give you a new one.".into()],
         csrf,
@@ -220,6 +224,7 @@ async fn enter_key(State(app): State<AppState>, session: Session, Form(form): Fo
 
 fn app_page<'a>(csrf: String) -> Page<'a> {
     Page {
+        name: "sign_in_authenticator",
         title: "Enter the code from your authenticator app",
         csrf,
         form: Some(PageForm {

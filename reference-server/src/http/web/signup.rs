@@ -6,10 +6,10 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{MessagePage, redirect, refusal, render, render_refused};
+use super::{MessagePage, Refusal, redirect, refusal, render, render_refused};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
-use crate::service::Reason;
+use crate::service::{Reason, ServiceError};
 use crate::store::LinkPurpose;
 
 pub fn routes() -> Router<AppState> {
@@ -120,9 +120,13 @@ async fn confirm_form(
     Query(query): Query<TokenQuery>,
 ) -> Response {
     match app.services.usable_link(LinkPurpose::ConfirmSignUp, &query.token).await {
-        Ok(_) => {
-            super::confirm_link_page(&session, "Confirm your email address", "/sign-up/confirm", &query.token)
-        }
+        Ok(_) => super::confirm_link_page(
+            &session,
+            "confirm_email",
+            "Confirm your email address",
+            "/sign-up/confirm",
+            &query.token,
+        ),
         Err(error) => super::link_refused(error, ("/sign-up", "Start again")),
     }
 }
@@ -162,9 +166,14 @@ async fn password_form(State(app): State<AppState>, session: Session) -> Respons
                 error: None,
             },
         ),
-        _ => render(
-            StatusCode::FORBIDDEN,
+        // A refusal like any other: the page says why, and carries it as its outcome.
+        _ => render_refused(
+            &Refusal {
+                status: StatusCode::FORBIDDEN,
+                ..refusal(ServiceError::Rejected(Reason::EmailNotConfirmed))
+            },
             MessagePage {
+                name: "",
                 title: "Confirm your email first",
                 message: &Reason::EmailNotConfirmed.message(),
                 link: Some(("/sign-up", "Start again")),

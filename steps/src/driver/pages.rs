@@ -1,0 +1,363 @@
+//! How the browser driver knows what a page answered: a page is *recognised* by its marker
+//! (the page contract's names, [`crate::contract::PAGES`]), and a refusal by an outcome rule
+//! or by the reference pages' `data-outcome` markup. Nothing is assumed: a page that no marker
+//! and no rule recognises is reported as such, never read as success.
+//!
+//! The target file's `[browser]` section maps another service's pages:
+//!
+//! ```toml
+//! [browser]
+//! labels = { "Email address" = "Email" }       # the suite's words → the service's
+//! paths = { "/sign-up" = "/register" }          # where the driver opens each page
+//! session_cookies = ["session"]                 # the cookie(s) holding the session id
+//!
+//! [browser.pages.check_email]                   # every condition given must hold
+//! path = "/register/sent"                       # or path_pattern = "^/register/\\d+$"
+//! text = "(?i)check your (e-)?mail"             # a regex over the page's visible text
+//! [browser.pages.create_password]
+//! selector = "form#new-password"                # a CSS selector that must match
+//! fill = { "Confirm password" = "{Password}" }  # more fields to fill ({label} = typed there)
+//! check = ["I accept the terms of use"]         # checkboxes to tick before submitting
+//!
+//! [[browser.outcomes]]                          # a refusal, by what the page says
+//! text = "(?i)code has expired"
+//! outcome = "rejected"
+//! reason = "code_expired"
+//! page = "sign_in_code"                         # optional: only on this page
+//! ```
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::contract;
+
+/// The `[browser]` section of a target file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserMapping {
+    /// The suite's label and button words → the service's own.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The reference pages' paths → the service's, where the driver opens a page itself.
+    #[serde(default)]
+    pub paths: BTreeMap<String, String>,
+    /// The cookie(s) whose value is the session identifier (default: `sid`).
+    #[serde(default)]
+    pub session_cookies: Vec<String>,
+    /// Page markers by page name; a page not listed keeps its default marker,
+    /// `main[data-page='<name>']`.
+    #[serde(default)]
+    pub pages: BTreeMap<String, PageMarker>,
+    /// Refusals recognised by the page's words, tried page-scoped first, then in file order.
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeRule>,
+}
+
+/// What identifies one page; every condition given must hold (a path alone cannot tell a
+/// form from the same form shown again with a refusal, a text can).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageMarker {
+    pub path: Option<String>,
+    pub path_pattern: Option<String>,
+    pub selector: Option<String>,
+    pub text: Option<String>,
+    /// Extra fields to fill on this page before submitting: label → value, where `{Label}`
+    /// stands for what the driver typed in the field with the suite's label `Label`.
+    #[serde(default)]
+    pub fill: BTreeMap<String, String>,
+    /// Checkboxes (by label) to tick on this page before submitting.
+    #[serde(default)]
+    pub check: Vec<String>,
+}
+
+/// A refusal recognised by what a page says.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRule {
+    /// A regex over the page's visible text.
+    pub text: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Only on this page (by name); such rules are tried before page-less ones.
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+impl BrowserMapping {
+    pub fn label<'a>(&'a self, words: &'a str) -> &'a str {
+        self.labels.get(words).map_or(words, String::as_str)
+    }
+
+    pub fn path<'a>(&'a self, path: &'a str) -> &'a str {
+        self.paths.get(path).map_or(path, String::as_str)
+    }
+
+    pub fn session_cookies(&self) -> Vec<String> {
+        if self.session_cookies.is_empty() { vec!["sid".to_owned()] } else { self.session_cookies.clone() }
+    }
+
+    /// Refuses a mapping the driver could not apply, naming what is wrong.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for (name, marker) in &self.pages {
+            anyhow::ensure!(
+                contract::known_page(name),
+                "[browser.pages.{name}]: no such page in the contract (`conformance contract` lists them)"
+            );
+            anyhow::ensure!(
+                marker.path.is_some()
+                    || marker.path_pattern.is_some()
+                    || marker.selector.is_some()
+                    || marker.text.is_some(),
+                "[browser.pages.{name}] gives nothing to recognise the page by (path, path_pattern, selector or text)"
+            );
+            for (what, pattern) in [("path_pattern", &marker.path_pattern), ("text", &marker.text)] {
+                if let Some(pattern) = pattern {
+                    Regex::new(pattern).map_err(|e| anyhow::anyhow!("[browser.pages.{name}] {what}: {e}"))?;
+                }
+            }
+        }
+        for (i, rule) in self.outcomes.iter().enumerate() {
+            let at = format!("[[browser.outcomes]] #{} ({:?})", i + 1, rule.text);
+            Regex::new(&rule.text).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+            anyhow::ensure!(
+                contract::OUTCOMES.iter().any(|(o, _)| *o == rule.outcome),
+                "{at}: outcome {:?} is not one of {}",
+                rule.outcome,
+                contract::OUTCOMES.iter().map(|(o, _)| *o).collect::<Vec<_>>().join(", ")
+            );
+            match (rule.outcome.as_str(), rule.reason.as_deref()) {
+                ("rejected", Some(reason)) => anyhow::ensure!(
+                    contract::known_reason(reason),
+                    "{at}: reason {reason:?} is not a reason code of the contract"
+                ),
+                ("rejected" | "invalid_request", None) => {
+                    anyhow::bail!("{at}: a {} outcome needs a reason", rule.outcome)
+                }
+                _ => {}
+            }
+            if let Some(page) = &rule.page {
+                anyhow::ensure!(contract::known_page(page), "{at}: page {page:?} is not in the contract");
+            }
+        }
+        Ok(())
+    }
+
+    /// The markers in force: the target's, and the default for every page it does not map.
+    pub fn markers(&self) -> Vec<(&'static str, Marker)> {
+        contract::PAGES
+            .iter()
+            .map(|(name, _)| {
+                let marker = match self.pages.get(*name) {
+                    Some(m) => Marker {
+                        path: m.path.clone(),
+                        path_pattern: m.path_pattern.as_deref().and_then(|p| Regex::new(p).ok()),
+                        selector: m.selector.clone(),
+                        text: m.text.as_deref().and_then(|t| Regex::new(t).ok()),
+                    },
+                    None => {
+                        Marker { selector: Some(format!("main[data-page='{name}']")), ..Marker::default() }
+                    }
+                };
+                (*name, marker)
+            })
+            .collect()
+    }
+}
+
+/// A compiled [`PageMarker`].
+#[derive(Clone, Debug, Default)]
+pub struct Marker {
+    pub path: Option<String>,
+    pub path_pattern: Option<Regex>,
+    pub selector: Option<String>,
+    pub text: Option<Regex>,
+}
+
+impl Marker {
+    /// In words, for a report that says what was looked for.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.path {
+            parts.push(format!("path {p}"));
+        }
+        if let Some(p) = &self.path_pattern {
+            parts.push(format!("path matching {}", p.as_str()));
+        }
+        if let Some(s) = &self.selector {
+            parts.push(format!("an element {s}"));
+        }
+        if let Some(t) = &self.text {
+            parts.push(format!("text matching {}", t.as_str()));
+        }
+        parts.join(" and ")
+    }
+}
+
+/// What the driver saw of one page, the input to recognising it.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    pub path: String,
+    pub status: u16,
+    /// The visible text of the whole page.
+    pub text: String,
+    /// For each marker with a selector (in [`Recogniser::selectors`] order): whether it matched.
+    pub selectors_matched: Vec<bool>,
+}
+
+/// The mapping, compiled once per driver.
+#[derive(Clone, Debug)]
+pub struct Recogniser {
+    markers: Vec<(&'static str, Marker)>,
+    rules: Vec<(usize, OutcomeRule, Regex)>,
+}
+
+/// A refusal a page showed, and which rule said so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleMatch {
+    pub outcome: String,
+    pub reason: String,
+    pub rule: String,
+}
+
+impl Recogniser {
+    pub fn new(mapping: &BrowserMapping) -> Self {
+        let rules = mapping
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Regex::new(&r.text).ok().map(|re| (i + 1, r.clone(), re)))
+            .collect();
+        Self { markers: mapping.markers(), rules }
+    }
+
+    /// The CSS selectors the page must be asked about, in order.
+    pub fn selectors(&self) -> Vec<String> {
+        self.markers.iter().filter_map(|(_, m)| m.selector.clone()).collect()
+    }
+
+    pub fn marker(&self, name: &str) -> Option<&Marker> {
+        self.markers.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+
+    /// Every page name whose marker the page meets.
+    pub fn identify(&self, seen: &Seen) -> Vec<&'static str> {
+        let mut selector_index = 0;
+        let mut names = Vec::new();
+        for (name, marker) in &self.markers {
+            let selector_ok = match &marker.selector {
+                Some(_) => {
+                    let hit = seen.selectors_matched.get(selector_index).copied().unwrap_or(false);
+                    selector_index += 1;
+                    hit
+                }
+                None => true,
+            };
+            let ok = selector_ok
+                && marker.path.as_ref().is_none_or(|p| *p == seen.path)
+                && marker.path_pattern.as_ref().is_none_or(|p| p.is_match(&seen.path))
+                && marker.text.as_ref().is_none_or(|t| t.is_match(&seen.text));
+            if ok {
+                names.push(*name);
+            }
+        }
+        names
+    }
+
+    /// The refusal the page's words show by the target's outcome rules: a rule scoped to a
+    /// page the page is recognised as wins over a page-less one, then file order decides.
+    pub fn refusal(&self, seen: &Seen, pages: &[&str]) -> Option<RuleMatch> {
+        let scoped =
+            self.rules.iter().filter(|(_, r, _)| r.page.as_deref().is_some_and(|p| pages.contains(&p)));
+        let global = self.rules.iter().filter(|(_, r, _)| r.page.is_none());
+        scoped.chain(global).find(|(_, _, re)| re.is_match(&seen.text)).map(|(i, rule, _)| RuleMatch {
+            outcome: rule.outcome.clone(),
+            reason: rule.reason.clone().unwrap_or_default(),
+            rule: format!("[[browser.outcomes]] #{i} ({:?})", rule.text),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(toml_text: &str) -> BrowserMapping {
+        let mapping: BrowserMapping = toml::from_str(toml_text).unwrap();
+        mapping.validate().unwrap();
+        mapping
+    }
+
+    fn seen(recogniser: &Recogniser, path: &str, text: &str, selectors: &[&str]) -> Seen {
+        Seen {
+            path: path.into(),
+            status: 200,
+            text: text.into(),
+            selectors_matched: recogniser
+                .selectors()
+                .iter()
+                .map(|s| selectors.contains(&s.as_str()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn default_markers_are_the_reference_pages_data_page() {
+        let r = Recogniser::new(&BrowserMapping::default());
+        let page = seen(&r, "/anything", "", &["main[data-page='check_email']"]);
+        assert_eq!(r.identify(&page), vec!["check_email"]);
+        assert!(r.identify(&seen(&r, "/sign-up/check-email", "Check your email", &[])).is_empty());
+    }
+
+    #[test]
+    fn every_condition_of_a_marker_must_hold() {
+        let m = mapping("[pages.reset_sent]\npath = \"/forgot\"\ntext = \"(?i)we sent\"");
+        let r = Recogniser::new(&m);
+        assert_eq!(r.identify(&seen(&r, "/forgot", "We sent you a link", &[])), vec!["reset_sent"]);
+        assert!(r.identify(&seen(&r, "/forgot", "Forgot your password?", &[])).is_empty(), "the form again");
+        assert!(r.identify(&seen(&r, "/other", "We sent you a link", &[])).is_empty());
+    }
+
+    #[test]
+    fn page_scoped_rules_win_then_file_order() {
+        let m = mapping(
+            r#"
+            [[outcomes]]
+            text = "(?i)expired"
+            outcome = "rejected"
+            reason = "link_expired"
+            [[outcomes]]
+            text = "(?i)code has expired"
+            outcome = "rejected"
+            reason = "code_expired"
+            page = "sign_in_code"
+            "#,
+        );
+        let r = Recogniser::new(&m);
+        let page = seen(&r, "/code", "That code has expired", &[]);
+        let on_code_page = r.refusal(&page, &["sign_in_code"]).unwrap();
+        assert_eq!(on_code_page.reason, "code_expired");
+        assert!(on_code_page.rule.contains("#2"), "{}", on_code_page.rule);
+        assert_eq!(r.refusal(&page, &[]).unwrap().reason, "link_expired");
+        assert_eq!(r.refusal(&seen(&r, "/code", "Welcome", &[]), &[]), None);
+    }
+
+    #[test]
+    fn mistakes_in_a_mapping_are_named() {
+        for (text, expected) in [
+            ("[pages.chek_email]\npath = \"/x\"", "chek_email"),
+            ("[pages.check_email]\nfill = {}", "nothing to recognise"),
+            ("[pages.check_email]\ntext = \"(\"", "text"),
+            ("[[outcomes]]\ntext = \"x\"\noutcome = \"refused\"", "refused"),
+            ("[[outcomes]]\ntext = \"x\"\noutcome = \"rejected\"", "needs a reason"),
+            ("[[outcomes]]\ntext = \"x\"\noutcome = \"rejected\"\nreason = \"too_old\"", "too_old"),
+        ] {
+            let m: BrowserMapping = toml::from_str(text).unwrap();
+            let e = m.validate().unwrap_err().to_string();
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+    }
+}
