@@ -37,6 +37,10 @@ pub struct Config {
     /// The registered agencies: read from `agencies_file`, or set directly by tests.
     #[serde(skip)]
     pub agencies: Vec<AgencyConfig>,
+    /// A test-only variant of the server (other pages, or deliberately broken).
+    #[cfg(feature = "fixtures")]
+    #[serde(skip)]
+    pub fixture: Option<crate::fixture::Fixture>,
     /// Keeps a temporary data directory alive as long as the configuration.
     #[serde(skip)]
     pub temp_dir: Option<Arc<tempfile::TempDir>>,
@@ -121,6 +125,8 @@ impl Default for Config {
             policy: Policy::default(),
             agencies_file: None,
             agencies: Vec::new(),
+            #[cfg(feature = "fixtures")]
+            fixture: None,
             temp_dir: None,
         }
     }

@@ -7,6 +7,8 @@
 pub mod clock;
 pub mod config;
 pub mod delivery;
+#[cfg(feature = "fixtures")]
+pub mod fixture;
 pub mod http;
 pub mod policy;
 pub mod rules;
@@ -41,7 +43,11 @@ impl RunningServer {
 
 /// Starts the server: the manual clock when conformance hooks are on, the system clock
 /// otherwise.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+pub async fn start(#[allow(unused_mut)] mut config: Config) -> anyhow::Result<RunningServer> {
+    #[cfg(feature = "fixtures")]
+    if let Some(fixture) = config.fixture {
+        config.policy = fixture.policy(config.policy);
+    }
     let clock = if config.conformance_hooks { Clock::manual() } else { Clock::system() };
     start_with_clock(config, clock).await
 }

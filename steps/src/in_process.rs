@@ -50,10 +50,16 @@ fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySetti
 
 impl InProcess {
     pub async fn start(policy: reference_server::Policy) -> anyhow::Result<Self> {
+        Self::start_configured(|config| config.policy = policy).await
+    }
+
+    /// Starts the server with `adjust` applied to its test configuration (tests pick a
+    /// test-only variant of the server this way).
+    pub async fn start_configured(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let fakes = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
         let settings = fakes.settings();
         let mut config = Config::for_tests();
-        config.policy = policy;
+        adjust(&mut config);
         config.smtp.host = settings.smtp_host;
         config.smtp.port = settings.smtp_port;
         config.sms.base_url = settings.sms_base_url;

@@ -56,7 +56,8 @@ pub fn router(state: AppState) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     // Layers run bottom-up: the session is loaded before the CSRF check reads it.
-    app.layer(axum::middleware::from_fn(csrf::middleware))
+    let app = app
+        .layer(axum::middleware::from_fn(csrf::middleware))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, content_security_policy(None)))
@@ -67,6 +68,14 @@ pub fn router(state: AppState) -> Router {
         // Spans record the path only: query strings carry link tokens, which must never be logged.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
-        .with_state(state)
+        }));
+    #[cfg(feature = "fixtures")]
+    let app = match state.services.config.fixture {
+        Some(fixture) => app.layer(axum::middleware::from_fn_with_state(
+            (fixture, state.clone()),
+            crate::fixture::middleware,
+        )),
+        None => app,
+    };
+    app.with_state(state)
 }

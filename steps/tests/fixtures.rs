@@ -1,0 +1,147 @@
+//! Test-only variants of the reference server (its `fixtures` feature), driven in a real
+//! browser: pages without the suite's markup pass with a target mapping alone and fail
+//! without one, and each deliberately broken service fails by the right requirement ID, for
+//! the right reason — never a false pass.
+
+use conformance::driver::pages::BrowserMapping;
+use conformance::in_process::InProcess;
+use conformance::report::{Summary, Verdict};
+use conformance::runner::{self, RunOptions};
+use conformance::target::DriverKind;
+use reference_server::fixture::Fixture;
+
+/// One run at a time: a run installs its context process-wide.
+static ONE_RUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs the scenarios tagged `tags` in a browser against the server variant `fixture`.
+async fn run(fixture: Fixture, mapping: Option<BrowserMapping>, tags: &str) -> Summary {
+    let _one = ONE_RUN.lock().await;
+    let before = browser_processes();
+    let server = InProcess::start_configured(|config| config.fixture = Some(fixture)).await.expect("server");
+    let mut target = server.target(DriverKind::Browser);
+    if let Some(mapping) = mapping {
+        target.browser = mapping;
+    }
+    let summary = runner::run(RunOptions {
+        target: Some(target),
+        tags: Some(tags.into()),
+        property_cases: 0,
+        report_dir: runner::workspace_dir().join(format!("target/conformance-fixture-{fixture:?}")),
+        ..RunOptions::default()
+    })
+    .await
+    .expect("the run could not start");
+    server.server.stop();
+    print!("{}", summary.render());
+    assert_none_left(&before);
+    summary
+}
+
+/// Live ChromeDriver and Chromium processes (zombies are dead and do not count): pid → name.
+fn browser_processes() -> std::collections::BTreeMap<u32, String> {
+    let mut found = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // "pid (comm) state ...": the name may hold spaces, the state follows its last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let name = &stat[open + 1..close];
+        let state = stat[close + 1..].split_whitespace().next().unwrap_or("");
+        if state != "Z" && (name.starts_with("chromedriver") || name.starts_with("chrom")) {
+            found.insert(pid, name.to_owned());
+        }
+    }
+    found
+}
+
+/// Every ChromeDriver or Chromium the run started has ended (they get a few seconds to exit).
+fn assert_none_left(before: &std::collections::BTreeMap<u32, String>) {
+    let new =
+        || browser_processes().into_iter().filter(|(pid, _)| !before.contains_key(pid)).collect::<Vec<_>>();
+    for _ in 0..100 {
+        if new().is_empty() {
+            return;
+        }
+        #[allow(clippy::disallowed_methods)] // waits for processes to exit, not for a rule
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("browser processes outlived the run: {:?}", new());
+}
+
+fn verdict(summary: &Summary, id: &str) -> Verdict {
+    summary.requirements.iter().find(|r| r.requirement.id == id).map(|r| r.verdict).expect("a requirement ID")
+}
+
+/// Every failed scenario's detail, for asserting why it failed.
+fn failures(summary: &Summary) -> Vec<String> {
+    summary
+        .scenarios
+        .iter()
+        .filter(|s| s.status == conformance::report::Status::Failed)
+        .map(|s| format!("{}: {}", s.scenario, s.detail.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn unmarked_mapping() -> BrowserMapping {
+    #[derive(serde::Deserialize)]
+    struct File {
+        browser: BrowserMapping,
+    }
+    let path = runner::workspace_dir().join("steps/tests/fixtures/unmarked-pages.toml");
+    let file: File = toml::from_str(&std::fs::read_to_string(path).expect("mapping file")).expect("mapping");
+    file.browser.validate().expect("a valid mapping");
+    file.browser
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unmarked_pages_pass_with_a_mapping_alone() {
+    let summary = run(Fixture::Unmarked, Some(unmarked_mapping()), "@SU-2 or @SU-6").await;
+    assert!(failures(&summary).is_empty(), "{:#?}", failures(&summary));
+    for id in ["SU-2", "SU-6"] {
+        assert_eq!(verdict(&summary, id), Verdict::Passed, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unmarked_pages_without_a_mapping_are_never_read_as_accepted() {
+    let summary = run(Fixture::Unmarked, None, "@SU-2").await;
+    assert_eq!(verdict(&summary, "SU-2"), Verdict::Failed);
+    let failures = failures(&summary);
+    assert!(!failures.is_empty());
+    for failure in &failures {
+        assert!(failure.contains("a page no marker recognises"), "{failure}");
+        assert!(failure.contains("check_email (an element main[data-page='check_email'])"), "{failure}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_is_never_a_refusal() {
+    let summary = run(Fixture::PasswordStepServerError, None, "@SU-2").await;
+    assert_eq!(verdict(&summary, "SU-2"), Verdict::Failed);
+    let failures = failures(&summary);
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(failures[0].starts_with("Nothing goes on before the email address is confirmed"), "{failures:?}");
+    assert!(failures[0].contains("HTTP 500"), "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_hour_links_fail_the_24_hour_rule() {
+    let summary = run(Fixture::OneHourLinks, None, "@SU-6").await;
+    assert_eq!(verdict(&summary, "SU-6"), Verdict::Failed);
+    let failures = failures(&summary);
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(
+        failures[0].starts_with("A confirmation link still works just before 24 hours have passed"),
+        "{failures:?}"
+    );
+    assert!(failures[0].contains("link_expired"), "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn telling_an_existing_address_apart_fails_su_5() {
+    let summary = run(Fixture::ExistingAddressTold, None, "@SU-5").await;
+    assert_eq!(verdict(&summary, "SU-5"), Verdict::Failed);
+    let failures = failures(&summary);
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(failures[0].contains("different answers"), "{failures:?}");
+}
