@@ -1,4 +1,4 @@
-@ST-6
+@ST-6 @needs_authenticator_app
 Feature: Authenticator app
   An authenticator app (TOTP: RFC 6238, SHA-1, 6 digits, 30-second steps) can be added
   and then used instead of a phone code. A code from the app works only once.

@@ -36,7 +36,7 @@ Feature: Security codes
     And I enter the security code again
     Then the code is refused as already used
 
-  @OTP-3 @PH-3
+  @OTP-3 @PH-3 @needs_voice
   Scenario: A newer code replaces the older one
     When I sign in with my email and password
     And I ask for a security code by text message
@@ -98,7 +98,7 @@ Feature: Security codes
     And I enter the security code
     Then I am told code entry is locked
 
-  @OTP-5
+  @OTP-5 @needs_voice
   Scenario: Asking for a new code does not reset the count of wrong codes
     When I sign in with my email and password
     And I ask for a security code by text message

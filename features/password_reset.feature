@@ -6,7 +6,7 @@ Feature: Resetting a forgotten password
   Background:
     Given I have an account with a confirmed phone
 
-  @PR-1 @PK-4 @PV-1
+  @PR-1 @PK-4 @PV-1 @needs_personal_key
   Scenario: A reset link lets me choose a new password; signing in still needs my phone
     When I ask to reset my password
     Then I receive an email with a password reset link

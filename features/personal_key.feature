@@ -1,4 +1,4 @@
-@PK
+@PK @needs_personal_key
 Feature: Personal key
   The personal key stands in for the phone at sign-in. Using it issues a new key at once and
   the old one stops working. It can be typed in any case, with spaces or dashes, and wrong

@@ -6,7 +6,7 @@ Feature: Adding and confirming a phone
   Background:
     Given I have chosen my password while creating an account
 
-  @PH-1 @PH-2 @SU-1 @PK-1
+  @PH-1 @PH-2 @SU-1 @PK-1 @needs_personal_key
   Scenario: A code texted to my phone confirms it and completes the account
     Then I am not signed in
     When I add my phone number and ask for the code by text message
@@ -17,7 +17,7 @@ Feature: Adding and confirming a phone
     And I am signed in to my account
     And my personal key is not shown again
 
-  @PH-1 @PH-4
+  @PH-1 @PH-4 @needs_voice
   Scenario: A landline gets its code by voice call
     Given my phone is a landline
     When I add my phone number and ask for the code by text message

@@ -6,7 +6,7 @@ Feature: Changing account settings
   Background:
     Given I am signed in to an account with a confirmed phone
 
-  @ST-1 @PV-1
+  @ST-1 @PV-1 @needs_password_change
   Scenario: Changing my password asks for the current one and tells me by email
     When I change my password to "another fine passphrase" giving my current password
     Then the change is accepted
@@ -15,7 +15,7 @@ Feature: Changing account settings
     And I sign in with my email and password
     Then the password is accepted
 
-  @ST-3
+  @ST-3 @needs_password_change
   Scenario Outline: A new password follows the same rules as the first
     When I change my password to "<password>" giving my current password
     Then the password is refused as <why>
@@ -25,7 +25,7 @@ Feature: Changing account settings
       | short    | too short  |
       | password | too common |
 
-  @ST-1 @ST-2
+  @ST-1 @ST-2 @needs_password_change
   Scenario: Three wrong current passwords sign me out
     When I try to change my password giving a wrong current password
     Then I am told my current password is wrong
@@ -35,7 +35,7 @@ Feature: Changing account settings
     Then I am signed out
     And I am not signed in
 
-  @ST-1 @ST-4 @PV-1
+  @ST-1 @ST-4 @PV-1 @needs_email_change
   Scenario: A new email address counts only once its link is followed
     When I change my email address to a new one giving my current password
     Then my current address receives an email saying a change was requested
@@ -45,7 +45,7 @@ Feature: Changing account settings
     Then both addresses receive an email saying the address was changed
     And I can sign in with my new email address but not with the old one
 
-  @ST-1 @ST-5 @PV-1 @serial
+  @ST-1 @ST-5 @PV-1 @serial @needs_phone_change
   Scenario: A new phone number is confirmed with a code sent to it straight away
     When I change my phone number to a new one giving my current password
     Then the new number receives a security code by text message straight away

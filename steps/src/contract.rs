@@ -3,40 +3,285 @@
 //! capabilities a target can declare. Written from the requirements, not from the reference
 //! server; `conformance contract` prints it.
 
-/// The pages the browser driver recognises, by name, with what each one is. An action is
-/// accepted only when the page it leads to is one of these, recognised by its marker (the
-/// reference pages carry `data-page="<name>"` on `<main>`; a target maps its own pages in
-/// `[browser.pages.<name>]`).
-pub const PAGES: &[(&str, &str)] = &[
-    ("home", "the start page, shown to someone signed out"),
-    ("sign_up", "asks for an email address to create an account"),
-    ("check_email", "says a confirmation link was emailed (also after asking for it again)"),
-    ("confirm_email", "where an emailed confirmation link leads: one button uses the link"),
-    ("create_password", "asks the new account's password (after the email is confirmed)"),
-    ("add_phone", "asks a phone number and whether codes come by text or call"),
-    ("phone_code", "asks for the code sent to the new account's phone"),
-    ("personal_key", "shows a personal key to save (the key's groups readable on the page)"),
-    ("sign_in", "asks for email address and password"),
-    ("choose_factor", "after the password: how to get the security code"),
-    ("sign_in_code", "asks for the code sent to the account's phone"),
-    ("sign_in_personal_key", "asks for the personal key instead of a code"),
-    ("sign_in_authenticator", "asks for the code from the authenticator app"),
-    ("account", "the signed-in account page: email, phone, agencies shared with, sign out"),
-    ("forgot_password", "asks the address to send a password reset link to"),
-    ("reset_sent", "says a reset link was emailed if the address has an account"),
-    ("reset_password", "where an emailed reset link leads: asks the new password"),
-    ("password_reset", "says the password was changed (after a reset)"),
-    ("change_password", "asks the current and a new password"),
-    ("change_email", "asks the current password and a new email address"),
-    ("email_change_sent", "says a confirmation link went to the new address"),
-    ("confirm_new_email", "where the link sent to a new address leads: one button uses it"),
-    ("email_changed", "says the email address was changed"),
-    ("change_phone", "asks the current password and a new phone number"),
-    ("change_phone_code", "asks for the code sent to the new phone number"),
-    ("add_authenticator", "asks the current password before adding an authenticator app"),
-    ("authenticator_setup", "shows the app's secret (and QR code) and asks a code from it"),
-    ("change_done", "says an account change (password, phone, app) was made"),
-    ("consent", "asks whether to share the listed details with the named agency"),
+/// A page of the browser contract: what it is, and what the driver types, ticks, presses and
+/// reads there (the suite's words; a target maps its own in `[browser] labels`).
+pub struct Page {
+    pub name: &'static str,
+    /// Where the driver opens the page itself (the reference path; `[browser] paths` maps it);
+    /// empty for pages only reached by an action or a link.
+    pub opened_at: &'static str,
+    pub what: &'static str,
+    pub fields: &'static [&'static str],
+    pub choices: &'static [&'static str],
+    pub buttons: &'static [&'static str],
+    pub reads: &'static str,
+}
+
+/// The pages the browser driver recognises. An action is accepted only when the page it
+/// leads to is one of these, recognised by its marker (the reference pages carry
+/// `data-page="<name>"` on `<main>`; a target maps its own in `[browser.pages.<name>]`).
+pub const PAGES: &[Page] = &[
+    Page {
+        name: "home",
+        opened_at: "/",
+        what: "the start page, shown to someone signed out",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "sign_up",
+        opened_at: "/sign-up",
+        what: "asks for an email address to create an account",
+        fields: &["Email address"],
+        choices: &[],
+        buttons: &["Submit"],
+        reads: "",
+    },
+    Page {
+        name: "check_email",
+        opened_at: "/sign-up/check-email",
+        what: "says a confirmation link was emailed (also after asking for it again)",
+        fields: &[],
+        choices: &[],
+        buttons: &["Send again"],
+        reads: "",
+    },
+    Page {
+        name: "confirm_email",
+        opened_at: "",
+        what: "where an emailed confirmation link leads: one button uses the link",
+        fields: &[],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
+        name: "create_password",
+        opened_at: "/sign-up/password",
+        what: "asks the new account's password (after the email is confirmed)",
+        fields: &["Password"],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "the strength meter, when the field has `data-strength`",
+    },
+    Page {
+        name: "add_phone",
+        opened_at: "/sign-up/phone",
+        what: "asks a phone number and whether codes come by text or call",
+        fields: &["Phone number"],
+        choices: &["Text message (SMS)", "Phone call"],
+        buttons: &["Send code"],
+        reads: "",
+    },
+    Page {
+        name: "phone_code",
+        opened_at: "/sign-up/phone/code",
+        what: "asks for the code sent to the new account's phone",
+        fields: &["Security code"],
+        choices: &[],
+        buttons: &["Submit", "Text me a new code", "Call me with a new code"],
+        reads: "",
+    },
+    Page {
+        name: "personal_key",
+        opened_at: "",
+        what: "shows a personal key to save (the key's groups readable on the page)",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "the key, from the groups in `.personal-key span`",
+    },
+    Page {
+        name: "sign_in",
+        opened_at: "/sign-in",
+        what: "asks for email address and password",
+        fields: &["Email address", "Password"],
+        choices: &[],
+        buttons: &["Sign in"],
+        reads: "",
+    },
+    Page {
+        name: "choose_factor",
+        opened_at: "/sign-in/choose",
+        what: "after the password: how to get the security code",
+        fields: &[],
+        choices: &[],
+        buttons: &["Text me a code", "Call me with a code"],
+        reads: "",
+    },
+    Page {
+        name: "sign_in_code",
+        opened_at: "/sign-in/code",
+        what: "asks for the code sent to the account's phone",
+        fields: &["Security code"],
+        choices: &[],
+        buttons: &["Submit"],
+        reads: "",
+    },
+    Page {
+        name: "sign_in_personal_key",
+        opened_at: "/sign-in/personal-key",
+        what: "asks for the personal key instead of a code",
+        fields: &["Personal key"],
+        choices: &[],
+        buttons: &["Submit"],
+        reads: "",
+    },
+    Page {
+        name: "sign_in_authenticator",
+        opened_at: "/sign-in/authenticator",
+        what: "asks for the code from the authenticator app",
+        fields: &["Code from your app"],
+        choices: &[],
+        buttons: &["Submit"],
+        reads: "",
+    },
+    Page {
+        name: "account",
+        opened_at: "/account",
+        what: "the signed-in account page: email, phone, agencies shared with, sign out",
+        fields: &[],
+        choices: &[],
+        buttons: &["Sign out"],
+        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from forms posting to `/account/agencies/revoke` with a `client_id`",
+    },
+    Page {
+        name: "forgot_password",
+        opened_at: "/password/forgot",
+        what: "asks the address to send a password reset link to",
+        fields: &["Email address"],
+        choices: &[],
+        buttons: &["Send reset link"],
+        reads: "",
+    },
+    Page {
+        name: "reset_sent",
+        opened_at: "",
+        what: "says a reset link was emailed if the address has an account",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "reset_password",
+        opened_at: "",
+        what: "where an emailed reset link leads: asks the new password",
+        fields: &["New password"],
+        choices: &[],
+        buttons: &["Change password"],
+        reads: "",
+    },
+    Page {
+        name: "password_reset",
+        opened_at: "",
+        what: "says the password was changed (after a reset)",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "change_password",
+        opened_at: "/account/password",
+        what: "asks the current and a new password",
+        fields: &["Your current password", "New password"],
+        choices: &[],
+        buttons: &["Change password"],
+        reads: "",
+    },
+    Page {
+        name: "change_email",
+        opened_at: "/account/email",
+        what: "asks the current password and a new email address",
+        fields: &["Your current password", "New email address"],
+        choices: &[],
+        buttons: &["Send confirmation link"],
+        reads: "",
+    },
+    Page {
+        name: "email_change_sent",
+        opened_at: "",
+        what: "says a confirmation link went to the new address",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "confirm_new_email",
+        opened_at: "",
+        what: "where the link sent to a new address leads: one button uses it",
+        fields: &[],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
+        name: "email_changed",
+        opened_at: "",
+        what: "says the email address was changed",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "change_phone",
+        opened_at: "/account/phone",
+        what: "asks the current password and a new phone number",
+        fields: &["Your current password", "New phone number"],
+        choices: &["Text message (SMS)", "Phone call"],
+        buttons: &["Send code"],
+        reads: "",
+    },
+    Page {
+        name: "change_phone_code",
+        opened_at: "/account/phone/code",
+        what: "asks for the code sent to the new phone number",
+        fields: &["Security code"],
+        choices: &[],
+        buttons: &["Submit"],
+        reads: "",
+    },
+    Page {
+        name: "add_authenticator",
+        opened_at: "/account/authenticator",
+        what: "asks the current password before adding an authenticator app",
+        fields: &["Your current password"],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
+        name: "authenticator_setup",
+        opened_at: "",
+        what: "shows the app's secret (and QR code) and asks a code from it",
+        fields: &["Code from your app"],
+        choices: &[],
+        buttons: &["Add app"],
+        reads: "the secret from `#authenticator-secret`, the `otpauth:` link",
+    },
+    Page {
+        name: "change_done",
+        opened_at: "",
+        what: "says an account change (password, phone, app) was made",
+        fields: &[],
+        choices: &[],
+        buttons: &[],
+        reads: "",
+    },
+    Page {
+        name: "consent",
+        opened_at: "/openid_connect/consent",
+        what: "asks whether to share the listed details with the named agency",
+        fields: &[],
+        choices: &[],
+        buttons: &["Agree and continue", "Do not share, go back"],
+        reads: "the agency from `#agency-name`, the details from `[data-attribute]`",
+    },
 ];
 
 /// What a refusal can say it is, and what each means. `rejected` answers carry one of
@@ -102,5 +347,111 @@ pub fn known_reason(reason: &str) -> bool {
 
 /// Whether `name` names a page of the contract.
 pub fn known_page(name: &str) -> bool {
-    PAGES.iter().any(|(p, _)| *p == name)
+    PAGES.iter().any(|p| p.name == name)
+}
+
+/// The whole contract, as `conformance contract` prints it.
+pub fn render() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "THE CONTRACT A SERVICE MEETS TO BE CHECKED BY THIS SUITE\n\n\
+         Everything below can be met without changing the service: the target file maps its own\n\
+         paths, words, pages, refusals, cookies and capabilities (see the README).\n"
+    );
+    let _ = writeln!(
+        out,
+        "CLOCK HOOK ([clock] hook_url; optional, needed by time scenarios and the properties)\n  \
+         GET  → {{\"now\": \"<RFC 3339>\"}}: the service's current time.\n  \
+         POST {{\"advance_seconds\": N}} → {{\"now\": …}}: moves the service's clock N seconds forward.\n  \
+         Between hook calls the service's clock stands still: every rule that depends on time reads\n  \
+         this clock, and nothing else moves it.\n"
+    );
+    let _ = writeln!(
+        out,
+        "MAIL AND TEXTS: deliver to the fakes (`conformance fakes`); emailed links are followed as\n  \
+         mailed, whatever their form; codes are the 6-digit number in a text or call.\n"
+    );
+    let _ = writeln!(out, "OUTCOMES (the JSON API's `outcome`; a page's refusal)");
+    for (outcome, meaning) in OUTCOMES {
+        let _ = writeln!(out, "  {outcome:<16} {meaning}");
+    }
+    let _ = writeln!(
+        out,
+        "  accepted         (JSON API only, with a 2xx status; a page is accepted by being the page the\n                   action leads to)\n\n\
+         JSON API: a refusal's status is 4xx and agrees with its outcome (429 rate_limited, 401\n\
+         signed_out); rate_limited carries `retry_at`, locked `until`, signed_out `locked_until`\n\
+         (RFC 3339). Any other answer, a 5xx, or a reason below not listed is a failure.\n"
+    );
+    let _ = writeln!(out, "REASON CODES (a rejected answer's `reason`)");
+    for (reason, meaning) in REASONS {
+        let _ = writeln!(out, "  {reason:<28} {meaning}");
+    }
+    let _ = writeln!(
+        out,
+        "\nBROWSER PAGES: each page is recognised by its marker, by default `main[data-page='<name>']`;\n\
+         map your own in [browser.pages.<name>] with path, path_pattern, selector and/or text (all\n\
+         given must hold). A refusal is recognised by [[browser.outcomes]] (text regex → outcome and\n\
+         reason) or by `data-outcome`, `data-reason` and `data-at` (RFC 3339) on `<main>`. A page the\n\
+         action cannot lead to, or any 5xx, fails the check and says what was there. Fields are found\n\
+         by their <label for>, buttons by their words ([browser] labels maps the words below).\n\
+         The session is the value of the cookie(s) in [browser] session_cookies (default: sid).\n"
+    );
+    for page in PAGES {
+        let _ = writeln!(out, "  {:<22} {}", page.name, page.what);
+        if !page.opened_at.is_empty() {
+            let _ = writeln!(out, "  {:<22}   opened at: {}", "", page.opened_at);
+        }
+        for (what, words) in [("fields", page.fields), ("choices", page.choices), ("buttons", page.buttons)] {
+            if !words.is_empty() {
+                let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+                let _ = writeln!(out, "  {:<22}   {what}: {}", "", quoted.join(", "));
+            }
+        }
+        if !page.reads.is_empty() {
+            let _ = writeln!(out, "  {:<22}   reads: {}", "", page.reads);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nCAPABILITIES (capabilities = [...] in the target; absent: all). Scenarios tagged\n\
+         @needs_<capability> are not run when it is not declared, and their IDs stay unchecked.\n\
+         Agency sign-in is offered when the target has an [oidc] section."
+    );
+    for (capability, meaning) in CAPABILITIES {
+        let _ = writeln!(out, "  {capability:<18} {meaning}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_names_every_page_reason_and_capability() {
+        let text = render();
+        for name in PAGES
+            .iter()
+            .map(|p| p.name)
+            .chain(REASONS.iter().map(|r| r.0))
+            .chain(CAPABILITIES.iter().map(|c| c.0))
+        {
+            assert!(text.contains(name), "{name} is missing");
+        }
+        assert!(text.contains("advance_seconds"));
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut pages: Vec<&str> = PAGES.iter().map(|p| p.name).collect();
+        pages.sort_unstable();
+        pages.dedup();
+        assert_eq!(pages.len(), PAGES.len());
+        let mut reasons: Vec<&str> = REASONS.iter().map(|r| r.0).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        assert_eq!(reasons.len(), REASONS.len());
+    }
 }

@@ -83,6 +83,7 @@ impl InProcess {
                 agencies: self.agencies.clone(),
             }),
             browser: Default::default(),
+            capabilities: None,
         }
     }
 }

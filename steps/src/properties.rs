@@ -41,6 +41,66 @@ pub fn schedules(policy: ModelPolicy, max_len: usize) -> impl Strategy<Value = V
     proptest::collection::vec(episode, 1..=max_len.div_ceil(2)).prop_map(|episodes| episodes.concat())
 }
 
+/// What a target offers of what schedules use.
+#[derive(Clone, Copy, Debug)]
+pub struct Offered {
+    pub voice: bool,
+    pub personal_key: bool,
+    pub authenticator_app: bool,
+    pub password_change: bool,
+}
+
+impl Offered {
+    pub fn everything() -> Self {
+        Self { voice: true, personal_key: true, authenticator_app: true, password_change: true }
+    }
+
+    pub fn by(target: &crate::target::Target) -> Self {
+        Self {
+            voice: target.offers("voice"),
+            personal_key: target.offers("personal_key"),
+            authenticator_app: target.offers("authenticator_app"),
+            password_change: target.offers("password_change"),
+        }
+    }
+
+    /// `action` as this target can be asked it: a voice request becomes a text, and actions
+    /// on what it does not offer are left out.
+    fn adapt(self, action: Action) -> Option<Action> {
+        match action {
+            Action::Send { voice: true } if !self.voice => Some(Action::Send { voice: false }),
+            Action::PersonalKey { .. } | Action::PreviousPersonalKey if !self.personal_key => None,
+            Action::AppCode { .. } if !self.authenticator_app => None,
+            Action::ChangePassword { .. } if !self.password_change => None,
+            other => Some(other),
+        }
+    }
+
+    /// The requirement IDs schedules check on such a target.
+    pub fn checked_ids(self) -> Vec<&'static str> {
+        SCHEDULE_PROPERTY_IDS
+            .iter()
+            .copied()
+            .filter(|id| match *id {
+                "PK-2" | "PK-3" | "PK-5" => self.personal_key,
+                "ST-6" => self.authenticator_app,
+                "ST-1" | "ST-2" => self.password_change,
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+/// [`schedules`] with only the actions the target offers.
+pub fn offered_schedules(
+    policy: ModelPolicy,
+    max_len: usize,
+    offered: Offered,
+) -> impl Strategy<Value = Vec<Action>> {
+    schedules(policy, max_len)
+        .prop_map(move |actions| actions.into_iter().filter_map(|a| offered.adapt(a)).collect())
+}
+
 fn seconds_since(t0: OffsetDateTime, t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(|t| (t - t0).whole_seconds())
 }
@@ -61,14 +121,15 @@ fn observe(outcome: &Outcome, t0: OffsetDateTime) -> Expected {
     }
 }
 
-/// An account with a confirmed phone, made through the driver. Returns its personal key.
+/// An account with a confirmed phone, made through the driver. Returns its personal key
+/// (none when the target does not offer personal keys).
 async fn new_account(
     ctx: &Context,
     driver: &mut dyn Driver,
     email: &str,
     phone: &str,
     password: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Option<String>> {
     let accepted = |o: Outcome, what: &str| match o {
         Outcome::Accepted { .. } => Ok(o),
         other => Err(anyhow::anyhow!("{what} was refused while setting up: {other:?}")),
@@ -80,7 +141,10 @@ async fn new_account(
     accepted(driver.add_phone(phone, Delivery::Sms).await?, "the phone")?;
     let code = ctx.inbox.next_phone_message(phone, 0).await?.and_then(|m| m.code).context("no phone code")?;
     let confirmed = accepted(driver.confirm_phone(&code).await?, "the phone code")?;
-    confirmed.detail("personal_key").context("no personal key shown")
+    if !ctx.target.offers("personal_key") {
+        return Ok(None);
+    }
+    confirmed.detail("personal_key").context("no personal key shown").map(Some)
 }
 
 /// Adds an authenticator app to the signed-in account, using the code for the current step.
@@ -127,9 +191,13 @@ pub async fn play(
     let hook = ctx.clock.as_ref().context("property tests need the target's clock hook")?;
     let person = ctx.new_person();
     let mut driver = ctx.new_driver()?;
-    let mut personal_key =
-        new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password).await?;
-    let app_secret = add_app(ctx, driver.as_mut(), &person.password).await?;
+    let mut personal_key = new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password)
+        .await?
+        .unwrap_or_default();
+    let app_secret = match ctx.target.offers("authenticator_app") {
+        true => add_app(ctx, driver.as_mut(), &person.password).await?,
+        false => String::new(),
+    };
     let mut previous_key: Option<String> = None;
     let t0 = hook.now_time().await?;
     driver.new_session().await?;
@@ -222,7 +290,8 @@ pub async fn check_schedules(
         let config = Config { cases, failure_persistence: None, ..Config::default() };
         // The same schedules on every run: a gate must be reproducible, and a failure replayable.
         let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
-        let result = runner.run(&schedules(policy, 16), |actions| {
+        let offered = Offered::by(&ctx.target);
+        let result = runner.run(&offered_schedules(policy, 16, offered), |actions| {
             match handle.block_on(play(&ctx, policy, &actions)) {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(report)) => Err(TestCaseError::fail(report)),

@@ -74,6 +74,14 @@ impl Default for RunOptions {
     }
 }
 
+fn tags_of<'a>(
+    feature: &'a gherkin::Feature,
+    rule: Option<&'a gherkin::Rule>,
+    scenario: &'a gherkin::Scenario,
+) -> impl Iterator<Item = &'a String> {
+    feature.tags.iter().chain(rule.into_iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter())
+}
+
 fn has_tag(feature: &gherkin::Feature, scenario: &gherkin::Scenario, tag: &str) -> bool {
     feature.tags.iter().chain(&scenario.tags).any(|t| t.trim_start_matches('@') == tag)
 }
@@ -269,6 +277,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     let selection = Selection::new(options)?;
     let has_clock = context.clock.is_some() || options.real_time;
     let has_agencies = context.target.oidc.is_some();
+    let target = context.target.clone();
     let recorder = Recorder::default();
     let not_run = recorder.clone();
     let selected = selection.clone();
@@ -282,6 +291,13 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         }
         if moves_time(feature, scenario) && !has_clock {
             not_run.not_run(feature, scenario, "not run: needs clock control (the target has no clock hook)");
+            return false;
+        }
+        if let Some(capability) = tags_of(feature, rule, scenario)
+            .filter_map(|t| t.trim_start_matches('@').strip_prefix("needs_"))
+            .find(|c| !target.offers(c))
+        {
+            not_run.not_run(feature, scenario, &format!("not run: capability not declared ({capability})"));
             return false;
         }
         if has_tag(feature, scenario, "agency") && !has_agencies {
@@ -455,7 +471,9 @@ async fn run_properties(
     if cases == 0 {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = properties::SCHEDULE_PROPERTY_IDS.iter().map(|s| (*s).to_owned()).collect();
+    // Only the IDs its schedules can check on this target (they use only what it offers).
+    let ids: Vec<String> =
+        properties::Offered::by(&context.target).checked_ids().into_iter().map(str::to_owned).collect();
     let tags = ids.iter().map(String::as_str).chain(["property", "serial"]);
     let (status, detail) = if !selection.selects(tags, properties::SCHEDULE_PROPERTY) {
         (Status::Skipped, Some(FILTERED_OUT.to_owned()))

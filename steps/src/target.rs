@@ -56,6 +56,10 @@ pub struct Target {
     /// For the browser driver: another implementation's labels and paths.
     #[serde(default)]
     pub browser: crate::driver::pages::BrowserMapping,
+    /// What the service offers (`crate::contract::CAPABILITIES`); absent: everything.
+    /// Scenarios tagged `@needs_<capability>` for one not listed are not run (unchecked).
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
 }
 
 /// The agencies the scenarios play, as registered with the target.
@@ -117,6 +121,11 @@ fn default_wait_secs() -> u64 {
 }
 
 impl Target {
+    /// Whether the service offers `capability` (every one, when the target lists none).
+    pub fn offers(&self, capability: &str) -> bool {
+        self.capabilities.as_ref().is_none_or(|list| list.iter().any(|c| c == capability))
+    }
+
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the target file {}", path.display()))?;
@@ -141,6 +150,13 @@ impl Target {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let target: Target = toml::from_str(text)?;
         target.browser.validate()?;
+        for capability in target.capabilities.iter().flatten() {
+            anyhow::ensure!(
+                crate::contract::CAPABILITIES.iter().any(|(c, _)| c == capability),
+                "capabilities: {capability:?} is not one of {}",
+                crate::contract::CAPABILITIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+            );
+        }
         if let Some(oidc) = &target.oidc {
             for (name, role) in AGENCIES {
                 anyhow::ensure!(
@@ -181,6 +197,9 @@ mod tests {
         assert_eq!(t.driver, DriverKind::Api);
         assert!(t.clock.is_none());
         assert_eq!(t.inbox.wait_secs, 10);
+        assert!(t.offers("voice") && t.offers("personal_key"), "no list: everything is offered");
+        let t = Target { capabilities: Some(vec!["voice".into()]), ..t };
+        assert!(t.offers("voice") && !t.offers("personal_key"));
     }
 
     #[test]
@@ -190,5 +209,9 @@ mod tests {
         let e =
             Target::parse("base_url = \"http://x\"\nbase_ulr = 1\n[inbox]\nurl = \"http://x\"").unwrap_err();
         assert!(format!("{e:#}").contains("base_ulr"), "{e:#}");
+        let e =
+            Target::parse("base_url = \"http://x\"\ncapabilities = [\"fax\"]\n[inbox]\nurl = \"http://x\"")
+                .unwrap_err();
+        assert!(format!("{e:#}").contains("fax"), "{e:#}");
     }
 }

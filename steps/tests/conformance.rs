@@ -59,4 +59,38 @@ async fn main() {
             .any(|r| r.requirement.id == "SU-1" && r.verdict == conformance::report::Verdict::Passed)
     );
     println!("filtered run: {}", filtered.verdict_text);
+
+    // A service that declares only some capabilities: what needs the others is not run and
+    // stays unchecked (never passed, never failed); the property plays only what it offers.
+    let server = conformance::in_process::InProcess::start(reference_server::Policy::default())
+        .await
+        .expect("in-process server");
+    let mut target = server.target(conformance::target::DriverKind::Api);
+    target.capabilities = Some(vec!["voice".into(), "email_change".into(), "phone_change".into()]);
+    let partial = runner::run(RunOptions {
+        target: Some(target),
+        report_dir: runner::workspace_dir().join("target/conformance-capabilities"),
+        ..RunOptions::default()
+    })
+    .await
+    .expect("the capability run could not start");
+    server.server.stop();
+    print!("{}", partial.render());
+    assert_eq!(partial.verdict, RunVerdict::Incomplete);
+    assert_eq!(partial.exit_code, exit::INCOMPLETE);
+    let failed: Vec<_> =
+        partial.scenarios.iter().filter(|s| s.status == conformance::report::Status::Failed).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let not_declared = partial
+        .scenarios
+        .iter()
+        .filter(|s| s.detail.as_deref() == Some("not run: capability not declared (personal_key)"))
+        .count();
+    assert!(not_declared >= 4, "personal-key scenarios are reported as not run: {not_declared}");
+    for id in ["PK-2", "ST-6"] {
+        let unchecked = partial.unchecked.iter().find(|u| u.id == id);
+        assert!(unchecked.is_some_and(|u| u.why.contains("capability not declared")), "{id}: {unchecked:?}");
+    }
+    let property = &partial.properties[0];
+    assert!(!property.ids.contains(&"PK-2".to_owned()) && property.ids.contains(&"OTP-1".to_owned()));
 }

@@ -35,6 +35,9 @@ enum Command {
     },
     /// Start the fake mail and SMS providers for your implementation to deliver to.
     Fakes(fakes::cli::Listen),
+    /// Print the contract a service meets to be checked: pages, fields and buttons, outcomes
+    /// and reason codes, the clock hook, capabilities.
+    Contract,
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -107,6 +110,10 @@ async fn main() -> ExitCode {
             Some(Command::CheckTarget { file }) => check_target(file).await.map(|()| exit::CONFORMANT),
             Some(Command::Fakes(args)) => fakes(args).await.map(|()| exit::CONFORMANT),
             Some(Command::List { features }) => list(features).map(|()| exit::CONFORMANT),
+            Some(Command::Contract) => {
+                print!("{}", conformance::contract::render());
+                Ok(exit::CONFORMANT)
+            }
         }
     };
     // Ctrl-C drops the command's future: what it started (ChromeDriver and its browsers, the

@@ -150,8 +150,9 @@ impl BrowserMapping {
     pub fn markers(&self) -> Vec<(&'static str, Marker)> {
         contract::PAGES
             .iter()
-            .map(|(name, _)| {
-                let marker = match self.pages.get(*name) {
+            .map(|page| {
+                let name = page.name;
+                let marker = match self.pages.get(name) {
                     Some(m) => Marker {
                         path: m.path.clone(),
                         path_pattern: m.path_pattern.as_deref().and_then(|p| Regex::new(p).ok()),
@@ -162,7 +163,7 @@ impl BrowserMapping {
                         Marker { selector: Some(format!("main[data-page='{name}']")), ..Marker::default() }
                     }
                 };
-                (*name, marker)
+                (name, marker)
             })
             .collect()
     }

@@ -153,7 +153,10 @@ async fn create_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     world.receive_code("sms").await?;
     super::codes::enter_code(world).await?;
     expect_accepted(world.last()?)?;
-    super::codes::shown_personal_key(world).await
+    if world.ctx.target.offers("personal_key") {
+        super::codes::shown_personal_key(world).await?;
+    }
+    Ok(())
 }
 
 #[when("I continue to the agency")]

@@ -32,7 +32,9 @@ pub async fn full_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     world.receive_code("sms").await?;
     enter_code(world).await?;
     expect_accepted(world.last()?)?;
-    shown_personal_key(world).await?;
+    if world.ctx.target.offers("personal_key") {
+        shown_personal_key(world).await?;
+    }
     world.driver.new_session().await
 }
 
