@@ -141,6 +141,10 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
             "Start the fakes with `conformance fakes` (and point your service's SMTP and SMS settings at them).")),
     });
 
+    if target.driver == DriverKind::Browser {
+        findings.extend(check_pages(target).await);
+    }
+
     let p = &target.policy;
     let positive = p.code_lifetime_secs > 0
         && p.code_request_limit > 0
@@ -155,6 +159,26 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
         finding(false, "declared policy", "every value in [policy] must be above zero")
     });
     findings
+}
+
+/// The browser driver's view of the first pages, in a real Chromium.
+async fn check_pages(target: &Target) -> Vec<Finding> {
+    let chromedriver = match crate::driver::chromedriver::ChromeDriver::start().await {
+        Ok(c) => c,
+        Err(e) => return vec![finding(false, "browser", format!("{e:#}"))],
+    };
+    let settings = crate::driver::browser::BrowserSettings {
+        webdriver_url: chromedriver.endpoint.url.clone(),
+        chrome: chromedriver.endpoint.chrome.clone(),
+        mapping: target.browser.clone(),
+    };
+    let mut driver = crate::driver::browser::BrowserDriver::new(&target.base_url, settings);
+    driver
+        .walk_first_pages()
+        .await
+        .into_iter()
+        .map(|c| Finding { ok: c.ok, what: c.what, detail: c.detail })
+        .collect()
 }
 
 /// The findings as lines for a terminal.

@@ -145,3 +145,32 @@ async fn telling_an_existing_address_apart_fails_su_5() {
     assert_eq!(failures.len(), 1, "{failures:#?}");
     assert!(failures[0].contains("different answers"), "{failures:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_target_walks_the_first_pages_and_names_what_is_missing() {
+    let _one = ONE_RUN.lock().await;
+    let before = browser_processes();
+    let server =
+        InProcess::start_configured(|config| config.fixture = Some(Fixture::Unmarked)).await.expect("server");
+    let mut target = server.target(DriverKind::Browser);
+    let unmapped = conformance::check::check_target(&target).await;
+    let pages: Vec<_> = unmapped.iter().filter(|f| f.what.starts_with("page ")).collect();
+    assert_eq!(pages.len(), 3, "{unmapped:#?}");
+    for page in &pages {
+        assert!(!page.ok, "{page:?}");
+        assert!(
+            page.detail.contains("is not recognised as") && page.detail.contains("main[data-page="),
+            "{page:?}"
+        );
+    }
+    target.browser = unmarked_mapping();
+    let mapped = conformance::check::check_target(&target).await;
+    assert!(mapped.iter().all(|f| f.ok), "{mapped:#?}");
+    // A word the pages do not use is named, with the words looked for.
+    target.browser.labels.insert("Sign in".into(), "Log on".into());
+    let wrong_words = conformance::check::check_target(&target).await;
+    let sign_in = wrong_words.iter().find(|f| f.what == "page sign_in").expect("the sign-in page");
+    assert!(!sign_in.ok && sign_in.detail.contains("no button \"Log on\""), "{sign_in:?}");
+    server.server.stop();
+    assert_none_left(&before);
+}

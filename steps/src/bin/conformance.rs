@@ -32,6 +32,10 @@ enum Command {
     CheckTarget {
         /// The target file.
         file: PathBuf,
+        /// Check for these drivers instead of the file's (`browser` walks the first pages in
+        /// a real Chromium and reports each missing marker, field or button).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        driver: Vec<DriverKind>,
     },
     /// Start the fake mail and SMS providers for your implementation to deliver to.
     Fakes(fakes::cli::Listen),
@@ -107,7 +111,9 @@ async fn main() -> ExitCode {
         match cli.command {
             None => run(cli.run).await,
             Some(Command::Run(args)) => run(args).await,
-            Some(Command::CheckTarget { file }) => check_target(file).await.map(|()| exit::CONFORMANT),
+            Some(Command::CheckTarget { file, driver }) => {
+                check_target(file, driver).await.map(|()| exit::CONFORMANT)
+            }
             Some(Command::Fakes(args)) => fakes(args).await.map(|()| exit::CONFORMANT),
             Some(Command::List { features }) => list(features).map(|()| exit::CONFORMANT),
             Some(Command::Contract) => {
@@ -138,25 +144,30 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn load_and_check(file: &std::path::Path) -> Result<Target, Failure> {
+/// Loads the target file and checks it for each of `drivers` (none: the file's own).
+async fn load_and_check(file: &std::path::Path, drivers: &[DriverKind]) -> Result<Target, Failure> {
     let target = Target::load(file).map_err(Failure::Target)?;
-    println!("Checking the target in {}:", file.display());
-    let findings = check::check_target(&target).await;
-    print!("{}", check::render(&findings));
-    let problems = findings.iter().filter(|f| !f.ok).count();
+    let drivers = if drivers.is_empty() { vec![target.driver] } else { drivers.to_vec() };
+    let mut problems = 0;
+    for driver in drivers {
+        println!("Checking the target in {} for the {} driver:", file.display(), runner::driver_name(driver));
+        let findings = check::check_target(&Target { driver, ..target.clone() }).await;
+        print!("{}", check::render(&findings));
+        problems += findings.iter().filter(|f| !f.ok).count();
+    }
     if problems > 0 {
         return Err(Failure::Target(anyhow::anyhow!("{problems} problem(s) above; fix them and run again")));
     }
     Ok(target)
 }
 
-async fn check_target(file: PathBuf) -> Result<(), Failure> {
-    load_and_check(&file).await.map(|_| ())
+async fn check_target(file: PathBuf, drivers: Vec<DriverKind>) -> Result<(), Failure> {
+    load_and_check(&file, &drivers).await.map(|_| ())
 }
 
 async fn run(args: RunArgs) -> Result<u8, Failure> {
     let target = match &args.target {
-        Some(file) => Some(load_and_check(file).await?),
+        Some(file) => Some(load_and_check(file, &args.driver).await?),
         None => None,
     };
     let waivers = match &args.waivers {

@@ -509,6 +509,88 @@ impl BrowserDriver {
     }
 }
 
+/// What `check-target` finds on one of the first pages.
+pub struct PageCheck {
+    pub ok: bool,
+    pub what: String,
+    pub detail: String,
+}
+
+impl BrowserDriver {
+    /// Walks the pages a run starts from (sign-up, sign-in, forgot password) and says, for
+    /// each, whether the driver recognises it and finds the fields and buttons it will use,
+    /// with the words and markers it looked for.
+    pub async fn walk_first_pages(&mut self) -> Vec<PageCheck> {
+        let mut checks = Vec::new();
+        for page in crate::contract::PAGES
+            .iter()
+            .filter(|p| ["sign_up", "sign_in", "forgot_password"].contains(&p.name))
+        {
+            let what = format!("page {}", page.name);
+            if let Err(error) = self.open(page.opened_at).await {
+                checks.push(PageCheck { ok: false, what, detail: format!("{error:#}") });
+                continue;
+            }
+            let seen = Self::seen(&self.last);
+            let mut problems = Vec::new();
+            if seen.status >= 400 {
+                problems.push(format!("it answered HTTP {}", seen.status));
+            }
+            if !self.pages.contains(&page.name) {
+                let marker = self.recogniser.marker(page.name).map(|m| m.describe()).unwrap_or_default();
+                problems.push(format!("it is not recognised as {} (looked for {marker})", page.name));
+            }
+            for label in page.fields {
+                if self.field(label).await.is_err() {
+                    problems.push(format!("no field labelled {:?}", self.mapping().label(label)));
+                }
+            }
+            for button in page.buttons {
+                let words = self.mapping().label(button).to_owned();
+                let xpath = format!(
+                    "//button[normalize-space()={0}] | //input[@type='submit' and @value={0}]",
+                    literal(&words)
+                );
+                let found = match self.browser().await {
+                    Ok(client) => client.find(Locator::XPath(&xpath)).await.is_ok(),
+                    Err(_) => false,
+                };
+                if !found {
+                    problems.push(format!("no button {words:?}"));
+                }
+            }
+            let at = format!("{}{}", self.base, self.mapping().path(page.opened_at));
+            checks.push(match problems.is_empty() {
+                true => PageCheck { ok: true, what, detail: format!("{at}: recognised, fields and buttons found") },
+                false => PageCheck {
+                    ok: false,
+                    what,
+                    detail: format!(
+                        "{at} (shows {:?}): {}. Map it in the target's [browser] section (`conformance contract` lists what each page needs)",
+                        self.last["title"].as_str().unwrap_or_default(),
+                        problems.join("; ")
+                    ),
+                },
+            });
+        }
+        let cookies = self.mapping().session_cookies();
+        let marker = self.session_marker().await;
+        checks.push(PageCheck {
+            ok: true,
+            what: "session cookie".into(),
+            detail: match marker {
+                Some(_) => format!("{} is set", cookies.join(" / ")),
+                None => format!(
+                    "{} is not set yet by these pages (fine if your service sets it on the first form sent;                      otherwise name yours in [browser] session_cookies)",
+                    cookies.join(" / ")
+                ),
+            },
+        });
+        self.close().await;
+        checks
+    }
+}
+
 /// The first lines of a page's text, for a report.
 fn first_lines(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).take(6).collect();
