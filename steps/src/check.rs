@@ -171,6 +171,7 @@ async fn check_pages(target: &Target) -> Vec<Finding> {
         webdriver_url: chromedriver.endpoint.url.clone(),
         chrome: chromedriver.endpoint.chrome.clone(),
         mapping: target.browser.clone(),
+        clock: None,
     };
     let mut driver = crate::driver::browser::BrowserDriver::new(&target.base_url, settings);
     driver

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClockHook {
     url: String,
     http: reqwest::Client,

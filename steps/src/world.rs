@@ -72,6 +72,7 @@ impl Context {
                     webdriver_url: browser.url.clone(),
                     chrome: browser.chrome.clone(),
                     mapping: self.target.browser.clone(),
+                    clock: self.clock.clone(),
                 };
                 Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
             }
@@ -245,6 +246,17 @@ impl LoginWorld {
             anyhow::bail!("expected no text or call, but received {:?}", m.body);
         }
         Ok(())
+    }
+
+    /// How precisely this target's answers state times, in seconds: exactly through the API
+    /// and `data-at`; pages mapped by their words to what they show (say, the minute).
+    pub fn time_precision_secs(&self) -> i64 {
+        match self.ctx.target.driver {
+            DriverKind::Browser => {
+                i64::try_from(self.ctx.target.browser.time_precision_secs()).unwrap_or(i64::MAX)
+            }
+            DriverKind::Api => 0,
+        }
     }
 
     pub async fn advance_clock(&mut self, seconds: u64) -> anyhow::Result<()> {

@@ -26,6 +26,8 @@ pub struct BrowserSettings {
     pub webdriver_url: String,
     pub chrome: String,
     pub mapping: BrowserMapping,
+    /// The service's clock, for the date of a time a page shows without one.
+    pub clock: Option<crate::clock_hook::ClockHook>,
 }
 
 pub struct BrowserDriver {
@@ -318,19 +320,28 @@ impl BrowserDriver {
     /// two answers: its address, the page it was recognised as, its HTTP status, outcome,
     /// visible text and form fields.
     async fn record(&mut self, request: String) -> anyhow::Result<()> {
-        let page = self.snapshot().await?;
+        let mut page = self.snapshot().await?;
         let seen = Self::seen(&page);
         self.pages = self.recogniser.identify(&seen);
         self.typed.clear();
-        let fields: Vec<&str> =
-            page["fields"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         let refusal = match self.recogniser.refusal(&seen, &self.pages) {
-            Some(rule) => format!(" ({} {} by {})", rule.outcome, rule.reason, rule.rule),
+            Some(rule) => {
+                if let Some(shown) = &rule.at {
+                    let today = crate::clock_hook::target_now(self.settings.clock.as_ref()).await?.date();
+                    // Unreadable, it stays unknown: the step that needs it fails and says so.
+                    if let Ok(at) = shown.resolve(today) {
+                        page["rule_at"] = json!(at.format(&Rfc3339)?);
+                    }
+                }
+                format!(" ({} {} by {})", rule.outcome, rule.reason, rule.rule)
+            }
             None => page["outcome"]
                 .as_str()
                 .map(|o| format!(" ({o} {})", page["reason"].as_str().unwrap_or("")))
                 .unwrap_or_default(),
         };
+        let fields: Vec<&str> =
+            page["fields"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         let mut response = format!(
             "page {} [{}]{refusal}\nfields: {}\n{}",
             seen.path,
@@ -370,12 +381,12 @@ impl BrowserDriver {
                 details: json!({ "next": "redirect", "redirect_to": url.as_str() }),
             });
         }
-        let at = page["at"].as_str().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
         let message = text("message");
-        let (outcome, reason) = match self.recogniser.refusal(&seen, &self.pages) {
-            Some(rule) => (Some(rule.outcome), rule.reason),
-            None => (page["outcome"].as_str().map(str::to_owned), text("reason")),
+        let (outcome, reason, at) = match self.recogniser.refusal(&seen, &self.pages) {
+            Some(rule) => (Some(rule.outcome), rule.reason, text("rule_at")),
+            None => (page["outcome"].as_str().map(str::to_owned), text("reason"), text("at")),
         };
+        let at = OffsetDateTime::parse(&at, &Rfc3339).ok();
         if let Some(outcome) = outcome {
             return Ok(match outcome.as_str() {
                 "rejected" if crate::contract::known_reason(&reason) => Outcome::Rejected { reason, message },

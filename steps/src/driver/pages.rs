@@ -24,7 +24,18 @@
 //! outcome = "rejected"
 //! reason = "code_expired"
 //! page = "sign_in_code"                         # optional: only on this page
+//!
+//! [[browser.outcomes]]                          # a time it shows, captured as `at`
+//! text = "(?i)try again after (?P<at>\\d{1,2}:\\d{2} [AP]M)"
+//! outcome = "rate_limited"
+//! at_format = "[hour repr:12 padding:none]:[minute] [period]"   # the `time` crate's format
+//! at_utc_offset = "-05:00"                      # the page's time zone (default UTC)
+//! at_precision_secs = 60                        # shown to the minute
 //! ```
+//!
+//! A time without a date is taken on the service's date (its clock hook's, or today). Checks
+//! never rest on a shown time to the second: a wait goes to the shown time plus its precision,
+//! and a lockout's length is compared within it.
 
 use std::collections::BTreeMap;
 
@@ -85,6 +96,16 @@ pub struct OutcomeRule {
     /// Only on this page (by name); such rules are tried before page-less ones.
     #[serde(default)]
     pub page: Option<String>,
+    /// How the time captured by the `at` group is written (a `time` crate format
+    /// description); needed for `rate_limited` and `locked`.
+    #[serde(default)]
+    pub at_format: Option<String>,
+    /// The UTC offset of the shown time, `+hh:mm` or `-hh:mm` (default `+00:00`).
+    #[serde(default)]
+    pub at_utc_offset: Option<String>,
+    /// How precisely the time is shown, in seconds (60: to the minute).
+    #[serde(default)]
+    pub at_precision_secs: u64,
 }
 
 impl BrowserMapping {
@@ -94,6 +115,11 @@ impl BrowserMapping {
 
     pub fn path<'a>(&'a self, path: &'a str) -> &'a str {
         self.paths.get(path).map_or(path, String::as_str)
+    }
+
+    /// How precisely the mapped pages show times, in seconds (0: exactly).
+    pub fn time_precision_secs(&self) -> u64 {
+        self.outcomes.iter().map(|r| r.at_precision_secs).max().unwrap_or(0)
     }
 
     pub fn session_cookies(&self) -> Vec<String> {
@@ -142,6 +168,24 @@ impl BrowserMapping {
             if let Some(page) = &rule.page {
                 anyhow::ensure!(contract::known_page(page), "{at}: page {page:?} is not in the contract");
             }
+            let captures_at =
+                Regex::new(&rule.text).is_ok_and(|re| re.capture_names().any(|n| n == Some("at")));
+            if matches!(rule.outcome.as_str(), "rate_limited" | "locked") {
+                anyhow::ensure!(
+                    captures_at && rule.at_format.is_some(),
+                    "{at}: a {} page must yield its time: capture it as (?P<at>…) and give at_format",
+                    rule.outcome
+                );
+            }
+            if let Some(format) = &rule.at_format {
+                anyhow::ensure!(
+                    captures_at,
+                    "{at}: at_format is given but the text captures no (?P<at>…) group"
+                );
+                time::format_description::parse_borrowed::<2>(format)
+                    .map_err(|e| anyhow::anyhow!("{at}: at_format: {e}"))?;
+            }
+            utc_offset(rule.at_utc_offset.as_deref()).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
         Ok(())
     }
@@ -222,6 +266,38 @@ pub struct RuleMatch {
     pub outcome: String,
     pub reason: String,
     pub rule: String,
+    /// The time the page showed, as captured, with how to read it.
+    pub at: Option<ShownTime>,
+}
+
+/// A time as a page showed it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownTime {
+    pub text: String,
+    pub format: String,
+    pub utc_offset: Option<String>,
+}
+
+impl ShownTime {
+    /// The moment it names; a time without a date is on `today` (the service's date).
+    pub fn resolve(&self, today: time::Date) -> anyhow::Result<time::OffsetDateTime> {
+        let format = time::format_description::parse_borrowed::<2>(&self.format)?;
+        let offset = utc_offset(self.utc_offset.as_deref())?;
+        if let Ok(moment) = time::PrimitiveDateTime::parse(&self.text, &format) {
+            return Ok(moment.assume_offset(offset));
+        }
+        let clock = time::Time::parse(&self.text, &format).map_err(|e| {
+            anyhow::anyhow!("the page shows {:?}, which is not {:?}: {e}", self.text, self.format)
+        })?;
+        Ok(time::PrimitiveDateTime::new(today, clock).assume_offset(offset))
+    }
+}
+
+fn utc_offset(text: Option<&str>) -> anyhow::Result<time::UtcOffset> {
+    let Some(text) = text else { return Ok(time::UtcOffset::UTC) };
+    let format = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    time::UtcOffset::parse(text, &format)
+        .map_err(|e| anyhow::anyhow!("at_utc_offset {text:?} is not like +05:30 or -04:00: {e}"))
 }
 
 impl Recogniser {
@@ -274,11 +350,28 @@ impl Recogniser {
         let scoped =
             self.rules.iter().filter(|(_, r, _)| r.page.as_deref().is_some_and(|p| pages.contains(&p)));
         let global = self.rules.iter().filter(|(_, r, _)| r.page.is_none());
-        scoped.chain(global).find(|(_, _, re)| re.is_match(&seen.text)).map(|(i, rule, _)| RuleMatch {
-            outcome: rule.outcome.clone(),
-            reason: rule.reason.clone().unwrap_or_default(),
-            rule: format!("[[browser.outcomes]] #{i} ({:?})", rule.text),
+        scoped.chain(global).find_map(|(i, rule, re)| {
+            let captures = re.captures(&seen.text)?;
+            let at = match (captures.name("at"), &rule.at_format) {
+                (Some(text), Some(format)) => Some(ShownTime {
+                    text: text.as_str().trim().to_owned(),
+                    format: format.clone(),
+                    utc_offset: rule.at_utc_offset.clone(),
+                }),
+                _ => None,
+            };
+            Some(RuleMatch {
+                outcome: rule.outcome.clone(),
+                reason: rule.reason.clone().unwrap_or_default(),
+                rule: format!("[[browser.outcomes]] #{i} ({:?})", rule.text),
+                at,
+            })
         })
+    }
+
+    /// How precisely the pages show times, in seconds (0: exactly, as `data-at` does).
+    pub fn time_precision_secs(&self) -> u64 {
+        self.rules.iter().map(|(_, r, _)| r.at_precision_secs).max().unwrap_or(0)
     }
 }
 
@@ -347,6 +440,25 @@ mod tests {
     }
 
     #[test]
+    fn shown_times_are_read_in_their_format_and_zone() {
+        let m = mapping(
+            r#"
+            [[outcomes]]
+            text = "(?i)try again after (?P<at>\\d{1,2}:\\d{2} [AP]M)"
+            outcome = "rate_limited"
+            at_format = "[hour repr:12 padding:none]:[minute] [period]"
+            at_utc_offset = "-05:00"
+            at_precision_secs = 60
+            "#,
+        );
+        let r = Recogniser::new(&m);
+        assert_eq!(r.time_precision_secs(), 60);
+        let found = r.refusal(&seen(&r, "/code", "Try again after 3:16 PM today.", &[]), &[]).unwrap();
+        let at = found.at.unwrap().resolve(time::macros::date!(2026 - 12 - 02)).unwrap();
+        assert_eq!(at, time::macros::datetime!(2026-12-02 20:16 UTC));
+    }
+
+    #[test]
     fn mistakes_in_a_mapping_are_named() {
         for (text, expected) in [
             ("[pages.chek_email]\npath = \"/x\"", "chek_email"),
@@ -355,6 +467,8 @@ mod tests {
             ("[[outcomes]]\ntext = \"x\"\noutcome = \"refused\"", "refused"),
             ("[[outcomes]]\ntext = \"x\"\noutcome = \"rejected\"", "needs a reason"),
             ("[[outcomes]]\ntext = \"x\"\noutcome = \"rejected\"\nreason = \"too_old\"", "too_old"),
+            ("[[outcomes]]\ntext = \"wait\"\noutcome = \"rate_limited\"", "must yield its time"),
+            ("[[outcomes]]\ntext = \"(?P<at>.*)\"\noutcome = \"locked\"\nat_format = \"[hour\"", "at_format"),
         ] {
             let m: BrowserMapping = toml::from_str(text).unwrap();
             let e = m.validate().unwrap_err().to_string();

@@ -54,7 +54,9 @@ async fn wait_until_allowed(world: &mut LoginWorld) -> anyhow::Result<()> {
         anyhow::bail!("the last answer did not say when to try again: {:?}", world.last);
     };
     let now = crate::clock_hook::target_now(world.ctx.clock.as_ref()).await?;
-    let wait = (retry_at - now).whole_seconds();
+    // A time shown to the minute may be up to a minute early: wait past all it can mean.
+    let precision = world.time_precision_secs();
+    let wait = (retry_at - now).whole_seconds() + precision;
     anyhow::ensure!(wait >= 0, "the target said to retry at {retry_at}, which is already past ({now})");
     world.advance_clock(u64::try_from(wait).unwrap_or(0)).await
 }
