@@ -145,7 +145,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &["Sign out"],
-        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from forms posting to `/account/agencies/revoke` with a `client_id`",
+        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from the forms carrying a `client_id` input (each one's button stops sharing with it)",
     },
     Page {
         name: "forgot_password",

@@ -82,15 +82,52 @@ fn failures(summary: &Summary) -> Vec<String> {
         .collect()
 }
 
-fn unmarked_mapping() -> BrowserMapping {
+/// The `[browser]` section of `steps/tests/fixtures/<name>.toml`.
+fn mapping(name: &str) -> BrowserMapping {
     #[derive(serde::Deserialize)]
     struct File {
         browser: BrowserMapping,
     }
-    let path = runner::workspace_dir().join("steps/tests/fixtures/unmarked-pages.toml");
+    let path = runner::workspace_dir().join(format!("steps/tests/fixtures/{name}.toml"));
     let file: File = toml::from_str(&std::fs::read_to_string(path).expect("mapping file")).expect("mapping");
     file.browser.validate().expect("a valid mapping");
     file.browser
+}
+
+fn unmarked_mapping() -> BrowserMapping {
+    mapping("unmarked-pages")
+}
+
+/// Another presentation of every page (other paths, words, cookie, a terms checkbox and a
+/// confirm-password field, none of the suite's markup): with its mapping alone, every
+/// scenario passes in a real browser and the verdict is the reference pages' — every ID
+/// checked but the declared ones and those only the API run's property checks.
+#[tokio::test(flavor = "multi_thread")]
+async fn second_presentation_passes_with_its_mapping_alone() {
+    let declared = conformance::report::waivers::load(&runner::workspace_dir().join("ci/unchecked.toml"))
+        .expect("ci/unchecked.toml");
+    let _one = ONE_RUN.lock().await;
+    let before = browser_processes();
+    let server = InProcess::start_configured(|config| config.fixture = Some(Fixture::SecondPresentation))
+        .await
+        .expect("server");
+    let mut target = server.target(DriverKind::Browser);
+    target.browser = mapping("second-presentation");
+    let summary = runner::run(RunOptions {
+        target: Some(target),
+        waivers: declared,
+        report_dir: runner::workspace_dir().join("target/conformance-fixture-second-presentation"),
+        ..RunOptions::default()
+    })
+    .await
+    .expect("the run could not start");
+    server.server.stop();
+    print!("{}", summary.render());
+    assert_none_left(&before);
+    assert!(failures(&summary).is_empty(), "{:#?}", failures(&summary));
+    let unchecked: Vec<&str> = summary.unchecked.iter().map(|u| u.id.as_str()).collect();
+    let property_only: Vec<&str> = conformance::properties::SCHEDULE_PROPERTY_IDS.to_vec();
+    assert_eq!(unchecked, property_only, "only the IDs the API run's property checks stay unchecked");
 }
 
 #[tokio::test(flavor = "multi_thread")]

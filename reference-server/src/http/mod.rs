@@ -70,12 +70,12 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }));
     #[cfg(feature = "fixtures")]
-    let app = match state.services.config.fixture {
-        Some(fixture) => app.layer(axum::middleware::from_fn_with_state(
-            (fixture, state.clone()),
-            crate::fixture::middleware,
-        )),
-        None => app,
-    };
+    if let Some(fixture) = state.services.config.fixture {
+        // Around the whole router, so that a variant can change a request before routing.
+        let inner = app.with_state(state.clone());
+        return Router::new()
+            .fallback_service(inner)
+            .layer(axum::middleware::from_fn_with_state((fixture, state), crate::fixture::middleware));
+    }
     app.with_state(state)
 }

@@ -273,6 +273,7 @@ impl BrowserDriver {
               // The HTTP status of this document (Chromium 109+); 0 when the browser cannot tell.
               status: navigation && navigation.responseStatus ? navigation.responseStatus : 0,
               selectors: arguments[2].map(matches),
+              within: arguments[3].map(sel => { try { return Array.from(document.querySelectorAll(sel)).map(e => e.innerText).join("\n"); } catch (e) { return ""; } }),
               page_text: document.body ? document.body.innerText : "",
               fields: Array.from(document.querySelectorAll("form input, form select, form textarea"))
                 .filter(e => e.type !== "hidden").map(e => e.name || e.id).sort(),
@@ -289,7 +290,7 @@ impl BrowserDriver {
               attributes: Array.from(document.querySelectorAll("[data-attribute]")).map(e => e.getAttribute("data-attribute")),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
-              agencies: Array.from(document.querySelectorAll("form[action*='/account/agencies/revoke'] input[name=client_id]")).map(i => i.value),
+              agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
             };
         "##;
         let mapping = self.mapping();
@@ -297,6 +298,7 @@ impl BrowserDriver {
             json!(mapping.label("Email address")),
             json!(mapping.label("Phone number")),
             json!(self.recogniser.selectors()),
+            json!(self.recogniser.within_selectors()),
         ];
         let client = self.browser().await?;
         client.execute(READ, args).await.context("cannot read the page")
@@ -312,6 +314,10 @@ impl BrowserDriver {
             selectors_matched: page["selectors"]
                 .as_array()
                 .map(|a| a.iter().map(|v| v.as_bool().unwrap_or(false)).collect())
+                .unwrap_or_default(),
+            within_texts: page["within"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect())
                 .unwrap_or_default(),
         }
     }
@@ -879,10 +885,7 @@ impl Driver for BrowserDriver {
         if let Some(answer) = self.open_signed_in("/account", "account").await? {
             return Ok(answer);
         }
-        let xpath = format!(
-            "//form[contains(@action, '/account/agencies/revoke')][input[@name='client_id' and @value={}]]//button",
-            literal(client_id)
-        );
+        let xpath = format!("//form[.//input[@name='client_id' and @value={}]]//button", literal(client_id));
         let client = self.browser().await?.clone();
         match client.find(Locator::XPath(&xpath)).await {
             Ok(button) => click_and_wait(&client, button).await?,

@@ -96,6 +96,10 @@ pub struct OutcomeRule {
     /// Only on this page (by name); such rules are tried before page-less ones.
     #[serde(default)]
     pub page: Option<String>,
+    /// Only in the text of the elements this CSS selector matches (say, the error summary),
+    /// so that a page's own guidance ("at least 8 characters") is not read as a refusal.
+    #[serde(default)]
+    pub within: Option<String>,
     /// How the time captured by the `at` group is written (a `time` crate format
     /// description); needed for `rate_limited` and `locked`.
     #[serde(default)]
@@ -251,6 +255,9 @@ pub struct Seen {
     pub text: String,
     /// For each marker with a selector (in [`Recogniser::selectors`] order): whether it matched.
     pub selectors_matched: Vec<bool>,
+    /// For each rule's `within` selector (in [`Recogniser::within_selectors`] order): the
+    /// text of the elements it matches.
+    pub within_texts: Vec<String>,
 }
 
 /// The mapping, compiled once per driver.
@@ -311,6 +318,17 @@ impl Recogniser {
         Self { markers: mapping.markers(), rules }
     }
 
+    /// The `within` selectors of the outcome rules, in order, each once.
+    pub fn within_selectors(&self) -> Vec<String> {
+        let mut selectors: Vec<String> = Vec::new();
+        for within in self.rules.iter().filter_map(|(_, r, _)| r.within.clone()) {
+            if !selectors.contains(&within) {
+                selectors.push(within);
+            }
+        }
+        selectors
+    }
+
     /// The CSS selectors the page must be asked about, in order.
     pub fn selectors(&self) -> Vec<String> {
         self.markers.iter().filter_map(|(_, m)| m.selector.clone()).collect()
@@ -350,8 +368,16 @@ impl Recogniser {
         let scoped =
             self.rules.iter().filter(|(_, r, _)| r.page.as_deref().is_some_and(|p| pages.contains(&p)));
         let global = self.rules.iter().filter(|(_, r, _)| r.page.is_none());
+        let within = self.within_selectors();
         scoped.chain(global).find_map(|(i, rule, re)| {
-            let captures = re.captures(&seen.text)?;
+            let text = match &rule.within {
+                Some(selector) => {
+                    let index = within.iter().position(|s| s == selector)?;
+                    seen.within_texts.get(index)?.as_str()
+                }
+                None => seen.text.as_str(),
+            };
+            let captures = re.captures(text)?;
             let at = match (captures.name("at"), &rule.at_format) {
                 (Some(text), Some(format)) => Some(ShownTime {
                     text: text.as_str().trim().to_owned(),
@@ -395,6 +421,7 @@ mod tests {
                 .iter()
                 .map(|s| selectors.contains(&s.as_str()))
                 .collect(),
+            within_texts: Vec::new(),
         }
     }
 
@@ -437,6 +464,27 @@ mod tests {
         assert!(on_code_page.rule.contains("#2"), "{}", on_code_page.rule);
         assert_eq!(r.refusal(&page, &[]).unwrap().reason, "link_expired");
         assert_eq!(r.refusal(&seen(&r, "/code", "Welcome", &[]), &[]), None);
+    }
+
+    #[test]
+    fn a_rule_within_an_element_ignores_the_rest_of_the_page() {
+        let m = mapping(
+            r#"
+            [[outcomes]]
+            text = "at least 8 characters"
+            within = "[role=alert]"
+            outcome = "rejected"
+            reason = "password_too_short"
+            "#,
+        );
+        let r = Recogniser::new(&m);
+        assert_eq!(r.within_selectors(), ["[role=alert]"]);
+        let mut guidance = seen(&r, "/password", "Use at least 8 characters.", &[]);
+        guidance.within_texts = vec![String::new()];
+        assert_eq!(r.refusal(&guidance, &[]), None);
+        let mut refused = guidance.clone();
+        refused.within_texts = vec!["Your password must be at least 8 characters long.".into()];
+        assert_eq!(r.refusal(&refused, &[]).unwrap().reason, "password_too_short");
     }
 
     #[test]
