@@ -59,7 +59,6 @@ impl InProcess {
         let fakes = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
         let settings = fakes.settings();
         let mut config = Config::for_tests();
-        adjust(&mut config);
         config.smtp.host = settings.smtp_host;
         config.smtp.port = settings.smtp_port;
         config.sms.base_url = settings.sms_base_url;
@@ -67,6 +66,7 @@ impl InProcess {
         config.sms.auth_token = settings.sms_auth_token.into();
         let (registered, agencies) = agencies()?;
         config.agencies = registered;
+        adjust(&mut config);
         let server = reference_server::start(config).await?;
         Ok(Self { server, fakes, agencies })
     }

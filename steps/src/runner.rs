@@ -11,6 +11,7 @@ use cucumber::writer::{self, Ext as _};
 use cucumber::{World as _, gherkin};
 use futures::FutureExt as _;
 
+use crate::driver::Outcome;
 use crate::driver::chromedriver::ChromeDriver;
 use crate::in_process::InProcess;
 use crate::properties;
@@ -101,6 +102,7 @@ pub fn driver_name(driver: DriverKind) -> &'static str {
 /// What one driver's pass over the features found.
 #[derive(Default)]
 struct Pass {
+    identities: Vec<crate::world::Identity>,
     scenarios: Vec<ScenarioResult>,
     properties: Vec<PropertyResult>,
     parse_errors: Vec<String>,
@@ -144,6 +146,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         target.driver = driver;
         let pass = run_driver(&options, target, &files).await?;
         junit_files.push((driver, files.junit));
+        all.identities.extend(pass.identities);
         all.scenarios.extend(pass.scenarios);
         all.properties.extend(pass.properties);
         all.parse_errors.extend(pass.parse_errors);
@@ -164,6 +167,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     if let Some(why) = all.stopped_early {
         summary.stopped_early(why);
     }
+    summary.identities = all.identities;
     let info = crate::report::html::RunInfo {
         target: if in_process.is_some() {
             format!("the reference server, in-process ({})", target.base_url)
@@ -270,6 +274,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     };
     let context = Arc::new(context);
     world::install(context.clone());
+    preflight(&context).await?;
 
     let junit = std::fs::File::create(&files.junit)?;
     let json = std::fs::File::create(&files.json)?;
@@ -389,8 +394,68 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     for s in &mut scenarios {
         s.driver = driver_name(driver).to_owned();
     }
-    Ok(Pass { scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
+    let identities = context.handed_out.lock().map(|list| list.clone()).unwrap_or_default();
+    Ok(Pass { identities, scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
 }
+
+/// The target cannot be used as it is configured (the command exits 2, not 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetUnusable(pub String);
+
+/// Before any scenario: one sign-up up to the phone step, proving that the service's mail
+/// and texts reach the fakes' inbox — otherwise every scenario would fail waiting for them.
+/// A step the service refuses leaves delivery unproven, not disproven: the run goes on and
+/// its scenarios say what is wrong.
+async fn preflight(context: &Arc<Context>) -> anyhow::Result<()> {
+    let person = context.new_person();
+    let mut driver = context.new_driver()?;
+    let result = async {
+        let unusable = |what: String| anyhow::Error::new(TargetUnusable(format!("preflight: {what}")));
+        let accepted = |outcome: Outcome, what: &str| match outcome {
+            Outcome::Accepted { .. } => Ok(()),
+            other => Err(anyhow::Error::new(Inconclusive(format!("{what} was not accepted: {other:?}")))),
+        };
+        accepted(driver.start_sign_up(&person.email).await?, "starting a sign-up")?;
+        let wait = context.target.inbox.wait_secs;
+        let mail = context.inbox.next_mail(&person.email, 0).await?.ok_or_else(|| {
+            unusable(format!(
+                "no email to {} reached the fakes' inbox ({}) within {wait} s. Point the service's SMTP \
+                 settings at the fakes (`conformance fakes` prints them)",
+                person.email, context.target.inbox.url
+            ))
+        })?;
+        let link = mail
+            .links
+            .first()
+            .ok_or_else(|| unusable(format!("the email {:?} has no link", mail.subject)))?;
+        accepted(driver.confirm_email(link).await?, "following the confirmation link")?;
+        accepted(driver.choose_password(&person.password).await?, "choosing a password")?;
+        accepted(driver.add_phone(&person.phone, crate::driver::Delivery::Sms).await?, "adding a phone")?;
+        context.inbox.next_phone_message(&person.phone, 0).await?.ok_or_else(|| {
+            unusable(format!(
+                "no text to {} reached the fakes' inbox within {wait} s. Point the service's SMS provider \
+                 at the fakes (`conformance fakes` prints the URL)",
+                person.phone
+            ))
+        })?;
+        anyhow::Ok(())
+    }
+    .await;
+    driver.close().await;
+    match result {
+        Err(error) if error.downcast_ref::<Inconclusive>().is_some() => {
+            eprintln!("preflight: delivery to the fakes not proven ({error}); the scenarios will show why");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// A preflight step the service did not accept.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Inconclusive(String);
 
 /// The user's choice of checks: `--tags` and `--name`.
 #[derive(Clone)]

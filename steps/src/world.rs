@@ -31,6 +31,15 @@ pub struct Context {
     /// Where browser sessions come from (browser driver only). The ChromeDriver process
     /// itself belongs to the runner, which stops it however the run ends.
     pub browser: Option<crate::driver::chromedriver::Endpoint>,
+    /// Every address and number handed out, for cleaning up a staging service afterwards.
+    pub handed_out: Mutex<Vec<Identity>>,
+}
+
+/// An address and number a run used (an account may exist for it on the target).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Identity {
+    pub email: String,
+    pub phone: String,
 }
 
 /// How long to watch for a message that must *not* arrive.
@@ -49,6 +58,7 @@ impl Context {
             time_lock: Arc::new(RwLock::new(())),
             real_time: false,
             browser: None,
+            handed_out: Mutex::new(Vec::new()),
         }
     }
 
@@ -56,11 +66,15 @@ impl Context {
     pub fn new_person(&self) -> Person {
         let n = self.people.fetch_add(1, Ordering::Relaxed) + 1;
         let tag = self.run_tag;
-        Person {
+        let person = Person {
             email: format!("person{n}.run{tag}@example.test"),
             phone: format!("+15550{:06}", (u64::from(tag) * 7919 + n) % 1_000_000),
             password: format!("maple orbit {n} candle {tag} river"),
+        };
+        if let Ok(mut handed_out) = self.handed_out.lock() {
+            handed_out.push(Identity { email: person.email.clone(), phone: person.phone.clone() });
         }
+        person
     }
 
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {

@@ -211,3 +211,24 @@ async fn check_target_walks_the_first_pages_and_names_what_is_missing() {
     server.server.stop();
     assert_none_left(&before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_stops_a_run_whose_mail_goes_nowhere() {
+    let _one = ONE_RUN.lock().await;
+    // The service delivers its mail to another mail server than the inbox the target names.
+    let elsewhere = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await.expect("other fakes");
+    let smtp_port = elsewhere.settings().smtp_port;
+    let server = InProcess::start_configured(|config| config.smtp.port = smtp_port).await.expect("server");
+    let mut target = server.target(DriverKind::Api);
+    target.inbox.wait_secs = 1;
+    let error = runner::run(RunOptions {
+        target: Some(target),
+        report_dir: runner::workspace_dir().join("target/conformance-preflight"),
+        ..RunOptions::default()
+    })
+    .await
+    .expect_err("a run whose mail never arrives cannot start");
+    server.server.stop();
+    assert!(error.downcast_ref::<runner::TargetUnusable>().is_some(), "{error:#}");
+    assert!(format!("{error:#}").contains("no email to"), "{error:#}");
+}

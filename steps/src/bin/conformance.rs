@@ -196,7 +196,11 @@ async fn run(args: RunArgs) -> Result<u8, Failure> {
         options.features = dir;
     }
     let report_dir = options.report_dir.clone();
-    let summary = runner::run(options).await.map_err(Failure::Internal)?;
+    let summary =
+        runner::run(options).await.map_err(|error| match error.downcast_ref::<runner::TargetUnusable>() {
+            Some(_) => Failure::Target(error),
+            None => Failure::Internal(error),
+        })?;
     print!("{}", summary.render());
     println!("reports: {}", report_dir.display());
     Ok(summary.exit_code)

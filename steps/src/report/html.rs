@@ -251,6 +251,18 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
             out.push_str("</details>");
         }
     }
+    if !summary.identities.is_empty() {
+        let _ = write!(
+            out,
+            "<h2 id=\"identities\">Addresses and numbers used</h2><p>Accounts may exist on the target for any of these \
+             {} (for clean-up of a staging service).</p><details><summary>The list</summary><ul>",
+            summary.identities.len()
+        );
+        for identity in &summary.identities {
+            let _ = write!(out, "<li>{} · {}</li>", esc(&identity.email), esc(&identity.phone));
+        }
+        out.push_str("</ul></details>");
+    }
     out.push_str("</body></html>\n");
     out
 }

@@ -136,6 +136,8 @@ pub struct Summary {
     /// Why the run stopped before running every scenario, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_early: Option<String>,
+    /// Every address and phone number the run used on the target, for clean-up.
+    pub identities: Vec<crate::world::Identity>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,6 +266,7 @@ impl Summary {
             waived: Vec::new(),
             stale_waivers: Vec::new(),
             stopped_early: None,
+            identities: Vec::new(),
         };
         summary.apply_waivers(&waivers.waivers);
         for r in &summary.requirements {
@@ -511,6 +514,13 @@ impl Summary {
             self.filtered_out.len(),
             self.not_checkable.len(),
         );
+        if !self.identities.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} addresses and phone numbers used on the target (listed in summary.json and report.html for clean-up)",
+                self.identities.len()
+            );
+        }
         let _ = writeln!(out, "verdict: {}", self.verdict_text);
         // The plain closing line CI tools read.
         let _ = writeln!(
