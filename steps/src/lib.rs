@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod landing;
 pub mod model;
 pub mod properties;
+pub mod record;
 pub mod report;
 pub mod requirements;
 pub mod runner;

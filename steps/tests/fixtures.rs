@@ -232,3 +232,65 @@ async fn preflight_stops_a_run_whose_mail_goes_nowhere() {
     assert!(error.downcast_ref::<runner::TargetUnusable>().is_some(), "{error:#}");
     assert!(format!("{error:#}").contains("no email to"), "{error:#}");
 }
+
+/// Recording walks the second presentation's sign-up by itself to its personal-key page, and
+/// the section it writes is enough to run a sign-up scenario there.
+#[tokio::test(flavor = "multi_thread")]
+async fn recording_the_second_presentation_gives_a_working_start() {
+    let _one = ONE_RUN.lock().await;
+    let before = browser_processes();
+    let server = InProcess::start_configured(|config| config.fixture = Some(Fixture::SecondPresentation))
+        .await
+        .expect("server");
+    let target = server.target(DriverKind::Browser);
+    let recording = conformance::record::record(&target, "/register").await.expect("recording");
+    assert!(recording.stopped.is_none(), "{:?}", recording.stopped);
+    let names: Vec<&str> = recording.pages.iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        [
+            "sign_up",
+            "check_email",
+            "confirm_email",
+            "create_password",
+            "add_phone",
+            "phone_code",
+            "personal_key"
+        ]
+    );
+    let text = recording.to_toml();
+    println!("{text}");
+    for expected in [
+        "session_cookies = [\"SESSION\"]",
+        "\"Email address\" = \"Email\"",
+        "\"Security code\" = \"One-time code\"",
+        "\"/sign-up/phone/code\" = \"/register/phone/code\"",
+        "fill = { \"Confirm password\" = \"{Password}\" }",
+        "check = [\"I accept the terms of use\"]",
+        "[browser.pages.personal_key]",
+    ] {
+        assert!(text.contains(expected), "{expected} is missing from:\n{text}");
+    }
+    // The recorded section alone runs a sign-up scenario on this presentation.
+    #[derive(serde::Deserialize)]
+    struct File {
+        browser: BrowserMapping,
+    }
+    let file: File = toml::from_str(&text).expect("the recording is a valid [browser] section");
+    file.browser.validate().expect("a valid mapping");
+    let mut target = target;
+    target.browser = file.browser;
+    let summary = runner::run(RunOptions {
+        target: Some(target),
+        name: Some(regex::Regex::new("^Entering an email address sends a link that confirms it$").unwrap()),
+        property_cases: 0,
+        report_dir: runner::workspace_dir().join("target/conformance-recorded"),
+        ..RunOptions::default()
+    })
+    .await
+    .expect("the run could not start");
+    server.server.stop();
+    assert!(failures(&summary).is_empty(), "{:#?}", failures(&summary));
+    assert_eq!(summary.count(conformance::report::Status::Passed), 1);
+    assert_none_left(&before);
+}

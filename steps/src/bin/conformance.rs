@@ -42,6 +42,19 @@ enum Command {
     /// Print the contract a service meets to be checked: pages, fields and buttons, outcomes
     /// and reason codes, the clock hook, capabilities.
     Contract,
+    /// Walk sign-up on the target's service in a real browser, by itself, and write a starting
+    /// `[browser]` section for its target file from what each page showed.
+    Record {
+        /// The target file (its base URL and inbox are used; its [browser] section is not).
+        #[arg(long)]
+        target: PathBuf,
+        /// The path sign-up starts at.
+        #[arg(long, default_value = "/sign-up")]
+        start: String,
+        /// Where to write the section (default: print it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -116,6 +129,9 @@ async fn main() -> ExitCode {
             }
             Some(Command::Fakes(args)) => fakes(args).await.map(|()| exit::CONFORMANT),
             Some(Command::List { features }) => list(features).map(|()| exit::CONFORMANT),
+            Some(Command::Record { target, start, out }) => {
+                record(target, start, out).await.map(|()| exit::CONFORMANT)
+            }
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
                 Ok(exit::CONFORMANT)
@@ -224,6 +240,23 @@ async fn fakes(args: fakes::cli::Listen) -> Result<(), Failure> {
     println!("Mail, texts and calls are listed at {}/ . Press Ctrl-C to stop.", s.inbox_url);
     tokio::signal::ctrl_c().await.map_err(|e| Failure::Internal(e.into()))?;
     Ok(())
+}
+
+async fn record(target: PathBuf, start: String, out: Option<PathBuf>) -> Result<(), Failure> {
+    let target = Target::load(&target).map_err(Failure::Target)?;
+    let recording = conformance::record::record(&target, &start).await.map_err(Failure::Target)?;
+    let text = recording.to_toml();
+    match out {
+        Some(file) => {
+            std::fs::write(&file, &text).map_err(|e| Failure::Internal(e.into()))?;
+            println!("{} pages recorded into {}", recording.pages.len(), file.display());
+        }
+        None => print!("{text}"),
+    }
+    match recording.stopped {
+        Some(why) => Err(Failure::Target(anyhow::anyhow!("the walk stopped early: {why}"))),
+        None => Ok(()),
+    }
 }
 
 fn list(features: Option<PathBuf>) -> Result<(), Failure> {

@@ -44,6 +44,32 @@ pub struct BrowserDriver {
     typed: BTreeMap<String, String>,
 }
 
+/// A new headless Chromium session (a fresh profile: no cookies) through ChromeDriver.
+pub async fn new_client(endpoint: &super::chromedriver::Endpoint) -> anyhow::Result<Client> {
+    connect(&endpoint.url, &endpoint.chrome).await
+}
+
+async fn connect(webdriver_url: &str, chrome: &str) -> anyhow::Result<Client> {
+    let mut capabilities = serde_json::Map::new();
+    // Pages are read once their document is parsed; nothing waits on images or fonts.
+    capabilities.insert("pageLoadStrategy".into(), json!("eager"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chrome,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1280,900", "--no-first-run",
+                     "--disable-crash-reporter", "--disable-breakpad"],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(webdriver_url)
+        .await
+        .context("cannot start a Chromium session through ChromeDriver")
+}
+
 /// An XPath string literal for any text (XPath 1.0 has no escapes).
 fn literal(text: &str) -> String {
     if !text.contains('\'') {
@@ -95,24 +121,7 @@ impl BrowserDriver {
     /// The browser session, started on first use (a fresh profile: no cookies).
     async fn browser(&mut self) -> anyhow::Result<&Client> {
         if self.client.is_none() {
-            let mut capabilities = serde_json::Map::new();
-            // Pages are read once their document is parsed; nothing waits on images or fonts.
-            capabilities.insert("pageLoadStrategy".into(), json!("eager"));
-            capabilities.insert(
-                "goog:chromeOptions".into(),
-                json!({
-                    "binary": self.settings.chrome,
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-dev-shm-usage", "--window-size=1280,900", "--no-first-run",
-                             "--disable-crash-reporter", "--disable-breakpad"],
-                }),
-            );
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            let client = ClientBuilder::new(connector)
-                .capabilities(capabilities)
-                .connect(&self.settings.webdriver_url)
-                .await
-                .context("cannot start a Chromium session through ChromeDriver")?;
+            let client = connect(&self.settings.webdriver_url, &self.settings.chrome).await?;
             self.client = Some(client);
         }
         Ok(self.client.as_ref().expect("started above"))
