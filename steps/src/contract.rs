@@ -443,6 +443,23 @@ mod tests {
         assert!(text.contains("advance_seconds"));
     }
 
+    /// The reference API documents the same reason codes (read from its committed document,
+    /// not its code): a reason it can answer with that the contract lacks would fail its runs.
+    #[test]
+    fn the_reference_api_documents_the_contract_reasons() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../reference-server/openapi.json");
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let documented: Vec<&str> = doc["components"]["schemas"]["ReasonCode"]["enum"]
+            .as_array()
+            .expect("ReasonCode")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        for (reason, _) in REASONS {
+            assert!(documented.contains(reason), "{reason} is not in the reference API's ReasonCode");
+        }
+    }
+
     #[test]
     fn names_are_unique() {
         let mut pages: Vec<&str> = PAGES.iter().map(|p| p.name).collect();

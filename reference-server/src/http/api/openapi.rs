@@ -15,6 +15,7 @@ pub struct Answer {
     pub next: Option<String>,
     /// For `rejected` and `invalid_request`: a stable code, e.g. `password_too_short`,
     /// `link_expired`, `code_wrong`, `credentials_invalid`.
+    #[schema(value_type = Option<ReasonCode>)]
     pub reason: Option<String>,
     /// Words for the person.
     pub message: Option<String>,
@@ -54,6 +55,55 @@ pub enum OutcomeKind {
     InvalidRequest,
     DeliveryFailed,
     InternalError,
+}
+
+/// Every reason an answer can carry: a rule's refusal (`rejected`) or why a request is
+/// malformed or cannot be used (`invalid_request`). Clients may rely on the set.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the codes; answers carry them as text
+pub enum ReasonCode {
+    // rejected
+    InvalidEmail,
+    NoSignUpInProgress,
+    EmailNotConfirmed,
+    LinkInvalid,
+    LinkExpired,
+    LinkUsed,
+    LinkSuperseded,
+    AlreadyRegistered,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordCommon,
+    PasswordControlCharacters,
+    InvalidPhone,
+    PasswordNotSet,
+    SmsNotSupported,
+    SmsOptedOut,
+    NoCodeSent,
+    CodeWrong,
+    CodeExpired,
+    CodeUsed,
+    CodeSuperseded,
+    PersonalKeyWrong,
+    CredentialsInvalid,
+    CurrentPasswordWrong,
+    NoAuthenticator,
+    AuthenticatorNotStarted,
+    NoChangeInProgress,
+    NoAgencyRequest,
+    AgencyNotConnected,
+    // invalid_request
+    BodyTooLarge,
+    JsonContentTypeRequired,
+    MalformedJson,
+    InvalidFields,
+    UnreadableBody,
+    ClientIdMissing,
+    RedirectUriMissing,
+    RedirectUriNotRegistered,
+    PostLogoutRedirectUriNotRegistered,
+    UnknownClient,
 }
 
 /// The statuses every operation may answer with.
@@ -129,10 +179,101 @@ pub enum Answers {
         agency::revoke,
         agency::logout,
     ),
-    components(schemas(Answer, OutcomeKind))
+    components(schemas(Answer, OutcomeKind, ReasonCode))
 )]
 pub struct ApiDoc;
 
 pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Reason;
+
+    /// The codes the document lists.
+    fn documented() -> Vec<String> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serializable");
+        doc["components"]["schemas"]["ReasonCode"]["enum"]
+            .as_array()
+            .expect("ReasonCode is an enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn every_refusal_reason_is_documented() {
+        // Adding a Reason without listing it here fails to compile (no wildcard arm).
+        let every = [
+            Reason::InvalidEmail,
+            Reason::NoSignUpInProgress,
+            Reason::EmailNotConfirmed,
+            Reason::LinkInvalid,
+            Reason::LinkExpired,
+            Reason::LinkUsed,
+            Reason::LinkSuperseded,
+            Reason::AlreadyRegistered,
+            Reason::PasswordTooShort { min: 8 },
+            Reason::PasswordTooLong { max: 64 },
+            Reason::PasswordCommon,
+            Reason::PasswordControlCharacters,
+            Reason::InvalidPhone,
+            Reason::PasswordNotSet,
+            Reason::SmsNotSupported,
+            Reason::SmsOptedOut,
+            Reason::NoCodeSent,
+            Reason::CodeWrong { remaining: 1 },
+            Reason::CodeExpired,
+            Reason::CodeUsed,
+            Reason::CodeSuperseded,
+            Reason::PersonalKeyWrong { remaining: 1 },
+            Reason::CredentialsInvalid,
+            Reason::CurrentPasswordWrong { remaining: 1 },
+            Reason::NoAuthenticator,
+            Reason::AuthenticatorNotStarted,
+            Reason::NoChangeInProgress,
+            Reason::NoAgencyRequest,
+            Reason::AgencyNotConnected,
+        ];
+        for reason in every {
+            match reason {
+                Reason::InvalidEmail
+                | Reason::NoSignUpInProgress
+                | Reason::EmailNotConfirmed
+                | Reason::LinkInvalid
+                | Reason::LinkExpired
+                | Reason::LinkUsed
+                | Reason::LinkSuperseded
+                | Reason::AlreadyRegistered
+                | Reason::PasswordTooShort { .. }
+                | Reason::PasswordTooLong { .. }
+                | Reason::PasswordCommon
+                | Reason::PasswordControlCharacters
+                | Reason::InvalidPhone
+                | Reason::PasswordNotSet
+                | Reason::SmsNotSupported
+                | Reason::SmsOptedOut
+                | Reason::NoCodeSent
+                | Reason::CodeWrong { .. }
+                | Reason::CodeExpired
+                | Reason::CodeUsed
+                | Reason::CodeSuperseded
+                | Reason::PersonalKeyWrong { .. }
+                | Reason::CredentialsInvalid
+                | Reason::CurrentPasswordWrong { .. }
+                | Reason::NoAuthenticator
+                | Reason::AuthenticatorNotStarted
+                | Reason::NoChangeInProgress
+                | Reason::NoAgencyRequest
+                | Reason::AgencyNotConnected => {}
+            }
+            assert!(
+                documented().contains(&reason.code().to_owned()),
+                "{} is not in ReasonCode",
+                reason.code()
+            );
+        }
+    }
 }
