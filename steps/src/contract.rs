@@ -91,7 +91,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &[],
-        reads: "the key, from the groups in `.personal-key span`",
+        reads: "the key: the texts of [browser.reads] personal_key (default `.personal-key span`), joined by -",
     },
     Page {
         name: "sign_in",
@@ -262,7 +262,7 @@ pub const PAGES: &[Page] = &[
         fields: &["Code from your app"],
         choices: &[],
         buttons: &["Add app"],
-        reads: "the secret from `#authenticator-secret`, the `otpauth:` link",
+        reads: "the secret ([browser.reads] secret, default `#authenticator-secret`), the otpauth link (otpauth_link)",
     },
     Page {
         name: "change_done",
@@ -280,7 +280,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &["Agree and continue", "Do not share, go back"],
-        reads: "the agency from `#agency-name`, the details from `[data-attribute]`",
+        reads: "the agency ([browser.reads] agency_name, default `#agency-name`), the details from `[data-attribute]`",
     },
 ];
 

@@ -294,3 +294,35 @@ async fn recording_the_second_presentation_gives_a_working_start() {
     assert_eq!(summary.count(conformance::report::Status::Passed), 1);
     assert_none_left(&before);
 }
+
+/// Ctrl-C in the middle of a browser run: the command exits 130 and leaves no ChromeDriver or
+/// Chromium behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_browser_run_leaves_no_browser_behind() {
+    let _one = ONE_RUN.lock().await;
+    let before = browser_processes();
+    let report_dir = runner::workspace_dir().join("target/conformance-interrupted");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["--driver", "browser", "--tags", "@SU", "--report-dir"])
+        .arg(&report_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the conformance command starts");
+    // Interrupt once a browser is up (bounded: the run starts one within seconds).
+    let mut browsers_seen = false;
+    for _ in 0..600 {
+        if browser_processes().keys().any(|pid| !before.contains_key(pid)) {
+            browsers_seen = true;
+            break;
+        }
+        #[allow(clippy::disallowed_methods)] // waits for a process to start, not for a rule
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(browsers_seen, "the run never started a browser");
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+    let status = child.wait().expect("the command ends");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_none_left(&before);
+}

@@ -275,7 +275,8 @@ impl BrowserDriver {
               return null;
             };
             const matches = (sel) => { try { return document.querySelector(sel) !== null; } catch (e) { return false; } };
-            const link = document.querySelector("a[href^='otpauth:']");
+            const reads = arguments[4];
+            const link = document.querySelector(reads.otpauth_link);
             const navigation = performance.getEntriesByType("navigation")[0];
             return {
               url: location.href,
@@ -292,10 +293,10 @@ impl BrowserDriver {
               message: text("[role=alert]") || text("#error-summary") || text("main p"),
               text: main ? main.innerText : document.body ? document.body.innerText : "",
               title: text("h1") || document.title,
-              personal_key: Array.from(document.querySelectorAll(".personal-key span")).map(s => s.innerText.trim()).join("-"),
-              secret: text("#authenticator-secret"),
+              personal_key: Array.from(document.querySelectorAll(reads.personal_key)).map(s => s.innerText.trim()).join("-"),
+              secret: text(reads.secret),
               otpauth_uri: link && link.getAttribute("href"),
-              agency: text("#agency-name"),
+              agency: text(reads.agency_name),
               attributes: Array.from(document.querySelectorAll("[data-attribute]")).map(e => e.getAttribute("data-attribute")),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
@@ -308,6 +309,7 @@ impl BrowserDriver {
             json!(mapping.label("Phone number")),
             json!(self.recogniser.selectors()),
             json!(self.recogniser.within_selectors()),
+            json!(mapping.reads),
         ];
         let client = self.browser().await?;
         client.execute(READ, args).await.context("cannot read the page")

@@ -25,6 +25,9 @@
 //! reason = "code_expired"
 //! page = "sign_in_code"                         # optional: only on this page
 //!
+//! [browser.reads]                               # where accepted pages show what is read
+//! personal_key = "#recovery-code"               # (defaults: the reference pages' markup)
+//!
 //! [[browser.outcomes]]                          # a time it shows, captured as `at`
 //! text = "(?i)try again after (?P<at>\\d{1,2}:\\d{2} [AP]M)"
 //! outcome = "rate_limited"
@@ -64,6 +67,35 @@ pub struct BrowserMapping {
     /// Refusals recognised by the page's words, tried page-scoped first, then in file order.
     #[serde(default)]
     pub outcomes: Vec<OutcomeRule>,
+    /// Where accepted pages show what scenarios read.
+    #[serde(default)]
+    pub reads: Reads,
+}
+
+/// CSS selectors for what accepted pages show (defaults: the reference pages' markup).
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reads {
+    /// The personal key: the texts of the matched elements, joined by `-` (its groups, or
+    /// one element holding the whole key).
+    pub personal_key: String,
+    /// The authenticator app's secret (base32), as text.
+    pub secret: String,
+    /// The link whose `href` is the `otpauth://` URI.
+    pub otpauth_link: String,
+    /// The name of the agency asking for consent.
+    pub agency_name: String,
+}
+
+impl Default for Reads {
+    fn default() -> Self {
+        Self {
+            personal_key: ".personal-key span".into(),
+            secret: "#authenticator-secret".into(),
+            otpauth_link: "a[href^='otpauth:']".into(),
+            agency_name: "#agency-name".into(),
+        }
+    }
 }
 
 /// What identifies one page; every condition given must hold (a path alone cannot tell a
