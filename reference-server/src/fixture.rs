@@ -296,6 +296,8 @@ mod second {
                 format!(r#"<p>Your personal key: <code id="recovery-code">{whole}</code></p>"#)
             })
             .into_owned();
+        let scopes = regex::Regex::new(r#" data-attribute="[^"]*""#).expect("a regex");
+        html = scopes.replace_all(&html, "").into_owned();
         html.replace(r#"id="authenticator-secret""#, r#"id="totp-secret""#)
             .replace(r#"id="agency-name""#, r#"id="requesting-agency""#)
     }

@@ -280,7 +280,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &["Agree and continue", "Do not share, go back"],
-        reads: "the agency ([browser.reads] agency_name, default `#agency-name`), the details from `[data-attribute]`",
+        reads: "the agency ([browser.reads] agency_name, default `#agency-name`), the details (attributes, default `[data-attribute]`; their words named by attribute_names)",
     },
 ];
 

@@ -297,7 +297,7 @@ impl BrowserDriver {
               secret: text(reads.secret),
               otpauth_uri: link && link.getAttribute("href"),
               agency: text(reads.agency_name),
-              attributes: Array.from(document.querySelectorAll("[data-attribute]")).map(e => e.getAttribute("data-attribute")),
+              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => e.getAttribute("data-attribute") || e.innerText.trim()),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
@@ -479,7 +479,15 @@ impl BrowserDriver {
         match name {
             "consent" => {
                 details["agency"] = page["agency"].clone();
-                details["attributes"] = page["attributes"].clone();
+                let names = &self.mapping().reads.attribute_names;
+                let attributes: Vec<Value> = page["attributes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|shown| json!(names.get(shown).map_or(shown, String::as_str)))
+                    .collect();
+                details["attributes"] = json!(attributes);
             }
             "account" => {
                 details["email"] = page["email"].clone();

@@ -85,6 +85,11 @@ pub struct Reads {
     pub otpauth_link: String,
     /// The name of the agency asking for consent.
     pub agency_name: String,
+    /// The details an agency would receive, one element each: its `data-attribute`, or its
+    /// text as `attribute_names` names it.
+    pub attributes: String,
+    /// A detail's words on the page → its scope name (`email`, `phone`).
+    pub attribute_names: BTreeMap<String, String>,
 }
 
 impl Default for Reads {
@@ -94,6 +99,8 @@ impl Default for Reads {
             secret: "#authenticator-secret".into(),
             otpauth_link: "a[href^='otpauth:']".into(),
             agency_name: "#agency-name".into(),
+            attributes: "[data-attribute]".into(),
+            attribute_names: BTreeMap::new(),
         }
     }
 }
