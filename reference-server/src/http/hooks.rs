@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::error::{ApiError, rfc3339};
+use super::error::ApiError;
+use super::refusal::rfc3339;
 use crate::clock::ClockError;
 
 pub fn routes() -> Router<AppState> {

@@ -6,6 +6,7 @@ pub mod error;
 pub mod hooks;
 pub mod oidc;
 pub mod reauth;
+pub mod refusal;
 pub mod session;
 pub mod web;
 

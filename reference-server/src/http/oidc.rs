@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::session::Session;
-use super::web::{MessagePage, Refusal, redirect, refusal, render, render_refused};
+use super::web::{MessagePage, Refusal, redirect, render, render_refused};
 use crate::service::ServiceResult;
 use crate::service::agency::{
     AUTHORIZE_PATH, AuthorizationParams, AuthorizeError, JWKS_PATH, LOGOUT_PATH, NextStep, OAuthError,
@@ -110,7 +110,7 @@ fn follow(session: &Session, step: ServiceResult<NextStep>) -> Response {
 }
 
 fn try_again(error: crate::service::ServiceError) -> Response {
-    let refused = refusal(error);
+    let refused = Refusal::from(error);
     render_refused(
         &refused,
         MessagePage {

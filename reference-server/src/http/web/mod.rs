@@ -27,10 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(recovery::routes())
 }
 
-/// "14:05 UTC" (or the date too when it is not today's by the same clock).
-pub fn clock_time(t: time::OffsetDateTime) -> String {
-    format!("{:02}:{:02} UTC on {} {} {}", t.hour(), t.minute(), t.day(), t.month(), t.year())
-}
+pub use crate::http::refusal::{Refusal, clock_time};
 
 pub fn render(status: StatusCode, template: impl Template) -> Response {
     match template.render() {
@@ -80,90 +77,6 @@ pub fn forged() -> Response {
     )
 }
 
-/// A refusal as a page shows it: the status, the words for the person, and the typed
-/// outcome for programs driving a browser (the page contract: `data-outcome`, `data-reason`,
-/// `data-at` on `<main>`, the same values the JSON API answers with).
-pub struct Refusal {
-    pub status: StatusCode,
-    pub message: String,
-    outcome: &'static str,
-    reason: Option<&'static str>,
-    at: Option<time::OffsetDateTime>,
-}
-
-impl Refusal {
-    pub fn invalid(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), outcome: "invalid_request", reason: Some(reason), at: None }
-    }
-
-    /// The `<main>` attributes that carry the outcome.
-    fn attributes(&self) -> String {
-        let mut attributes = format!(" data-outcome=\"{}\"", self.outcome);
-        if let Some(reason) = self.reason {
-            attributes.push_str(&format!(" data-reason=\"{reason}\""));
-        }
-        if let Some(at) = self.at {
-            attributes.push_str(&format!(" data-at=\"{}\"", crate::http::error::rfc3339(at)));
-        }
-        attributes
-    }
-}
-
-/// The refusal a page shows for `error`.
-pub fn refusal(error: crate::service::ServiceError) -> Refusal {
-    use crate::service::ServiceError;
-    let plain =
-        |status, message: String, outcome| Refusal { status, message, outcome, reason: None, at: None };
-    match error {
-        ServiceError::Rejected(reason) => Refusal {
-            reason: Some(reason.code()),
-            ..plain(StatusCode::UNPROCESSABLE_ENTITY, reason.message(), "rejected")
-        },
-        ServiceError::RateLimited { retry_at, .. } => Refusal {
-            at: Some(retry_at),
-            ..plain(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("You asked too many times. Try again after {}.", clock_time(retry_at)),
-                "rate_limited",
-            )
-        },
-        ServiceError::Locked { until } => Refusal {
-            at: Some(until),
-            ..plain(
-                StatusCode::LOCKED,
-                format!(
-                    "For your security, entering codes is locked until {}. Try again after that.",
-                    clock_time(until)
-                ),
-                "locked",
-            )
-        },
-        ServiceError::SignedOut { locked_until: Some(until) } => Refusal {
-            at: Some(until),
-            ..plain(
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "Too many wrong entries. You have been signed out and can try again after {}.",
-                    clock_time(until)
-                ),
-                "signed_out",
-            )
-        },
-        ServiceError::SignedOut { locked_until: None } => {
-            plain(StatusCode::UNAUTHORIZED, "You have been signed out. Sign in again.".into(), "signed_out")
-        }
-        ServiceError::Delivery(message) => plain(StatusCode::BAD_GATEWAY, message, "delivery_failed"),
-        ServiceError::Internal(error) => {
-            tracing::error!(%error, "internal error");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side. Try again.".into(),
-                "internal_error",
-            )
-        }
-    }
-}
-
 /// The field a refusal is about: the only field of a one-field form, or the one its reason
 /// names (a wrong current password, a refused new password, phone or email).
 fn field_in_error<'a>(reason: Option<&str>, fields: &[Field<'a>]) -> Option<&'a str> {
@@ -186,7 +99,7 @@ fn field_in_error<'a>(reason: Option<&str>, fields: &[Field<'a>]) -> Option<&'a 
 pub fn render_refused(refusal: &Refusal, template: impl Template) -> Response {
     match template.render() {
         Ok(html) => {
-            let html = html.replacen(MAIN, &format!("{MAIN}{}", refusal.attributes()), 1);
+            let html = html.replacen(MAIN, &format!("{MAIN}{}", refusal.page_attributes()), 1);
             (refusal.status, Html(html)).into_response()
         }
         Err(error) => {
@@ -298,7 +211,7 @@ pub struct FormTemplate<'a> {
 /// The answer to an emailed link that cannot be used (expired, used, replaced, unknown),
 /// pointing to where a new one can be had.
 pub fn link_refused(error: crate::service::ServiceError, retry: (&str, &str)) -> Response {
-    let refused = refusal(error);
+    let refused = Refusal::from(error);
     let title = if refused.status == StatusCode::UNPROCESSABLE_ENTITY {
         "This link does not work"
     } else {
@@ -341,7 +254,7 @@ pub fn page(status: StatusCode, page: Page<'_>) -> Response {
 
 /// Renders `page` with the words of `error` (ending the session when it signs out).
 pub fn page_with_error(session: &Session, error: crate::service::ServiceError, mut p: Page<'_>) -> Response {
-    let refused = refusal(error);
+    let refused = Refusal::from(error);
     if refused.outcome == "signed_out" {
         session.destroy();
         return render_refused(

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{MessagePage, Refusal, redirect, refusal, render, render_refused};
+use super::{MessagePage, Refusal, redirect, render, render_refused};
 use crate::http::AppState;
 use crate::http::session::{Session, SignUpProgress};
 use crate::service::{Reason, ServiceError};
@@ -49,7 +49,7 @@ async fn submit_email(
             redirect("/sign-up/check-email")
         }
         Err(error) => {
-            let refused = refusal(error);
+            let refused = Refusal::from(error);
             render_refused(
                 &refused,
                 EmailPage { csrf: &session.csrf_token(), email: &form.email, error: Some(&refused.message) },
@@ -93,7 +93,7 @@ async fn resend(State(app): State<AppState>, session: Session) -> Response {
             },
         ),
         Err(error) => {
-            let refused = refusal(error);
+            let refused = Refusal::from(error);
             render_refused(
                 &refused,
                 CheckEmailPage {
@@ -170,7 +170,7 @@ async fn password_form(State(app): State<AppState>, session: Session) -> Respons
         _ => render_refused(
             &Refusal {
                 status: StatusCode::FORBIDDEN,
-                ..refusal(ServiceError::Rejected(Reason::EmailNotConfirmed))
+                ..Refusal::from(ServiceError::Rejected(Reason::EmailNotConfirmed))
             },
             MessagePage {
                 name: "",
@@ -205,7 +205,7 @@ async fn submit_password(
             redirect("/sign-up/phone")
         }
         Err(error) => {
-            let refused = refusal(error);
+            let refused = Refusal::from(error);
             let min_length = app.services.policy.password_min_length;
             render_refused(
                 &refused,
