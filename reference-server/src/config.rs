@@ -198,6 +198,15 @@ impl Config {
         }
     }
 
+    /// Delivers mail and texts to the fakes that `settings` describe (tests and demo mode).
+    pub fn use_fakes(&mut self, settings: &fakes::api::Settings) {
+        self.smtp.host = settings.smtp_host.clone();
+        self.smtp.port = settings.smtp_port;
+        self.sms.base_url = settings.sms_base_url.clone();
+        self.sms.account_sid = settings.sms_account_sid.clone();
+        self.sms.auth_token = settings.sms_auth_token.clone().into();
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         let problems = self.policy.problems();
         anyhow::ensure!(problems.is_empty(), "the policy is not usable: {}", problems.join("; "));

@@ -3,7 +3,6 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use reference_server::Config;
-use secrecy::SecretString;
 
 #[derive(Parser)]
 #[command(version, about = "Reference sign-in service: web pages and JSON API for every documented flow")]
@@ -45,12 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let mut fakes = None;
     if args.demo {
         let started = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
-        let settings = started.settings();
-        config.smtp.host = settings.smtp_host;
-        config.smtp.port = settings.smtp_port;
-        config.sms.base_url = settings.sms_base_url;
-        config.sms.account_sid = settings.sms_account_sid;
-        config.sms.auth_token = SecretString::from(settings.sms_auth_token);
+        config.use_fakes(&started.settings());
         if args.data_dir.is_none() {
             let dir = tempfile::Builder::new().prefix("reference-server-demo-").tempdir()?;
             config.data_dir = dir.path().to_owned();

@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 
 async fn start(config: Config, fakes: &Fakes) -> RunningServer {
     let mut config = config;
-    let s = fakes.settings();
-    config.smtp.port = s.smtp_port;
-    config.sms.base_url = s.sms_base_url;
+    config.use_fakes(&fakes.settings());
     reference_server::start(config).await.expect("server starts")
 }
 

@@ -73,9 +73,7 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_pages() {
     let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
     let mut config = Config::for_tests();
-    let s = fakes.settings();
-    config.smtp.port = s.smtp_port;
-    config.sms.base_url = s.sms_base_url;
+    config.use_fakes(&fakes.settings());
     let server = reference_server::start(config).await.unwrap();
     let wait = Duration::from_secs(10);
     let (email, phone) = ("pages@example.test", "+15550999001");
@@ -191,9 +189,7 @@ async fn a_person_signs_in_for_an_agency_through_the_pages() {
     use reference_server::rules::oidc::Attribute;
     let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
     let mut config = Config::for_tests();
-    let s = fakes.settings();
-    config.smtp.port = s.smtp_port;
-    config.sms.base_url = s.sms_base_url;
+    config.use_fakes(&fakes.settings());
     let callback = "http://127.0.0.1:9/parks/callback";
     config.agencies = vec![AgencyConfig {
         client_id: "parks".into(),

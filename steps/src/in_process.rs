@@ -57,13 +57,8 @@ impl InProcess {
     /// test-only variant of the server this way).
     pub async fn start_configured(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let fakes = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
-        let settings = fakes.settings();
         let mut config = Config::for_tests();
-        config.smtp.host = settings.smtp_host;
-        config.smtp.port = settings.smtp_port;
-        config.sms.base_url = settings.sms_base_url;
-        config.sms.account_sid = settings.sms_account_sid;
-        config.sms.auth_token = settings.sms_auth_token.into();
+        config.use_fakes(&fakes.settings());
         let (registered, agencies) = agencies()?;
         config.agencies = registered;
         adjust(&mut config);
