@@ -8,6 +8,7 @@ pub mod oidc;
 pub mod reauth;
 pub mod refusal;
 pub mod session;
+pub mod signed_in;
 pub mod web;
 
 use std::sync::Arc;

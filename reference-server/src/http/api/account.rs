@@ -11,6 +11,7 @@ use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
+use crate::http::signed_in::{Api, NewAccount, SignedIn};
 use crate::rules::phone;
 use crate::service::mfa::Delivery;
 use crate::service::{Reason, ServiceError};
@@ -54,9 +55,9 @@ fn password_not_set() -> ApiError {
 pub(super) async fn add_phone(
     State(app): State<AppState>,
     session: Session,
+    NewAccount(account_id, _): NewAccount<Api>,
     ApiJson(body): ApiJson<AddPhone>,
 ) -> ApiResult {
-    let account_id = session.state().new_account.ok_or_else(password_not_set)?;
     let number = phone::normalize(&body.phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
     app.services.send_code(account_id, CodePurpose::ConfirmPhone, &number, body.delivery).await?;
     session.update(|s| s.pending_phone = Some(number));
@@ -81,9 +82,9 @@ pub(super) async fn resend(
 pub(super) async fn confirm(
     State(app): State<AppState>,
     session: Session,
+    NewAccount(account_id, _): NewAccount<Api>,
     ApiJson(body): ApiJson<Confirm>,
 ) -> ApiResult {
-    let account_id = session.state().new_account.ok_or_else(password_not_set)?;
     let result = app.services.confirm_phone(account_id, &body.code).await;
     let key = ending_session_on_sign_out(&session, result).await?;
     session.sign_in(account_id, app.services.clock.now());
@@ -97,9 +98,11 @@ pub(super) async fn confirm(
     tag = "sign-up",
     responses(openapi::Answers)
 )]
-pub(super) async fn account(State(app): State<AppState>, session: Session) -> ApiResult {
+pub(super) async fn account(
+    State(app): State<AppState>,
+    SignedIn(account_id, _): SignedIn<Api>,
+) -> ApiResult {
     let signed_out = || ApiError::from(ServiceError::SignedOut { locked_until: None });
-    let account_id = session.state().account_id.ok_or_else(signed_out)?;
     let account =
         app.services.store.account(account_id).await.map_err(ServiceError::from)?.ok_or_else(signed_out)?;
     Ok(accepted(json!({ "email": account.email, "phone": account.phone })))

@@ -15,6 +15,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::oidc::{LogoutParams, end_session_for_agency};
 use crate::http::session::Session;
+use crate::http::signed_in::{Api, SignedIn};
 use crate::service::agency::{AuthorizationParams, AuthorizeError, NextStep};
 use crate::service::{Reason, ServiceError};
 
@@ -120,8 +121,10 @@ pub(super) async fn consent(
     tag = "agency",
     responses(openapi::Answers)
 )]
-pub(super) async fn agencies(State(app): State<AppState>, session: Session) -> ApiResult {
-    let account_id = session.state().account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
+pub(super) async fn agencies(
+    State(app): State<AppState>,
+    SignedIn(account_id, _): SignedIn<Api>,
+) -> ApiResult {
     let agencies = app.services.connected_agencies(account_id).await?;
     Ok(accepted(json!({ "agencies": agencies })))
 }
@@ -136,10 +139,9 @@ pub(super) struct Revoke {
 #[utoipa::path(post, path = "/api/v1/account/agencies/revoke", operation_id = "agency_revoke", tag = "agency", request_body = Revoke, responses(openapi::Answers))]
 pub(super) async fn revoke(
     State(app): State<AppState>,
-    session: Session,
+    SignedIn(account_id, _): SignedIn<Api>,
     ApiJson(body): ApiJson<Revoke>,
 ) -> ApiResult {
-    let account_id = session.state().account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
     if !app.services.revoke_agency(account_id, &body.client_id).await? {
         return Err(ServiceError::Rejected(Reason::AgencyNotConnected).into());
     }

@@ -11,6 +11,7 @@ use super::{ApiJson, ending_session_on_sign_out, openapi};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
+use crate::http::signed_in::{Api, Authenticating};
 use crate::service::ServiceError;
 use crate::service::mfa::Delivery;
 use crate::store::CodePurpose;
@@ -86,10 +87,9 @@ pub(super) async fn sign_in(
 #[utoipa::path(post, path = "/api/v1/sign-in/code/send", operation_id = "signin_send_code", tag = "sign-in", request_body = SendCode, responses(openapi::Answers))]
 pub(super) async fn send_code(
     State(app): State<AppState>,
-    session: Session,
+    Authenticating(account_id, _): Authenticating<Api>,
     ApiJson(body): ApiJson<SendCode>,
 ) -> ApiResult {
-    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let account =
         app.services.store.account(account_id).await.map_err(ServiceError::from)?.ok_or_else(signed_out)?;
     let phone = account.phone.ok_or_else(signed_out)?;
@@ -101,9 +101,9 @@ pub(super) async fn send_code(
 pub(super) async fn enter_code(
     State(app): State<AppState>,
     session: Session,
+    Authenticating(account_id, _): Authenticating<Api>,
     ApiJson(body): ApiJson<EnterCode>,
 ) -> ApiResult {
-    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let result = app.services.check_code(account_id, CodePurpose::SignIn, &body.code).await;
     ending_session_on_sign_out(&session, result).await?;
     completed(&app, &session, account_id).await
@@ -124,9 +124,9 @@ async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiRes
 pub(super) async fn authenticator(
     State(app): State<AppState>,
     session: Session,
+    Authenticating(account_id, _): Authenticating<Api>,
     ApiJson(body): ApiJson<EnterCode>,
 ) -> ApiResult {
-    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let result = app.services.check_authenticator(account_id, &body.code).await;
     ending_session_on_sign_out(&session, result).await?;
     completed(&app, &session, account_id).await
@@ -136,9 +136,9 @@ pub(super) async fn authenticator(
 pub(super) async fn personal_key(
     State(app): State<AppState>,
     session: Session,
+    Authenticating(account_id, _): Authenticating<Api>,
     ApiJson(body): ApiJson<PersonalKey>,
 ) -> ApiResult {
-    let account_id = session.state().authenticating.ok_or_else(signed_out)?;
     let result = app.services.use_personal_key(account_id, &body.personal_key).await;
     let new_key = ending_session_on_sign_out(&session, result).await?;
     session.sign_in(account_id, app.services.clock.now());

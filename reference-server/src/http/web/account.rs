@@ -13,6 +13,7 @@ use super::{Field, Page, PageForm, page, page_with_error, redirect, render};
 use crate::http::AppState;
 use crate::http::reauth::reauthenticate;
 use crate::http::session::Session;
+use crate::http::signed_in::{Pages, SignedIn};
 use crate::service::mfa::Delivery;
 
 pub fn routes() -> Router<AppState> {
@@ -39,8 +40,11 @@ struct AccountPage {
     notice: Option<String>,
 }
 
-async fn account(State(app): State<AppState>, session: Session) -> Response {
-    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
+async fn account(
+    State(app): State<AppState>,
+    session: Session,
+    SignedIn(account_id, _): SignedIn<Pages>,
+) -> Response {
     let Ok(Some(account)) = app.services.store.account(account_id).await else { return redirect("/sign-in") };
     let has_app = matches!(app.services.store.authenticator(account_id).await, Ok(Some(_)));
     let agencies = app.services.connected_agencies(account_id).await.unwrap_or_default();
@@ -74,9 +78,9 @@ struct RevokeForm {
 async fn revoke_agency(
     State(app): State<AppState>,
     session: Session,
+    SignedIn(account_id, _): SignedIn<Pages>,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
     match app.services.revoke_agency(account_id, &form.client_id).await {
         Ok(_) => redirect("/account"),
         Err(error) => page_with_error(&session, error, Page { title: "Your account", ..Page::default() }),
@@ -114,10 +118,7 @@ fn password_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn password_form(session: Session) -> Response {
-    if session.state().account_id.is_none() {
-        return redirect("/sign-in");
-    }
+async fn password_form(session: Session, _: SignedIn<Pages>) -> Response {
     page(StatusCode::OK, password_page(session.csrf_token()))
 }
 
@@ -164,10 +165,7 @@ fn email_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn email_form(session: Session) -> Response {
-    if session.state().account_id.is_none() {
-        return redirect("/sign-in");
-    }
+async fn email_form(session: Session, _: SignedIn<Pages>) -> Response {
     page(StatusCode::OK, email_page(session.csrf_token()))
 }
 
@@ -204,10 +202,7 @@ fn phone_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn phone_form(session: Session) -> Response {
-    if session.state().account_id.is_none() {
-        return redirect("/sign-in");
-    }
+async fn phone_form(session: Session, _: SignedIn<Pages>) -> Response {
     page(StatusCode::OK, phone_page(session.csrf_token()))
 }
 
@@ -260,9 +255,9 @@ pub struct CodeForm {
 async fn confirm_phone(
     State(app): State<AppState>,
     session: Session,
+    SignedIn(account_id, _): SignedIn<Pages>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some(account_id) = session.state().account_id else { return redirect("/sign-in") };
     match app.services.confirm_phone_change(account_id, &form.code).await {
         Ok(()) => {
             session.update(|s| s.pending_new_phone = None);
@@ -279,10 +274,7 @@ fn app_start_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn app_start_form(session: Session) -> Response {
-    if session.state().account_id.is_none() {
-        return redirect("/sign-in");
-    }
+async fn app_start_form(session: Session, _: SignedIn<Pages>) -> Response {
     page(StatusCode::OK, app_start_page(session.csrf_token()))
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Button, Field, Page, PageForm, page, page_with_error, redirect, render};
 use crate::http::AppState;
 use crate::http::session::Session;
+use crate::http::signed_in::{NewAccount, Pages};
 use crate::rules::phone;
 use crate::service::mfa::Delivery;
 use crate::service::{Reason, ServiceError};
@@ -45,10 +46,7 @@ fn phone_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn phone_form(session: Session) -> Response {
-    if session.state().new_account.is_none() {
-        return redirect("/sign-in");
-    }
+async fn phone_form(session: Session, _: NewAccount<Pages>) -> Response {
     page(StatusCode::OK, phone_page(session.csrf_token()))
 }
 
@@ -58,8 +56,12 @@ pub struct PhoneForm {
     delivery: Delivery,
 }
 
-async fn add_phone(State(app): State<AppState>, session: Session, Form(form): Form<PhoneForm>) -> Response {
-    let Some(account_id) = session.state().new_account else { return redirect("/sign-in") };
+async fn add_phone(
+    State(app): State<AppState>,
+    session: Session,
+    NewAccount(account_id, _): NewAccount<Pages>,
+    Form(form): Form<PhoneForm>,
+) -> Response {
     let result = match phone::normalize(&form.phone) {
         Ok(number) => app
             .services

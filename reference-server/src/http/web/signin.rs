@@ -11,6 +11,7 @@ use super::phone::{code_page, show_personal_key};
 use super::{Button, Field, Page, PageForm, page, page_with_error, redirect};
 use crate::http::AppState;
 use crate::http::session::Session;
+use crate::http::signed_in::{Authenticating, Pages};
 use crate::service::ServiceResult;
 use crate::service::mfa::Delivery;
 use crate::store::CodePurpose;
@@ -106,8 +107,11 @@ async fn choose_page<'a>(app: &AppState, session: &Session, account_id: i64) -> 
     }
 }
 
-async fn choose(State(app): State<AppState>, session: Session) -> Response {
-    let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
+async fn choose(
+    State(app): State<AppState>,
+    session: Session,
+    Authenticating(account_id, _): Authenticating<Pages>,
+) -> Response {
     page(StatusCode::OK, choose_page(&app, &session, account_id).await)
 }
 
@@ -116,8 +120,12 @@ pub struct SendForm {
     delivery: Delivery,
 }
 
-async fn send_code(State(app): State<AppState>, session: Session, Form(form): Form<SendForm>) -> Response {
-    let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
+async fn send_code(
+    State(app): State<AppState>,
+    session: Session,
+    Authenticating(account_id, _): Authenticating<Pages>,
+    Form(form): Form<SendForm>,
+) -> Response {
     let phone = match app.services.store.account(account_id).await {
         Ok(Some(account)) => account.phone.unwrap_or_default(),
         _ => return redirect("/sign-in"),
@@ -143,10 +151,7 @@ fn sign_in_code_page<'a>(csrf: String) -> Page<'a> {
     p
 }
 
-async fn code_form(session: Session) -> Response {
-    if session.state().authenticating.is_none() {
-        return redirect("/sign-in");
-    }
+async fn code_form(session: Session, _: Authenticating<Pages>) -> Response {
     page(StatusCode::OK, sign_in_code_page(session.csrf_token()))
 }
 
@@ -181,8 +186,12 @@ async fn second_factor(
     }
 }
 
-async fn enter_code(State(app): State<AppState>, session: Session, Form(form): Form<CodeForm>) -> Response {
-    let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
+async fn enter_code(
+    State(app): State<AppState>,
+    session: Session,
+    Authenticating(account_id, _): Authenticating<Pages>,
+    Form(form): Form<CodeForm>,
+) -> Response {
     let result = app.services.check_code(account_id, CodePurpose::SignIn, &form.code).await.map(|_| None);
     second_factor(&app, &session, result, account_id, sign_in_code_page(session.csrf_token())).await
 }
@@ -204,10 +213,7 @@ fn key_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn key_form(session: Session) -> Response {
-    if session.state().authenticating.is_none() {
-        return redirect("/sign-in");
-    }
+async fn key_form(session: Session, _: Authenticating<Pages>) -> Response {
     page(StatusCode::OK, key_page(session.csrf_token()))
 }
 
@@ -216,8 +222,12 @@ pub struct KeyForm {
     personal_key: String,
 }
 
-async fn enter_key(State(app): State<AppState>, session: Session, Form(form): Form<KeyForm>) -> Response {
-    let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
+async fn enter_key(
+    State(app): State<AppState>,
+    session: Session,
+    Authenticating(account_id, _): Authenticating<Pages>,
+    Form(form): Form<KeyForm>,
+) -> Response {
     let result = app.services.use_personal_key(account_id, &form.personal_key).await.map(Some);
     second_factor(&app, &session, result, account_id, key_page(session.csrf_token())).await
 }
@@ -238,19 +248,16 @@ fn app_page<'a>(csrf: String) -> Page<'a> {
     }
 }
 
-async fn app_form(session: Session) -> Response {
-    if session.state().authenticating.is_none() {
-        return redirect("/sign-in");
-    }
+async fn app_form(session: Session, _: Authenticating<Pages>) -> Response {
     page(StatusCode::OK, app_page(session.csrf_token()))
 }
 
 async fn enter_app_code(
     State(app): State<AppState>,
     session: Session,
+    Authenticating(account_id, _): Authenticating<Pages>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some(account_id) = session.state().authenticating else { return redirect("/sign-in") };
     let result = app.services.check_authenticator(account_id, &form.code).await.map(|()| None);
     second_factor(&app, &session, result, account_id, app_page(session.csrf_token())).await
 }
