@@ -87,6 +87,29 @@ pub struct AgencyConfig {
     pub attributes: Vec<crate::rules::oidc::Attribute>,
 }
 
+impl AgencyConfig {
+    /// The key its client assertions are checked with; `None` for a public client.
+    pub fn decoding_key(&self) -> anyhow::Result<Option<jsonwebtoken::DecodingKey>> {
+        self.public_key
+            .as_deref()
+            .map(|pem| jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()))
+            .transpose()
+            .with_context(|| format!("agency {}: public_key is not an RSA public key in PEM", self.client_id))
+    }
+
+    /// Refuses a registration the server could not honour, saying what is wrong.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.client_id.is_empty(), "an agency has an empty client_id");
+        anyhow::ensure!(!self.redirect_uris.is_empty(), "agency {}: no redirect_uris", self.client_id);
+        for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
+            let url = url::Url::parse(uri)
+                .with_context(|| format!("agency {}: {uri:?} is not a URL", self.client_id))?;
+            anyhow::ensure!(url.fragment().is_none(), "agency {}: {uri:?} has a fragment", self.client_id);
+        }
+        self.decoding_key().map(|_| ())
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AgenciesFile {
@@ -215,7 +238,15 @@ impl Config {
         }
         url::Url::parse(&self.sms.base_url)
             .with_context(|| format!("sms.base_url {:?} is not a URL", self.sms.base_url))?;
-        crate::service::agency::Agencies::new(&self.agencies)?;
+        let mut client_ids = std::collections::HashSet::new();
+        for agency in &self.agencies {
+            agency.validate()?;
+            anyhow::ensure!(
+                client_ids.insert(&agency.client_id),
+                "agency {} is registered twice",
+                agency.client_id
+            );
+        }
         Ok(())
     }
 

@@ -3,6 +3,8 @@
 pub mod api;
 pub mod csrf;
 pub mod error;
+#[cfg(feature = "fixtures")]
+mod fixture;
 pub mod hooks;
 pub mod oidc;
 pub mod reauth;
@@ -77,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         let inner = app.with_state(state.clone());
         return Router::new()
             .fallback_service(inner)
-            .layer(axum::middleware::from_fn_with_state((fixture, state), crate::fixture::middleware));
+            .layer(axum::middleware::from_fn_with_state((fixture, state), fixture::middleware));
     }
     app.with_state(state)
 }

@@ -10,14 +10,13 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::session::Session;
-use super::web::{MessagePage, Refusal, redirect, render, render_refused};
+use super::web::{CONTINUE_PATH, MessagePage, Refusal, redirect, render, render_refused};
 use crate::service::ServiceResult;
 use crate::service::agency::{
     AUTHORIZE_PATH, AuthorizationParams, AuthorizeError, JWKS_PATH, LOGOUT_PATH, NextStep, OAuthError,
     TOKEN_PATH, TokenRequest, USERINFO_PATH,
 };
 
-pub const CONTINUE_PATH: &str = "/openid_connect/continue";
 const CONSENT_PATH: &str = "/openid_connect/consent";
 
 pub fn routes() -> Router<AppState> {

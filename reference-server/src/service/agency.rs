@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use anyhow::Context as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -43,21 +42,8 @@ impl Agencies {
     pub fn new(configs: &[AgencyConfig]) -> anyhow::Result<Self> {
         let mut agencies = HashMap::new();
         for c in configs {
-            anyhow::ensure!(!c.client_id.is_empty(), "an agency has an empty client_id");
-            anyhow::ensure!(!c.redirect_uris.is_empty(), "agency {}: no redirect_uris", c.client_id);
-            for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
-                let url = url::Url::parse(uri)
-                    .with_context(|| format!("agency {}: {uri:?} is not a URL", c.client_id))?;
-                anyhow::ensure!(url.fragment().is_none(), "agency {}: {uri:?} has a fragment", c.client_id);
-            }
-            let key = c
-                .public_key
-                .as_deref()
-                .map(|pem| DecodingKey::from_rsa_pem(pem.as_bytes()))
-                .transpose()
-                .with_context(|| {
-                    format!("agency {}: public_key is not an RSA public key in PEM", c.client_id)
-                })?;
+            c.validate()?;
+            let key = c.decoding_key()?;
             let agency = Agency {
                 client_id: c.client_id.clone(),
                 name: c.name.clone(),

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out, openapi};
+use super::{ApiJson, answer, ending_session_on_sign_out};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
@@ -51,7 +51,7 @@ fn password_not_set() -> ApiError {
 }
 
 /// Sends a code to the phone being added; a different number replaces it (PH-5).
-#[utoipa::path(post, path = "/api/v1/sign-up/phone", operation_id = "account_add_phone", tag = "sign-up", request_body = AddPhone, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up/phone", operation_id = "account_add_phone", tag = "sign-up", request_body = AddPhone, responses(answer::Answers))]
 pub(super) async fn add_phone(
     State(app): State<AppState>,
     session: Session,
@@ -64,7 +64,7 @@ pub(super) async fn add_phone(
     Ok(accepted(json!({ "next": "confirm_phone" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-up/phone/resend", operation_id = "account_resend", tag = "sign-up", request_body = Resend, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up/phone/resend", operation_id = "account_resend", tag = "sign-up", request_body = Resend, responses(answer::Answers))]
 pub(super) async fn resend(
     State(app): State<AppState>,
     session: Session,
@@ -78,7 +78,7 @@ pub(super) async fn resend(
 }
 
 /// Confirms the phone; the answer carries the personal key, shown this once (PK-1).
-#[utoipa::path(post, path = "/api/v1/sign-up/phone/confirm", operation_id = "account_confirm", tag = "sign-up", request_body = Confirm, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up/phone/confirm", operation_id = "account_confirm", tag = "sign-up", request_body = Confirm, responses(answer::Answers))]
 pub(super) async fn confirm(
     State(app): State<AppState>,
     session: Session,
@@ -96,7 +96,7 @@ pub(super) async fn confirm(
     path = "/api/v1/account",
     operation_id = "account_account",
     tag = "sign-up",
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn account(
     State(app): State<AppState>,

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, openapi};
+use super::{ApiJson, answer};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::oidc::{LogoutParams, end_session_for_agency};
@@ -54,7 +54,7 @@ fn step(next: NextStep) -> Response {
     operation_id = "agency_authorize",
     tag = "agency",
     params(AuthorizationParams),
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn authorize(
     State(app): State<AppState>,
@@ -77,7 +77,7 @@ pub(super) async fn authorize(
     path = "/api/v1/agency/continue",
     operation_id = "agency_continue",
     tag = "agency",
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn continue_request(State(app): State<AppState>, session: Session) -> ApiResult {
     let state = session.state();
@@ -97,7 +97,7 @@ pub(super) struct Decision {
 }
 
 /// The answer to the consent question (AG-2).
-#[utoipa::path(post, path = "/api/v1/agency/consent", operation_id = "agency_consent", tag = "agency", request_body = Decision, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/agency/consent", operation_id = "agency_consent", tag = "agency", request_body = Decision, responses(answer::Answers))]
 pub(super) async fn consent(
     State(app): State<AppState>,
     session: Session,
@@ -119,7 +119,7 @@ pub(super) async fn consent(
     path = "/api/v1/account/agencies",
     operation_id = "agency_list",
     tag = "agency",
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn agencies(
     State(app): State<AppState>,
@@ -136,7 +136,7 @@ pub(super) struct Revoke {
 }
 
 /// Stops sharing with an agency: its tokens stop working at once, and it must ask again.
-#[utoipa::path(post, path = "/api/v1/account/agencies/revoke", operation_id = "agency_revoke", tag = "agency", request_body = Revoke, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/agencies/revoke", operation_id = "agency_revoke", tag = "agency", request_body = Revoke, responses(answer::Answers))]
 pub(super) async fn revoke(
     State(app): State<AppState>,
     SignedIn(account_id, _): SignedIn<Api>,
@@ -155,7 +155,7 @@ pub(super) async fn revoke(
     operation_id = "agency_logout",
     tag = "agency",
     params(LogoutParams),
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn logout(
     State(app): State<AppState>,

@@ -2,6 +2,7 @@
 
 mod account;
 mod agency;
+pub mod answer;
 pub mod openapi;
 mod recovery;
 mod settings;

@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, openapi};
+use super::{ApiJson, answer};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 
@@ -29,7 +29,7 @@ pub(super) struct Reset {
 }
 
 /// The same answer for known and unknown addresses (PR-2).
-#[utoipa::path(post, path = "/api/v1/password/forgot", operation_id = "recovery_forgot", tag = "password reset", request_body = Forgot, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/password/forgot", operation_id = "recovery_forgot", tag = "password reset", request_body = Forgot, responses(answer::Answers))]
 pub(super) async fn forgot(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<Forgot>,
@@ -38,7 +38,7 @@ pub(super) async fn forgot(
     Ok(accepted(json!({ "next": "check_email" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/password/reset", operation_id = "recovery_reset", tag = "password reset", request_body = Reset, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/password/reset", operation_id = "recovery_reset", tag = "password reset", request_body = Reset, responses(answer::Answers))]
 pub(super) async fn reset(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<Reset>,

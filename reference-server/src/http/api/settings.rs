@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out, openapi};
+use super::{ApiJson, answer, ending_session_on_sign_out};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::reauth::reauthenticate;
@@ -39,7 +39,7 @@ pub(super) struct ChangePassword {
     new_password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/account/password", operation_id = "settings_change_password", tag = "settings", request_body = ChangePassword, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/password", operation_id = "settings_change_password", tag = "settings", request_body = ChangePassword, responses(answer::Answers))]
 pub(super) async fn change_password(
     State(app): State<AppState>,
     session: Session,
@@ -57,7 +57,7 @@ pub(super) struct ChangeEmail {
     email: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/account/email", operation_id = "settings_change_email", tag = "settings", request_body = ChangeEmail, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/email", operation_id = "settings_change_email", tag = "settings", request_body = ChangeEmail, responses(answer::Answers))]
 pub(super) async fn change_email(
     State(app): State<AppState>,
     session: Session,
@@ -74,7 +74,7 @@ pub(super) struct Token {
     token: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/account/email/confirm", operation_id = "settings_confirm_email", tag = "settings", request_body = Token, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/email/confirm", operation_id = "settings_confirm_email", tag = "settings", request_body = Token, responses(answer::Answers))]
 pub(super) async fn confirm_email(State(app): State<AppState>, ApiJson(body): ApiJson<Token>) -> ApiResult {
     let email = app.services.confirm_email_change(&body.token).await?;
     Ok(accepted(json!({ "email": email })))
@@ -88,7 +88,7 @@ pub(super) struct ChangePhone {
     delivery: Delivery,
 }
 
-#[utoipa::path(post, path = "/api/v1/account/phone", operation_id = "settings_change_phone", tag = "settings", request_body = ChangePhone, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/phone", operation_id = "settings_change_phone", tag = "settings", request_body = ChangePhone, responses(answer::Answers))]
 pub(super) async fn change_phone(
     State(app): State<AppState>,
     session: Session,
@@ -106,7 +106,7 @@ pub(super) struct Code {
     code: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/account/phone/confirm", operation_id = "settings_confirm_phone", tag = "settings", request_body = Code, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/phone/confirm", operation_id = "settings_confirm_phone", tag = "settings", request_body = Code, responses(answer::Answers))]
 pub(super) async fn confirm_phone(
     State(app): State<AppState>,
     session: Session,
@@ -128,7 +128,7 @@ pub(super) struct CurrentPassword {
 }
 
 /// Shows the secret and `otpauth://` URI to enroll; nothing is kept until confirmed.
-#[utoipa::path(post, path = "/api/v1/account/authenticator", operation_id = "settings_add_authenticator", tag = "settings", request_body = CurrentPassword, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/authenticator", operation_id = "settings_add_authenticator", tag = "settings", request_body = CurrentPassword, responses(answer::Answers))]
 pub(super) async fn add_authenticator(
     State(app): State<AppState>,
     session: Session,
@@ -140,7 +140,7 @@ pub(super) async fn add_authenticator(
     Ok(accepted(json!({ "secret": secret, "otpauth_uri": uri, "next": "confirm_authenticator" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/account/authenticator/confirm", operation_id = "settings_confirm_authenticator", tag = "settings", request_body = Code, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/account/authenticator/confirm", operation_id = "settings_confirm_authenticator", tag = "settings", request_body = Code, responses(answer::Answers))]
 pub(super) async fn confirm_authenticator(
     State(app): State<AppState>,
     session: Session,

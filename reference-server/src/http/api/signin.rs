@@ -7,7 +7,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, ending_session_on_sign_out, openapi};
+use super::{ApiJson, answer, ending_session_on_sign_out};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
@@ -57,7 +57,7 @@ fn signed_out() -> ApiError {
     ServiceError::SignedOut { locked_until: None }.into()
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-in", operation_id = "signin_sign_in", tag = "sign-in", request_body = Credentials, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-in", operation_id = "signin_sign_in", tag = "sign-in", request_body = Credentials, responses(answer::Answers))]
 pub(super) async fn sign_in(
     State(app): State<AppState>,
     session: Session,
@@ -84,7 +84,7 @@ pub(super) async fn sign_in(
     Ok(accepted(json!({ "next": "second_factor", "options": options })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-in/code/send", operation_id = "signin_send_code", tag = "sign-in", request_body = SendCode, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-in/code/send", operation_id = "signin_send_code", tag = "sign-in", request_body = SendCode, responses(answer::Answers))]
 pub(super) async fn send_code(
     State(app): State<AppState>,
     Authenticating(account_id, _): Authenticating<Api>,
@@ -97,7 +97,7 @@ pub(super) async fn send_code(
     Ok(accepted(json!({ "next": "enter_code" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-in/code", operation_id = "signin_enter_code", tag = "sign-in", request_body = EnterCode, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-in/code", operation_id = "signin_enter_code", tag = "sign-in", request_body = EnterCode, responses(answer::Answers))]
 pub(super) async fn enter_code(
     State(app): State<AppState>,
     session: Session,
@@ -120,7 +120,7 @@ async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiRes
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-in/authenticator", operation_id = "signin_authenticator", tag = "sign-in", request_body = EnterCode, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-in/authenticator", operation_id = "signin_authenticator", tag = "sign-in", request_body = EnterCode, responses(answer::Answers))]
 pub(super) async fn authenticator(
     State(app): State<AppState>,
     session: Session,
@@ -132,7 +132,7 @@ pub(super) async fn authenticator(
     completed(&app, &session, account_id).await
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-in/personal-key", operation_id = "signin_personal_key", tag = "sign-in", request_body = PersonalKey, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-in/personal-key", operation_id = "signin_personal_key", tag = "sign-in", request_body = PersonalKey, responses(answer::Answers))]
 pub(super) async fn personal_key(
     State(app): State<AppState>,
     session: Session,
@@ -150,7 +150,7 @@ pub(super) async fn personal_key(
     path = "/api/v1/sign-out",
     operation_id = "signin_sign_out",
     tag = "sign-in",
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn sign_out(session: Session) -> Response {
     session.destroy();

@@ -5,7 +5,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiJson, openapi};
+use super::{ApiJson, answer};
 use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::{Session, SignUpProgress};
@@ -42,7 +42,7 @@ pub(super) struct PasswordBody {
 type ApiResult = Result<Response, ApiError>;
 
 /// The same answer whether or not the address has an account (SU-5).
-#[utoipa::path(post, path = "/api/v1/sign-up", operation_id = "signup_start", tag = "sign-up", request_body = EmailBody, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up", operation_id = "signup_start", tag = "sign-up", request_body = EmailBody, responses(answer::Answers))]
 pub(super) async fn start(
     State(app): State<AppState>,
     session: Session,
@@ -58,7 +58,7 @@ pub(super) async fn start(
     path = "/api/v1/sign-up/resend",
     operation_id = "signup_resend",
     tag = "sign-up",
-    responses(openapi::Answers)
+    responses(answer::Answers)
 )]
 pub(super) async fn resend(State(app): State<AppState>, session: Session) -> ApiResult {
     let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
@@ -68,7 +68,7 @@ pub(super) async fn resend(State(app): State<AppState>, session: Session) -> Api
     Ok(accepted(json!({ "next": "confirm_email" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-up/confirm", operation_id = "signup_confirm", tag = "sign-up", request_body = TokenBody, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up/confirm", operation_id = "signup_confirm", tag = "sign-up", request_body = TokenBody, responses(answer::Answers))]
 pub(super) async fn confirm(
     State(app): State<AppState>,
     session: Session,
@@ -79,7 +79,7 @@ pub(super) async fn confirm(
     Ok(accepted(json!({ "email": email, "next": "choose_password" })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sign-up/password", operation_id = "signup_choose_password", tag = "sign-up", request_body = PasswordBody, responses(openapi::Answers))]
+#[utoipa::path(post, path = "/api/v1/sign-up/password", operation_id = "signup_choose_password", tag = "sign-up", request_body = PasswordBody, responses(answer::Answers))]
 pub(super) async fn choose_password(
     State(app): State<AppState>,
     session: Session,
@@ -98,7 +98,7 @@ pub(super) async fn choose_password(
 }
 
 /// Strength-meter guidance (PW-2): never a rule, and nothing is stored.
-#[utoipa::path(post, path = "/api/v1/password/strength", operation_id = "signup_strength", tag = "sign-up", request_body = PasswordBody, responses((status = 200, description = "strength guidance", body = crate::rules::password::Strength), (status = 400, description = "invalid_request", body = openapi::Answer)))]
+#[utoipa::path(post, path = "/api/v1/password/strength", operation_id = "signup_strength", tag = "sign-up", request_body = PasswordBody, responses((status = 200, description = "strength guidance", body = crate::rules::password::Strength), (status = 400, description = "invalid_request", body = answer::Answer)))]
 pub(super) async fn strength(
     session: Session,
     ApiJson(body): ApiJson<PasswordBody>,

@@ -39,13 +39,13 @@ pub fn render(status: StatusCode, template: impl Template) -> Response {
     }
 }
 
+/// Where a waiting agency's request goes on after sign-in (served by `http/oidc.rs`, which
+/// builds on these pages; defined here so the pages do not depend on it).
+pub const CONTINUE_PATH: &str = "/openid_connect/continue";
+
 /// Where a person goes once signed in: back to a waiting agency's request, or the account.
 pub fn after_sign_in(session: &Session) -> Response {
-    if session.state().agency_request.is_some() {
-        redirect(crate::http::oidc::CONTINUE_PATH)
-    } else {
-        redirect("/account")
-    }
+    if session.state().agency_request.is_some() { redirect(CONTINUE_PATH) } else { redirect("/account") }
 }
 
 pub fn redirect(to: &str) -> Response {

@@ -1,0 +1,259 @@
+//! What each test-only variant of the server ([`Fixture`]) changes, as one layer around the
+//! whole router (so that it can change a request before routing).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::AppState;
+use crate::fixture::Fixture;
+
+/// The session cookie's name under [`Fixture::Unmarked`].
+const UNMARKED_COOKIE: &str = "session_id";
+
+/// Wraps every request and answer in what the variant changes.
+pub async fn middleware(
+    State((fixture, app)): State<(Fixture, AppState)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match fixture {
+        Fixture::Unmarked => unmarked(request, next).await,
+        Fixture::SecondPresentation => second::middleware(request, next).await,
+        Fixture::PasswordStepServerError => {
+            let password_step =
+                request.method() == Method::GET && request.uri().path() == "/sign-up/password";
+            let response = next.run(request).await;
+            if password_step && response.status() == StatusCode::FORBIDDEN {
+                return (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Internal Server Error</h1>"))
+                    .into_response();
+            }
+            response
+        }
+        Fixture::OneHourLinks => next.run(request).await,
+        Fixture::ExistingAddressTold => {
+            if request.method() != Method::POST || request.uri().path() != "/sign-up" {
+                return next.run(request).await;
+            }
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            let email = url::form_urlencoded::parse(&bytes)
+                .find(|(k, _)| k == "email")
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default();
+            let exists = matches!(app.services.store.account_by_email(&email).await, Ok(Some(_)));
+            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            if exists {
+                return Html(
+                    "<main class=\"wrap\" id=\"main\" data-page=\"check_email\"><h1>Check your email</h1>\
+                     <p>You already have an account. Sign in instead.</p></main>",
+                )
+                .into_response();
+            }
+            response
+        }
+    }
+}
+
+/// Renames the session cookie both ways and strips the page contract's markup from pages.
+async fn unmarked(mut request: Request, next: Next) -> Response {
+    rename_cookie_in(&mut request, UNMARKED_COOKIE);
+    let response = next.run(request).await;
+    rewrite_html(rename_cookie_out(response, UNMARKED_COOKIE), strip_markup).await
+}
+
+/// The session cookie, named `name` by the browser, as the server knows it.
+fn rename_cookie_in(request: &mut Request, name: &str) {
+    if let Some(cookies) = request.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()) {
+        let renamed =
+            cookies.replace(&format!("{name}="), &format!("{}=", crate::http::session::COOKIE_NAME));
+        if let Ok(value) = HeaderValue::from_str(&renamed) {
+            request.headers_mut().insert(header::COOKIE, value);
+        }
+    }
+}
+
+/// The server's session cookie, named `name` for the browser.
+fn rename_cookie_out(response: Response, name: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let set_cookies: Vec<HeaderValue> = parts.headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    parts.headers.remove(header::SET_COOKIE);
+    for value in set_cookies {
+        let renamed = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix(&format!("{}=", crate::http::session::COOKIE_NAME)))
+            .and_then(|rest| HeaderValue::from_str(&format!("{name}={rest}")).ok())
+            .unwrap_or(value);
+        parts.headers.append(header::SET_COOKIE, renamed);
+    }
+    Response::from_parts(parts, body)
+}
+
+/// The page contract's markup removed.
+fn strip_markup(html: String) -> String {
+    let markup = regex::Regex::new(r#" data-(page|outcome|reason|at)="[^"]*""#).expect("a valid regex");
+    markup.replace_all(&html, "").into_owned()
+}
+
+/// An HTML answer's text passed through `change`; other answers as they are.
+async fn rewrite_html(response: Response, change: impl FnOnce(String) -> String) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let is_html = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let html = change(String::from_utf8_lossy(&bytes).into_owned());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(html))
+}
+
+/// The second presentation: the reference pages under other paths and words, with the
+/// inputs many real services add.
+mod second {
+    use super::*;
+
+    /// The server's path prefixes → this presentation's.
+    const PATHS: [(&str, &str); 5] = [
+        ("/sign-up", "/register"),
+        ("/sign-in", "/login"),
+        ("/sign-out", "/logout"),
+        ("/account", "/profile"),
+        ("/password", "/recover"),
+    ];
+
+    /// The reference pages' words → this presentation's (whole element texts).
+    const WORDS: [(&str, &str); 8] = [
+        (">Email address</label>", ">Email</label>"),
+        ("<dt>Email address</dt>", "<dt>Email</dt>"),
+        (">Submit</button>", ">Next</button>"),
+        (">Security code</label>", ">One-time code</label>"),
+        (">Sign in</button>", ">Log in</button>"),
+        ("<h1>Sign in</h1>", "<h1>Log in</h1>"),
+        (">Send code</button>", ">Text or call me</button>"),
+        ("<h1>Create an account</h1>", "<h1>Register</h1>"),
+    ];
+
+    const COOKIE: &str = "SESSION";
+
+    const TERMS: &str = r#"<div class="field"><input type="checkbox" id="terms" name="terms" value="yes"> <label for="terms">I accept the terms of use</label></div>"#;
+    const CONFIRM: &str = r#"<div class="field"><label for="confirm_password">Confirm password</label><input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password"></div>"#;
+
+    fn to_server(path: &str) -> Option<String> {
+        PATHS.iter().find_map(|(server, shown)| {
+            let rest = path.strip_prefix(shown)?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| format!("{server}{rest}"))
+        })
+    }
+
+    fn to_shown(path: &str) -> String {
+        PATHS
+            .iter()
+            .find_map(|(server, shown)| {
+                let rest = path.strip_prefix(server)?;
+                (rest.is_empty() || rest.starts_with(['/', '?'])).then(|| format!("{shown}{rest}"))
+            })
+            .unwrap_or_else(|| path.to_owned())
+    }
+
+    fn page(status: StatusCode, title: &str, message: &str) -> Response {
+        (status, Html(format!("<main><h1>{title}</h1><p role=\"alert\">{message}</p></main>")))
+            .into_response()
+    }
+
+    pub async fn middleware(mut request: Request, next: Next) -> Response {
+        // This presentation's paths, and the server's own (emailed links), both work.
+        if let Some(path) = to_server(request.uri().path()) {
+            let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            if let Ok(uri) = format!("{path}{query}").parse() {
+                *request.uri_mut() = uri;
+            }
+        }
+        rename_cookie_in(&mut request, COOKIE);
+        let path = request.uri().path().to_owned();
+        if request.method() == Method::POST && (path == "/sign-up" || path == "/sign-up/password") {
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            let field = |name: &str| {
+                url::form_urlencoded::parse(&bytes).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+            };
+            if path == "/sign-up" && field("terms").as_deref() != Some("yes") {
+                return page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Register",
+                    "Accept the terms of use to continue.",
+                );
+            }
+            if path == "/sign-up/password" && field("confirm_password") != field("password") {
+                return page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Create a strong password",
+                    "The passwords do not match.",
+                );
+            }
+            request = Request::from_parts(parts, Body::from(bytes));
+        }
+        let mut response = rename_cookie_out(next.run(request).await, COOKIE);
+        if let Some(shown) = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|location| HeaderValue::from_str(&to_shown(location)).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, shown);
+        }
+        rewrite_html(response, present).await
+    }
+
+    /// A page as this presentation shows it.
+    fn present(html: String) -> String {
+        let mut html = strip_markup(html);
+        html = html.replace(
+            r#"<form method="post" action="/sign-up" novalidate>"#,
+            &format!(r#"<form method="post" action="/sign-up" novalidate>{TERMS}"#),
+        );
+        if html.contains(r#"action="/sign-up/password""#) {
+            html = html.replacen(
+                r#"<button type="submit">Continue</button>"#,
+                &format!(r#"{CONFIRM}<button type="submit">Continue</button>"#),
+                1,
+            );
+        }
+        for (server, shown) in PATHS {
+            for attribute in ["href", "action"] {
+                html =
+                    html.replace(&format!(r#"{attribute}="{server}"#), &format!(r#"{attribute}="{shown}"#));
+            }
+        }
+        for (server, shown) in WORDS {
+            html = html.replace(server, shown);
+        }
+        // What scenarios read, in other markup: the personal key whole, other ids.
+        let key = regex::Regex::new(r#"<p class="personal-key" aria-label="Personal key">(.*?)</p>"#)
+            .expect("a regex");
+        html = key
+            .replace(&html, |groups: &regex::Captures<'_>| {
+                let whole =
+                    groups[1].replace("</span><span>", "-").replace("<span>", "").replace("</span>", "");
+                format!(r#"<p>Your personal key: <code id="recovery-code">{whole}</code></p>"#)
+            })
+            .into_owned();
+        let scopes = regex::Regex::new(r#" data-attribute="[^"]*""#).expect("a regex");
+        html = scopes.replace_all(&html, "").into_owned();
+        html.replace(r#"id="authenticator-secret""#, r#"id="totp-secret""#)
+            .replace(r#"id="agency-name""#, r#"id="requesting-agency""#)
+    }
+}
