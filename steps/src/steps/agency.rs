@@ -9,7 +9,7 @@ use openidconnect::OAuth2TokenResponse as _;
 use openidconnect::core::{CoreIdTokenClaims, CoreTokenResponse};
 use serde_json::Value;
 
-use super::sign_up::expect_accepted;
+use super::common::expect_accepted;
 use crate::agency::{
     ACR_AUTH_ONLY, ACR_VERIFIED, Agency, ClientAuth, Request, RequestOptions, TokenRefusal, Verifier,
 };

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use cucumber::{given, then, when};
 
-use super::sign_up::{expect_accepted, expect_rejected};
+use super::common::{expect_accepted, expect_rejected};
 use crate::driver::{Delivery, Outcome};
 use crate::world::{CodeStep, LoginWorld};
 

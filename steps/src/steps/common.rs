@@ -3,6 +3,43 @@ use cucumber::{given, then, when};
 use crate::driver::Outcome;
 use crate::world::LoginWorld;
 
+// What scenarios expect of an answer, shared by every step file.
+
+/// The reason codes the API gives for the refusals scenarios talk about.
+pub fn reason_code(words: &str) -> anyhow::Result<&'static str> {
+    Ok(match words {
+        "expired" => "link_expired",
+        "already used" => "link_used",
+        "replaced by a newer link" => "link_superseded",
+        "not valid" => "link_invalid",
+        "too short" => "password_too_short",
+        "too long" => "password_too_long",
+        "too common" => "password_common",
+        other => anyhow::bail!("no reason code is known for {other:?}"),
+    })
+}
+
+pub fn expect_rejected(outcome: &Outcome, code: &str) -> anyhow::Result<()> {
+    match outcome {
+        Outcome::Rejected { reason, message } if reason == code => {
+            anyhow::ensure!(
+                !message.trim().is_empty(),
+                "refused as {code}, but with no message for the person"
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("expected a refusal because {code}, got {other:?}"),
+    }
+}
+
+pub fn expect_accepted(outcome: &Outcome) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        matches!(outcome, Outcome::Accepted { .. }),
+        "expected the action to be accepted, got {outcome:?}"
+    );
+    Ok(())
+}
+
 /// "24 hours", "4 minutes 59 seconds", "23 hours, 59 minutes and 59 seconds" → seconds.
 pub fn parse_duration(text: &str) -> anyhow::Result<u64> {
     let words: Vec<&str> = text

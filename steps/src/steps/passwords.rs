@@ -1,7 +1,7 @@
 use anyhow::Context as _;
 use cucumber::{then, when};
 
-use super::sign_up::{expect_accepted, expect_rejected, reason_code};
+use super::common::{expect_accepted, expect_rejected, reason_code};
 use crate::world::LoginWorld;
 
 #[when(expr = "I choose the password {string}")]

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use cucumber::{then, when};
 
-use super::sign_up::expect_accepted;
+use super::common::expect_accepted;
 use crate::world::LoginWorld;
 
 #[when("I ask to reset my password")]
@@ -85,7 +85,7 @@ async fn sign_in_with(world: &mut LoginWorld, password: String) -> anyhow::Resul
 
 #[then("I am refused as having the wrong email or password")]
 async fn wrong_credentials(world: &mut LoginWorld) -> anyhow::Result<()> {
-    super::sign_up::expect_rejected(world.last()?, "credentials_invalid")
+    super::common::expect_rejected(world.last()?, "credentials_invalid")
 }
 
 #[then("I am given a new personal key")]

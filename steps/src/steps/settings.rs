@@ -5,7 +5,7 @@ use cucumber::{given, then, when};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::codes::{enter_code, full_account};
-use super::sign_up::{expect_accepted, expect_rejected};
+use super::common::{expect_accepted, expect_rejected};
 use crate::clock_hook::target_now;
 use crate::driver::{Delivery, Outcome};
 use crate::world::{CodeStep, LoginWorld};

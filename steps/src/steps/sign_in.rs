@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use cucumber::{then, when};
 
-use super::sign_up::{expect_accepted, expect_rejected};
+use super::common::{expect_accepted, expect_rejected};
 use crate::driver::Outcome;
 use crate::world::{CodeStep, LoginWorld};
 
