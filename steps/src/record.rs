@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -133,26 +133,20 @@ async fn fill_and_submit(
         const form = inputs.length ? inputs[0].form : document.querySelector("form");
         const button = form && (form.querySelector("button[type=submit], input[type=submit], button:not([type])"));
         if (!button) return false;
-        document.documentElement.setAttribute("data-recorder-old", "");
+        document.documentElement.setAttribute(arguments[1], "");
         button.click();
         return true;
     "#;
     let values = json!(values);
-    let pressed = client.execute(FILL, vec![values]).await?;
+    let mark = json!(crate::driver::browser::OLD_PAGE_MARK);
+    let pressed = client.execute(FILL, vec![values, mark]).await?;
     anyhow::ensure!(
         pressed.as_bool() == Some(true),
         "the page {} ({:?}) has no form button to press",
         page.path,
         page.heading
     );
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .every(Duration::from_millis(20))
-        .for_element(Locator::Css("html:not([data-recorder-old])"))
-        .await
-        .context("no new page within 15 s of pressing the button")?;
-    Ok(())
+    crate::driver::browser::wait_for_new_page(client).await
 }
 
 async fn walk(

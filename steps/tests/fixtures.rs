@@ -151,36 +151,33 @@ async fn unmarked_pages_without_a_mapping_are_never_read_as_accepted() {
     }
 }
 
+/// `id` failed, in exactly one scenario, `scenario`, saying `because`.
+fn assert_fails_by(summary: &Summary, id: &str, scenario: &str, because: &str) {
+    assert_eq!(verdict(summary, id), Verdict::Failed);
+    let failures = failures(summary);
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(failures[0].starts_with(scenario), "{failures:?}");
+    assert!(failures[0].contains(because), "{failures:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_error_is_never_a_refusal() {
     let summary = run(Fixture::PasswordStepServerError, None, "@SU-2").await;
-    assert_eq!(verdict(&summary, "SU-2"), Verdict::Failed);
-    let failures = failures(&summary);
-    assert_eq!(failures.len(), 1, "{failures:#?}");
-    assert!(failures[0].starts_with("Nothing goes on before the email address is confirmed"), "{failures:?}");
-    assert!(failures[0].contains("HTTP 500"), "{failures:?}");
+    assert_fails_by(&summary, "SU-2", "Nothing goes on before the email address is confirmed", "HTTP 500");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_hour_links_fail_the_24_hour_rule() {
     let summary = run(Fixture::OneHourLinks, None, "@SU-6").await;
-    assert_eq!(verdict(&summary, "SU-6"), Verdict::Failed);
-    let failures = failures(&summary);
-    assert_eq!(failures.len(), 1, "{failures:#?}");
-    assert!(
-        failures[0].starts_with("A confirmation link still works just before 24 hours have passed"),
-        "{failures:?}"
-    );
-    assert!(failures[0].contains("link_expired"), "{failures:?}");
+    let scenario = "A confirmation link still works just before 24 hours have passed";
+    assert_fails_by(&summary, "SU-6", scenario, "link_expired");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn telling_an_existing_address_apart_fails_su_5() {
     let summary = run(Fixture::ExistingAddressTold, None, "@SU-5").await;
-    assert_eq!(verdict(&summary, "SU-5"), Verdict::Failed);
-    let failures = failures(&summary);
-    assert_eq!(failures.len(), 1, "{failures:#?}");
-    assert!(failures[0].contains("different answers"), "{failures:?}");
+    let scenario = "Signing up with an address that has an account looks the same";
+    assert_fails_by(&summary, "SU-5", scenario, "different answers");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -305,24 +302,30 @@ async fn an_interrupted_browser_run_leaves_no_browser_behind() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
         .args(["--driver", "browser", "--tags", "@SU", "--report-dir"])
         .arg(&report_dir)
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("the conformance command starts");
-    // Interrupt once a browser is up (bounded: the run starts one within seconds).
-    let mut browsers_seen = false;
-    for _ in 0..600 {
-        if browser_processes().keys().any(|pid| !before.contains_key(pid)) {
-            browsers_seen = true;
-            break;
+    // Interrupt once the first scenario step has run in a browser (the run prints it); the
+    // rest of its output is drained so that the command never writes to a closed pipe.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (step_ran, first_step) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if line.contains('✔') {
+                step_ran.send(()).ok();
+            }
         }
-        #[allow(clippy::disallowed_methods)] // waits for a process to start, not for a rule
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert!(browsers_seen, "the run never started a browser");
+    });
+    assert!(first_step.recv().is_ok(), "the run ended before any step ran");
+    assert!(
+        browser_processes().keys().any(|pid| !before.contains_key(pid)),
+        "a step ran, but no browser of this run is alive"
+    );
     let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
     rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
     let status = child.wait().expect("the command ends");
+    drain.join().expect("the output is drained");
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert_none_left(&before);
 }

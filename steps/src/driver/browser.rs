@@ -79,16 +79,24 @@ fn literal(text: &str) -> String {
     format!("concat({})", parts.join(", \"'\", "))
 }
 
-/// Clicks a submit button and waits (bounded) for the page it leads to: the old document is
-/// marked first, so an answer at the same address still counts as a new page.
+/// Set on the document before a button is pressed: the next page lacks it, so an answer at
+/// the same address still counts as a new page.
+pub const OLD_PAGE_MARK: &str = "data-driver-old";
+
+/// Clicks a submit button and waits for the page it leads to.
 async fn click_and_wait(client: &Client, button: fantoccini::elements::Element) -> anyhow::Result<()> {
-    client.execute("document.documentElement.setAttribute('data-driver-old', '')", vec![]).await?;
+    client.execute(&format!("document.documentElement.setAttribute('{OLD_PAGE_MARK}', '')"), vec![]).await?;
     button.click().await?;
+    wait_for_new_page(client).await
+}
+
+/// Waits (bounded) until the document marked with [`OLD_PAGE_MARK`] is replaced.
+pub async fn wait_for_new_page(client: &Client) -> anyhow::Result<()> {
     client
         .wait()
         .at_most(Duration::from_secs(15))
         .every(Duration::from_millis(20))
-        .for_element(Locator::Css("html:not([data-driver-old])"))
+        .for_element(Locator::Css(&format!("html:not([{OLD_PAGE_MARK}])")))
         .await
         .context("no new page within 15 s of pressing the button")?;
     Ok(())
