@@ -1,55 +1,110 @@
 #!/usr/bin/env python3
-# Lists import cycles between a crate's modules (file-level, from `crate::` and `super::`
-# paths outside #[cfg(test)]): `python3 ci/module_cycles.py reference-server/src`. A quick
-# textual check, not a compiler: it reads paths, not resolved names.
-import os,re,sys
-root=sys.argv[1]
-mods={}
-for d,_,fs in os.walk(root):
-    for f in fs:
-        if not f.endswith('.rs'): continue
-        p=os.path.join(d,f); rel=os.path.relpath(p,root)[:-3]
-        parts=rel.split('/')
-        if parts[-1] in ('mod','lib','main'): parts=parts[:-1]
-        mods['::'.join(parts)]=open(p).read()
-def resolve(cur, path):
-    # longest known module prefix
-    segs=path.split('::')
-    for i in range(len(segs),0,-1):
-        c='::'.join(segs[:i])
-        if c in mods: return c
-    return None
-edges={m:set() for m in mods}
-for m,src in mods.items():
-    src=re.sub(r'#\[cfg\(test\)\][\s\S]*$','',src)
-    cur=m.split('::') if m else []
-    for mm in re.finditer(r'crate::((?:\w+::)*\w+)',src):
-        t=resolve(m,mm.group(1))
-        if t and t!=m and not m.startswith(t+'::') and not t.startswith(m+'::') if m else False: edges[m].add(t)
-    for mm in re.finditer(r'(?<![\w:])super::((?:\w+::)*\w+)',src):
-        base=cur[:-1]
-        t=resolve(m,'::'.join(base+[mm.group(1)]) if base else mm.group(1))
-        if t and t!=m and not m.startswith(t+'::') and not t.startswith(m+'::'): edges[m].add(t)
-    # `use super::{a, b}` groups
-    for g in re.finditer(r'use super::\{([^}]*)\}',src):
-        base=cur[:-1]
-        for name in re.findall(r'\b(\w+)\b',g.group(1)):
-            t=resolve(m,'::'.join(base+[name]) if base else name)
-            if t and t!=m and not m.startswith(t+'::') and not t.startswith(m+'::'): edges[m].add(t)
-# Tarjan
-idx={};low={};st=[];on=set();out=[];c=[0]
-def sc(v):
-    idx[v]=low[v]=c[0];c[0]+=1;st.append(v);on.add(v)
-    for w in edges[v]:
-        if w not in idx: sc(w);low[v]=min(low[v],low[w])
-        elif w in on: low[v]=min(low[v],idx[w])
-    if low[v]==idx[v]:
-        comp=[]
-        while True:
-            w=st.pop();on.discard(w);comp.append(w)
-            if w==v:break
-        if len(comp)>1: out.append(sorted(comp))
-sys.setrecursionlimit(10000)
-for v in edges:
-    if v not in idx: sc(v)
-print(len(mods),'modules;', 'cycles:' if out else 'no cycles', out)
+"""Lists import cycles between a crate's modules and exits 1 when there is one.
+
+    python3 ci/module_cycles.py reference-server/src
+
+A module is a file (`mod.rs` stands for its folder). An edge A -> B is a `crate::B…` or
+`super::…` path in A outside its `#[cfg(test)]` tail, where B is neither A's ancestor nor its
+descendant (a parent naming its children, or a child its parent, is how Rust modules nest).
+A textual check, not a compiler: it reads paths, not resolved names.
+"""
+import os
+import re
+import sys
+
+
+def modules(root):
+    """Module path ('' for the crate root) -> source text."""
+    found = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if not name.endswith(".rs"):
+                continue
+            path = os.path.join(folder, name)
+            parts = os.path.relpath(path, root)[:-3].split(os.sep)
+            if parts[-1] in ("mod", "lib", "main"):
+                parts = parts[:-1]
+            with open(path, encoding="utf-8") as f:
+                found["::".join(parts)] = f.read()
+    return found
+
+
+def related(a, b):
+    return a == b or a.startswith(b + "::") or b.startswith(a + "::") or not a or not b
+
+
+def edges(mods):
+    def longest_known(segments):
+        for i in range(len(segments), 0, -1):
+            candidate = "::".join(segments[:i])
+            if candidate in mods:
+                return candidate
+        return None
+
+    graph = {m: set() for m in mods}
+    for module, source in mods.items():
+        source = re.sub(r"#\[cfg\(test\)\][\s\S]*$", "", source)
+        here = module.split("::") if module else []
+        paths = [m.group(1).split("::") for m in re.finditer(r"crate::((?:\w+::)*\w+)", source)]
+        for m in re.finditer(r"(?<![\w:])((?:super::)+)((?:\w+::)*\w+)", source):
+            ups = m.group(1).count("super::")
+            # `super` in a file module is its parent; in a folder's mod.rs it is the folder's parent too.
+            paths.append(here[: len(here) - ups] + m.group(2).split("::"))
+        # Groups: `use crate::{a, b::c}`, `use super::{a, b}` (first-level items).
+        for m in re.finditer(r"(?<![\w:])(crate|(?:super::)*super)::\{([^{}]*)", source):
+            base = [] if m.group(1) == "crate" else here[: len(here) - m.group(1).count("super")]
+            for item in re.findall(r"(?:^|,)\s*(\w+(?:::\w+)*)", m.group(2)):
+                if item not in ("self", "crate", "super"):
+                    paths.append(base + item.split("::"))
+        for segments in paths:
+            target = longest_known(segments)
+            if target is not None and not related(module, target):
+                graph[module].add(target)
+    return graph
+
+
+def cycles(graph):
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(10000)
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def main():
+    mods = modules(sys.argv[1])
+    found = cycles(edges(mods))
+    if not found:
+        print(f"{len(mods)} modules; no import cycles")
+        return 0
+    for component in found:
+        print("import cycle between: " + ", ".join(component))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,13 @@ cargo fmt --all --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "architecture: no import cycles in the server; the suite does not depend on the server"
+python3 ci/module_cycles.py reference-server/src
+if cargo tree --locked -p conformance -e normal,build,dev --prefix none | grep -q '^reference-server '; then
+  echo "the suite library (steps/) depends on reference-server: it must not use the server's rule code"; exit 1
+fi
+echo "the suite library (steps/) does not depend on reference-server"
+
 step "cargo test (unit, integration, and every feature file against the in-process reference server)"
 cargo test --workspace --locked
 

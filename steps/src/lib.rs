@@ -10,7 +10,6 @@ pub mod check;
 pub mod clock_hook;
 pub mod contract;
 pub mod driver;
-pub mod in_process;
 pub mod inbox;
 pub mod landing;
 pub mod model;

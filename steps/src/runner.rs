@@ -13,7 +13,6 @@ use futures::FutureExt as _;
 
 use crate::driver::Outcome;
 use crate::driver::chromedriver::ChromeDriver;
-use crate::in_process::InProcess;
 use crate::properties;
 use crate::report::waivers::Waivers;
 use crate::report::{FILTERED_OUT, PropertyResult, Recorder, STOPPED_EARLY, ScenarioResult, Status, Summary};
@@ -27,8 +26,10 @@ pub fn workspace_dir() -> PathBuf {
 }
 
 pub struct RunOptions {
-    /// The implementation under test; `None` starts the reference server and fakes in-process.
-    pub target: Option<Target>,
+    /// The implementation under test.
+    pub target: Target,
+    /// How the report names the target (default: its base URL).
+    pub target_description: Option<String>,
     /// The drivers to run every feature through, one after the other (empty: the target's).
     /// The verdict is over all of them: a check passes when a driver ran it and none failed it.
     pub drivers: Vec<DriverKind>,
@@ -53,11 +54,13 @@ pub struct RunOptions {
     pub waivers: Waivers,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
+impl RunOptions {
+    /// Every feature of this checkout against `target`, with the usual defaults.
+    pub fn new(target: Target) -> Self {
         let root = workspace_dir();
         Self {
-            target: None,
+            target,
+            target_description: None,
             drivers: Vec::new(),
             features: root.join("features"),
             requirements: root.join("features/requirements.toml"),
@@ -79,7 +82,7 @@ fn tags_of<'a>(
     feature: &'a gherkin::Feature,
     rule: Option<&'a gherkin::Rule>,
     scenario: &'a gherkin::Scenario,
-) -> impl Iterator<Item = &'a String> {
+) -> impl Iterator<Item = &'a String> + Clone {
     feature.tags.iter().chain(rule.into_iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter())
 }
 
@@ -109,42 +112,56 @@ struct Pass {
     stopped_early: Option<String>,
 }
 
+/// Runs every selected scenario and property through each driver, then writes the reports
+/// (`junit.xml`, `report.html`, `summary.json` and each driver's own) into the report directory.
 pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     #[allow(clippy::disallowed_methods)] // wall time of the run, for the report only
     let started = std::time::Instant::now();
-    let catalogue = Catalogue::load(&options.requirements)?;
     #[allow(clippy::disallowed_methods)] // the report says when the run happened; no rule reads it
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let in_process = match options.target {
-        Some(_) => None,
-        None => Some(InProcess::start(reference_server::Policy::default()).await?),
-    };
-    let target = match (&options.target, &in_process) {
-        (Some(target), _) => target.clone(),
-        (None, Some(started)) => started.target(DriverKind::Api),
-        (None, None) => unreachable!("started above"),
-    };
-    let mut drivers = options.drivers.clone();
-    if drivers.is_empty() {
-        drivers.push(target.driver);
-    }
-    drivers.dedup();
+    let catalogue = Catalogue::load(&options.requirements)?;
     std::fs::create_dir_all(&options.report_dir)
         .with_context(|| format!("cannot create the report directory {}", options.report_dir.display()))?;
+    let drivers = drivers_of(&options);
+    let (pass, junit_files) = run_drivers(&options, &drivers).await?;
+    let summary = summarise(&catalogue, pass, started.elapsed().as_secs_f64(), &options.waivers);
+    let info = crate::report::html::RunInfo {
+        target: options.target_description.clone().unwrap_or_else(|| options.target.base_url.clone()),
+        driver: drivers.iter().map(|d| driver_name(*d)).collect::<Vec<_>>().join(", "),
+        policy: format!("{:?}", options.target.policy),
+        started_at,
+    };
+    write_reports(&options.report_dir, &junit_files, &summary, &info)?;
+    Ok(summary)
+}
 
+/// The drivers asked for, else the target's own, each once.
+fn drivers_of(options: &RunOptions) -> Vec<DriverKind> {
+    let mut drivers = options.drivers.clone();
+    if drivers.is_empty() {
+        drivers.push(options.target.driver);
+    }
+    drivers.dedup();
+    drivers
+}
+
+/// Every driver's pass, one after the other, merged; with each driver's JUnit file.
+async fn run_drivers(
+    options: &RunOptions,
+    drivers: &[DriverKind],
+) -> anyhow::Result<(Pass, Vec<(DriverKind, PathBuf)>)> {
     let mut all = Pass::default();
     let mut junit_files = Vec::new();
-    for &driver in &drivers {
+    for &driver in drivers {
         let suffix = if drivers.len() > 1 { format!("-{}", driver_name(driver)) } else { String::new() };
         let files = ReportFiles {
             junit: options.report_dir.join(format!("junit{suffix}.xml")),
             json: options.report_dir.join(format!("cucumber{suffix}.json")),
         };
-        let mut target = target.clone();
-        target.driver = driver;
-        let pass = run_driver(&options, target, &files).await?;
+        let target = Target { driver, ..options.target.clone() };
+        let pass = run_driver(options, target, &files).await?;
         junit_files.push((driver, files.junit));
         all.identities.extend(pass.identities);
         all.scenarios.extend(pass.scenarios);
@@ -155,36 +172,30 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         }
     }
     all.parse_errors.dedup();
+    Ok((all, junit_files))
+}
 
-    let mut summary = Summary::new(
-        &catalogue,
-        all.scenarios,
-        all.properties,
-        all.parse_errors,
-        started.elapsed().as_secs_f64(),
-        &options.waivers,
-    );
-    if let Some(why) = all.stopped_early {
+/// The verdict per requirement over what every driver found.
+fn summarise(catalogue: &Catalogue, pass: Pass, elapsed_secs: f64, waivers: &Waivers) -> Summary {
+    let mut summary =
+        Summary::new(catalogue, pass.scenarios, pass.properties, pass.parse_errors, elapsed_secs, waivers);
+    if let Some(why) = pass.stopped_early {
         summary.stopped_early(why);
     }
-    summary.identities = all.identities;
-    let info = crate::report::html::RunInfo {
-        target: if in_process.is_some() {
-            format!("the reference server, in-process ({})", target.base_url)
-        } else {
-            target.base_url.clone()
-        },
-        driver: drivers.iter().map(|d| driver_name(*d)).collect::<Vec<_>>().join(", "),
-        policy: format!("{:?}", target.policy),
-        started_at,
-    };
-    write_junit(&options.report_dir.join("junit.xml"), &junit_files, &summary)?;
-    std::fs::write(options.report_dir.join("report.html"), crate::report::html::render(&summary, &info))?;
-    std::fs::write(options.report_dir.join("summary.json"), serde_json::to_vec_pretty(&summary)?)?;
-    if let Some(in_process) = in_process {
-        in_process.server.stop();
-    }
-    Ok(summary)
+    summary.identities = pass.identities;
+    summary
+}
+
+fn write_reports(
+    dir: &Path,
+    junit_files: &[(DriverKind, PathBuf)],
+    summary: &Summary,
+    info: &crate::report::html::RunInfo,
+) -> anyhow::Result<()> {
+    write_junit(&dir.join("junit.xml"), junit_files, summary)?;
+    std::fs::write(dir.join("report.html"), crate::report::html::render(summary, info))?;
+    std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
+    Ok(())
 }
 
 struct ReportFiles {
@@ -276,42 +287,88 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     world::install(context.clone());
     preflight(&context).await?;
 
-    let junit = std::fs::File::create(&files.junit)?;
-    let json = std::fs::File::create(&files.json)?;
-
     let selection = Selection::new(options)?;
-    let has_clock = context.clock.is_some() || options.real_time;
-    let has_agencies = context.target.oidc.is_some();
-    let target = context.target.clone();
     let recorder = Recorder::default();
-    let not_run = recorder.clone();
-    let selected = selection.clone();
-    let filter = move |feature: &gherkin::Feature,
-                       rule: Option<&gherkin::Rule>,
-                       scenario: &gherkin::Scenario| {
-        let tags = feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter());
-        if !selected.selects(tags, &scenario.name) {
-            not_run.not_run(feature, scenario, FILTERED_OUT);
+    let admission = Admission {
+        selection: selection.clone(),
+        has_clock: context.clock.is_some() || options.real_time,
+        target: context.target.clone(),
+        recorder: recorder.clone(),
+    };
+    let stopped_early = run_scenarios(options, concurrency, admission, &recorder, files).await?;
+    let properties = run_properties(&context, options.property_cases, &selection).await?;
+    world::uninstall();
+    drop(chromedriver);
+    let mut scenarios = recorder.results();
+    for s in &mut scenarios {
+        s.driver = driver_name(driver).to_owned();
+    }
+    let identities = context.handed_out.lock().map(|list| list.clone()).unwrap_or_default();
+    Ok(Pass { identities, scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
+}
+
+/// Which scenarios run: those the user selected that the target can run. Each one left out
+/// is recorded as not run, with the reason.
+struct Admission {
+    selection: Selection,
+    has_clock: bool,
+    target: Target,
+    recorder: Recorder,
+}
+
+impl Admission {
+    fn admits(
+        &self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+    ) -> bool {
+        if !self.selection.selects(tags_of(feature, rule, scenario), &scenario.name) {
+            self.recorder.not_run(feature, scenario, FILTERED_OUT);
             return false;
         }
-        if moves_time(feature, scenario) && !has_clock {
-            not_run.not_run(feature, scenario, "not run: needs clock control (the target has no clock hook)");
+        if moves_time(feature, scenario) && !self.has_clock {
+            self.recorder.not_run(
+                feature,
+                scenario,
+                "not run: needs clock control (the target has no clock hook)",
+            );
             return false;
         }
         if let Some(capability) = tags_of(feature, rule, scenario)
             .filter_map(|t| t.trim_start_matches('@').strip_prefix("needs_"))
-            .find(|c| !target.offers(c))
+            .find(|c| !self.target.offers(c))
         {
-            not_run.not_run(feature, scenario, &format!("not run: capability not declared ({capability})"));
+            self.recorder.not_run(
+                feature,
+                scenario,
+                &format!("not run: capability not declared ({capability})"),
+            );
             return false;
         }
-        if has_tag(feature, scenario, "agency") && !has_agencies {
-            not_run.not_run(feature, scenario, "not run: the target file registers no agencies ([oidc])");
+        if has_tag(feature, scenario, "agency") && self.target.oidc.is_none() {
+            self.recorder.not_run(
+                feature,
+                scenario,
+                "not run: the target file registers no agencies ([oidc])",
+            );
             return false;
         }
         true
-    };
+    }
+}
 
+/// Runs the admitted scenarios, writing each driver's JUnit and JSON files as they finish.
+/// Returns why the run stopped early, if it did.
+async fn run_scenarios(
+    options: &RunOptions,
+    concurrency: usize,
+    admission: Admission,
+    recorder: &Recorder,
+    files: &ReportFiles,
+) -> anyhow::Result<Option<String>> {
+    let junit = std::fs::File::create(&files.junit)?;
+    let json = std::fs::File::create(&files.json)?;
     let verbosity = if options.verbose { 2 } else { 0 };
     let transcripts = recorder.clone();
     let evidence_dir = options.report_dir.join("failures");
@@ -383,19 +440,13 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
                 .normalized(),
         )
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .filter_run(options.features.clone(), filter)
+        .filter_run(options.features.clone(), move |feature, rule, scenario| {
+            admission.admits(feature, rule, scenario)
+        })
         .await;
 
     let stopped_early = bail.lock().expect("bail lock").stop.clone();
-    let properties = run_properties(&context, options.property_cases, &selection).await?;
-    world::uninstall();
-    drop(chromedriver);
-    let mut scenarios = recorder.results();
-    for s in &mut scenarios {
-        s.driver = driver_name(driver).to_owned();
-    }
-    let identities = context.handed_out.lock().map(|list| list.clone()).unwrap_or_default();
-    Ok(Pass { identities, scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
+    Ok(stopped_early)
 }
 
 /// The target cannot be used as it is configured (the command exits 2, not 3).

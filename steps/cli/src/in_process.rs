@@ -7,7 +7,9 @@ use reference_server::config::AgencyConfig;
 use reference_server::rules::oidc::Attribute;
 use reference_server::{Config, RunningServer};
 
-use crate::target::{AgencySettings, ClockSettings, DriverKind, InboxSettings, OidcSettings, Target};
+use conformance::report::Summary;
+use conformance::runner::{self, RunOptions};
+use conformance::target::{AgencySettings, ClockSettings, DriverKind, InboxSettings, OidcSettings, Target};
 
 pub struct InProcess {
     pub server: RunningServer,
@@ -20,7 +22,7 @@ pub struct InProcess {
 /// loopback port, where a browser run serves a landing page (`landing`); the API driver only
 /// reads the address.
 fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySettings>)> {
-    let (private, public) = crate::agency::new_key_pair()?;
+    let (private, public) = conformance::agency::new_key_pair()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut configs = Vec::new();
     let mut settings = BTreeMap::new();
@@ -72,7 +74,7 @@ impl InProcess {
             driver,
             clock: Some(ClockSettings { hook_url: format!("{}/__conformance/clock", self.server.base_url) }),
             inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10 },
-            policy: crate::model::ModelPolicy::default(),
+            policy: conformance::model::ModelPolicy::default(),
             oidc: Some(OidcSettings {
                 issuer: self.server.base_url.clone(),
                 agencies: self.agencies.clone(),
@@ -81,4 +83,17 @@ impl InProcess {
             capabilities: None,
         }
     }
+}
+
+/// Runs the suite against the reference server started in this process with the documented
+/// policy; `adjust` sets the run's options (the target is the in-process server's).
+pub async fn run(adjust: impl FnOnce(&mut RunOptions)) -> anyhow::Result<Summary> {
+    let started = InProcess::start(reference_server::Policy::default()).await?;
+    let mut options = RunOptions::new(started.target(DriverKind::Api));
+    options.target_description =
+        Some(format!("the reference server, in-process ({})", started.server.base_url));
+    adjust(&mut options);
+    let summary = runner::run(options).await;
+    started.server.stop();
+    summary
 }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use conformance::driver::{Delivery, Outcome};
-use conformance::in_process::InProcess;
 use conformance::model::{Action, ModelPolicy};
 use conformance::properties::{play, schedules};
 use conformance::target::DriverKind;
 use conformance::world::Context;
+use conformance_cli::in_process::InProcess;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use reference_server::Policy;
 

@@ -4,10 +4,10 @@
 //! the right reason — never a false pass.
 
 use conformance::driver::pages::BrowserMapping;
-use conformance::in_process::InProcess;
 use conformance::report::{Summary, Verdict};
 use conformance::runner::{self, RunOptions};
 use conformance::target::DriverKind;
+use conformance_cli::in_process::InProcess;
 use reference_server::fixture::Fixture;
 
 /// One run at a time: a run installs its context process-wide.
@@ -23,11 +23,10 @@ async fn run(fixture: Fixture, mapping: Option<BrowserMapping>, tags: &str) -> S
         target.browser = mapping;
     }
     let summary = runner::run(RunOptions {
-        target: Some(target),
         tags: Some(tags.into()),
         property_cases: 0,
         report_dir: runner::workspace_dir().join(format!("target/conformance-fixture-{fixture:?}")),
-        ..RunOptions::default()
+        ..RunOptions::new(target)
     })
     .await
     .expect("the run could not start");
@@ -82,13 +81,13 @@ fn failures(summary: &Summary) -> Vec<String> {
         .collect()
 }
 
-/// The `[browser]` section of `steps/tests/fixtures/<name>.toml`.
+/// The `[browser]` section of `steps/cli/tests/fixtures/<name>.toml`.
 fn mapping(name: &str) -> BrowserMapping {
     #[derive(serde::Deserialize)]
     struct File {
         browser: BrowserMapping,
     }
-    let path = runner::workspace_dir().join(format!("steps/tests/fixtures/{name}.toml"));
+    let path = runner::workspace_dir().join(format!("steps/cli/tests/fixtures/{name}.toml"));
     let file: File = toml::from_str(&std::fs::read_to_string(path).expect("mapping file")).expect("mapping");
     file.browser.validate().expect("a valid mapping");
     file.browser
@@ -114,10 +113,9 @@ async fn second_presentation_passes_with_its_mapping_alone() {
     let mut target = server.target(DriverKind::Browser);
     target.browser = mapping("second-presentation");
     let summary = runner::run(RunOptions {
-        target: Some(target),
         waivers: declared,
         report_dir: runner::workspace_dir().join("target/conformance-fixture-second-presentation"),
-        ..RunOptions::default()
+        ..RunOptions::new(target)
     })
     .await
     .expect("the run could not start");
@@ -219,9 +217,8 @@ async fn preflight_stops_a_run_whose_mail_goes_nowhere() {
     let mut target = server.target(DriverKind::Api);
     target.inbox.wait_secs = 1;
     let error = runner::run(RunOptions {
-        target: Some(target),
         report_dir: runner::workspace_dir().join("target/conformance-preflight"),
-        ..RunOptions::default()
+        ..RunOptions::new(target)
     })
     .await
     .expect_err("a run whose mail never arrives cannot start");
@@ -278,11 +275,10 @@ async fn recording_the_second_presentation_gives_a_working_start() {
     let mut target = target;
     target.browser = file.browser;
     let summary = runner::run(RunOptions {
-        target: Some(target),
         name: Some(regex::Regex::new("^Entering an email address sends a link that confirms it$").unwrap()),
         property_cases: 0,
         report_dir: runner::workspace_dir().join("target/conformance-recorded"),
-        ..RunOptions::default()
+        ..RunOptions::new(target)
     })
     .await
     .expect("the run could not start");

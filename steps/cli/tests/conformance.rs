@@ -6,14 +6,17 @@ use conformance::report::waivers::{self, Waivers};
 use conformance::report::{RunVerdict, Summary, exit};
 use conformance::requirements::Catalogue;
 use conformance::runner::{self, RunOptions};
+use conformance_cli::in_process;
 
 #[tokio::main]
 async fn main() {
     let declared =
         waivers::load(&runner::workspace_dir().join("ci/unchecked.toml")).expect("ci/unchecked.toml");
-    let options = RunOptions { waivers: declared.clone(), ..RunOptions::default() };
-    let catalogue = Catalogue::load(&options.requirements).expect("catalogue");
-    let summary = runner::run(options).await.expect("the conformance run could not start");
+    let catalogue =
+        Catalogue::load(&runner::workspace_dir().join("features/requirements.toml")).expect("catalogue");
+    let summary = in_process::run(|options| options.waivers = declared.clone())
+        .await
+        .expect("the conformance run could not start");
     print!("{}", summary.render());
     assert!(summary.conformant(), "the reference server does not pass its own conformance suite");
     assert_eq!(summary.declared_unchecked.len(), declared.unchecked.len());
@@ -41,11 +44,10 @@ async fn main() {
     assert_eq!(one_more.unchecked.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), [dropped.id.as_str()]);
 
     // A run the user narrowed with --tags: incomplete, listing what it filtered out, exit 0.
-    let filtered = runner::run(RunOptions {
-        tags: Some("@SU-1".into()),
-        waivers: declared,
-        report_dir: runner::workspace_dir().join("target/conformance-filtered"),
-        ..RunOptions::default()
+    let filtered = in_process::run(|options| {
+        options.tags = Some("@SU-1".into());
+        options.waivers = declared;
+        options.report_dir = runner::workspace_dir().join("target/conformance-filtered");
     })
     .await
     .expect("the filtered run could not start");
@@ -62,15 +64,13 @@ async fn main() {
 
     // A service that declares only some capabilities: what needs the others is not run and
     // stays unchecked (never passed, never failed); the property plays only what it offers.
-    let server = conformance::in_process::InProcess::start(reference_server::Policy::default())
-        .await
-        .expect("in-process server");
+    let server =
+        in_process::InProcess::start(reference_server::Policy::default()).await.expect("in-process server");
     let mut target = server.target(conformance::target::DriverKind::Api);
     target.capabilities = Some(vec!["voice".into(), "email_change".into(), "phone_change".into()]);
     let partial = runner::run(RunOptions {
-        target: Some(target),
         report_dir: runner::workspace_dir().join("target/conformance-capabilities"),
-        ..RunOptions::default()
+        ..RunOptions::new(target)
     })
     .await
     .expect("the capability run could not start");

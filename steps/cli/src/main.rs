@@ -14,6 +14,7 @@ use conformance::report::{exit, waivers};
 use conformance::runner::{self, RunOptions};
 use conformance::target::{DriverKind, Target};
 use conformance::{catalogue, check};
+use conformance_cli::in_process;
 
 #[derive(Parser)]
 #[command(version, about = "Conformance suite for a sign-in service", args_conflicts_with_subcommands = true)]
@@ -190,33 +191,37 @@ async fn run(args: RunArgs) -> Result<u8, Failure> {
         Some(file) => waivers::load(file).map_err(Failure::Target)?,
         None => waivers::Waivers::default(),
     };
-    let mut options = RunOptions {
-        target,
-        drivers: args.driver,
-        tags: args.tags,
-        name: args.name,
-        concurrency: args.concurrency,
-        fail_fast: args.fail_fast,
-        bail: !args.no_bail,
-        real_time: args.real_time,
-        verbose: args.verbose,
-        property_cases: args.property_cases,
-        waivers,
-        ..RunOptions::default()
+    let report_dir =
+        args.report_dir.clone().unwrap_or_else(|| runner::workspace_dir().join("target/conformance"));
+    let configure = |options: &mut RunOptions| {
+        options.drivers = args.driver;
+        options.tags = args.tags;
+        options.name = args.name;
+        options.concurrency = args.concurrency;
+        options.fail_fast = args.fail_fast;
+        options.bail = !args.no_bail;
+        options.real_time = args.real_time;
+        options.verbose = args.verbose;
+        options.property_cases = args.property_cases;
+        options.waivers = waivers;
+        options.report_dir = report_dir.clone();
+        if let Some(dir) = args.features {
+            options.requirements = dir.join("requirements.toml");
+            options.features = dir;
+        }
     };
-    if let Some(dir) = args.report_dir {
-        options.report_dir = dir;
-    }
-    if let Some(dir) = args.features {
-        options.requirements = dir.join("requirements.toml");
-        options.features = dir;
-    }
-    let report_dir = options.report_dir.clone();
-    let summary =
-        runner::run(options).await.map_err(|error| match error.downcast_ref::<runner::TargetUnusable>() {
-            Some(_) => Failure::Target(error),
-            None => Failure::Internal(error),
-        })?;
+    let summary = match target {
+        Some(target) => {
+            let mut options = RunOptions::new(target);
+            configure(&mut options);
+            runner::run(options).await
+        }
+        None => in_process::run(configure).await,
+    };
+    let summary = summary.map_err(|error| match error.downcast_ref::<runner::TargetUnusable>() {
+        Some(_) => Failure::Target(error),
+        None => Failure::Internal(error),
+    })?;
     print!("{}", summary.render());
     println!("reports: {}", report_dir.display());
     Ok(summary.exit_code)
