@@ -78,6 +78,11 @@ pub fn secs(seconds: u64) -> Duration {
 }
 
 impl Policy {
+    /// OTP-5 / PK-5: the wrong-entry lockout with this policy's numbers.
+    pub fn lockout(&self) -> crate::rules::lockout::Lockout {
+        crate::rules::lockout::Lockout { limit: self.code_attempt_limit, duration: secs(self.lockout_secs) }
+    }
+
     /// Problems that make the policy unusable, in words.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();

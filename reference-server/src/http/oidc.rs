@@ -172,11 +172,20 @@ async fn consent(State(app): State<AppState>, session: Session, Form(form): Form
     }
 }
 
+/// An OAuth error as the token and userinfo endpoints answer it: a failed client or token
+/// authentication is 401 with a `WWW-Authenticate` challenge, our own failure 500, the rest 400.
 fn oauth_error(error: OAuthError) -> Response {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = (status, Json(error.body())).into_response();
+    let status = match error {
+        OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+        OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthError::InvalidRequest(_) | OAuthError::InvalidGrant(_) | OAuthError::UnsupportedGrantType(_) => {
+            StatusCode::BAD_REQUEST
+        }
+    };
+    let body = serde_json::json!({ "error": error.code(), "error_description": error.to_string() });
+    let mut response = (status, Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        let challenge = format!("Bearer error=\"{}\"", error.error);
+        let challenge = format!("Bearer error=\"{}\"", error.code());
         if let Ok(value) = HeaderValue::from_str(&challenge) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
@@ -198,11 +207,7 @@ async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Response {
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
-        return oauth_error(OAuthError {
-            status: 401,
-            error: "invalid_token",
-            description: "No bearer token.".into(),
-        });
+        return oauth_error(OAuthError::InvalidToken("No bearer token.".into()));
     };
     match app.services.userinfo(bearer).await {
         Ok(claims) => Json(claims).into_response(),

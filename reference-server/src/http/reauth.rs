@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::session::Session;
+use crate::rules::session::{WrongPassword, wrong_current_password};
 use crate::service::{Reason, ServiceError, ServiceResult};
 
 /// Checks the current password of the signed-in account and returns its id. Wrong entries
@@ -14,12 +15,15 @@ pub async fn reauthenticate(app: &AppState, session: &Session, current_password:
         session.update(|s| s.reauthentication_failures = 0);
         return Ok(account_id);
     }
-    let failures = state.reauthentication_failures + 1;
     let limit = app.services.policy.reauthentication_attempt_limit;
-    if failures >= limit {
-        session.destroy();
-        return Err(ServiceError::SignedOut { locked_until: None });
+    match wrong_current_password(state.reauthentication_failures, limit) {
+        WrongPassword::SignsOut => {
+            session.destroy();
+            Err(ServiceError::SignedOut { locked_until: None })
+        }
+        WrongPassword::Counted { failures, remaining } => {
+            session.update(|s| s.reauthentication_failures = failures);
+            Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining }))
+        }
     }
-    session.update(|s| s.reauthentication_failures = failures);
-    Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining: limit - failures }))
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::policy::secs;
+use crate::rules::session::idle_expired;
 use crate::rules::tokens;
 
 pub const COOKIE_NAME: &str = "sid";
@@ -183,7 +184,7 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
     if let Some(value) = cookie_value(request) {
         let digest = tokens::digest(&value);
         if let Some(stored) = store.session(&digest).await? {
-            if now - stored.last_seen_at < idle {
+            if !idle_expired(stored.last_seen_at, now, idle) {
                 state = serde_json::from_str(&stored.state).unwrap_or_default();
                 existing = Some(digest);
             } else {

@@ -2,13 +2,15 @@
 //! with the account-level lockout shared by both (OTP-5, PK-5).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use super::{Reason, ServiceError, ServiceResult, Services};
 use crate::delivery::{SmsError, notices};
 use crate::policy::secs;
+use crate::rules::lockout::WrongEntry;
 use crate::rules::otp::{self, Entered};
 use crate::rules::personal_key;
-use crate::store::{CodePurpose, Failure};
+use crate::store::CodePurpose;
 
 /// How a code reaches the phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -28,9 +30,7 @@ impl Services {
         delivery: Delivery,
     ) -> ServiceResult<()> {
         let now = self.clock.now();
-        if let Some(until) = self.store.locked_until(account_id, now).await? {
-            return Err(ServiceError::Locked { until });
-        }
+        self.refuse_while_locked(account_id, now).await?;
         let p = &self.policy;
         self.limit(
             &format!("code-request:{account_id}"),
@@ -80,9 +80,7 @@ impl Services {
         entered: &str,
     ) -> ServiceResult<String> {
         let now = self.clock.now();
-        if let Some(until) = self.store.locked_until(account_id, now).await? {
-            return Err(ServiceError::Locked { until });
-        }
+        self.refuse_while_locked(account_id, now).await?;
         let rows = self.store.codes(account_id, purpose).await?;
         if rows.is_empty() {
             return Err(ServiceError::Rejected(Reason::NoCodeSent));
@@ -106,25 +104,33 @@ impl Services {
         }
     }
 
+    /// OTP-5 / PK-5: while entry is locked, codes are neither sent nor checked.
+    pub(crate) async fn refuse_while_locked(
+        &self,
+        account_id: i64,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        let attempts = self.store.attempts(account_id).await?.unwrap_or_default();
+        match self.policy.lockout().locked(&attempts, now) {
+            Some(until) => Err(ServiceError::Locked { until }),
+            None => Ok(()),
+        }
+    }
+
     /// Counts a wrong code or key; the one that reaches the limit signs the person out.
     pub(crate) async fn failed_attempt(
         &self,
         account_id: i64,
         reason: impl Fn(u32) -> Reason,
     ) -> ServiceResult<ServiceError> {
-        let now = self.clock.now();
-        let p = &self.policy;
-        Ok(
-            match self
-                .store
-                .count_failure(account_id, p.code_attempt_limit, now + secs(p.lockout_secs), now)
-                .await?
-            {
-                Failure::Counted { remaining } => ServiceError::Rejected(reason(remaining)),
-                Failure::LockedNow(until) => ServiceError::SignedOut { locked_until: Some(until) },
-                Failure::AlreadyLocked(until) => ServiceError::Locked { until },
-            },
-        )
+        let decision =
+            self.store.record_wrong_entry(account_id, &self.policy.lockout(), self.clock.now()).await?;
+        Ok(match decision {
+            Some(WrongEntry::Counted { remaining }) => ServiceError::Rejected(reason(remaining)),
+            Some(WrongEntry::LocksNow { until }) => ServiceError::SignedOut { locked_until: Some(until) },
+            Some(WrongEntry::AlreadyLocked { until }) => ServiceError::Locked { until },
+            None => ServiceError::SignedOut { locked_until: None },
+        })
     }
 
     /// A new personal key for the account, shown once; only its hash is kept.
@@ -148,9 +154,7 @@ impl Services {
     /// Returns the new key, to be shown once.
     pub async fn use_personal_key(&self, account_id: i64, entered: &str) -> ServiceResult<String> {
         let now = self.clock.now();
-        if let Some(until) = self.store.locked_until(account_id, now).await? {
-            return Err(ServiceError::Locked { until });
-        }
+        self.refuse_while_locked(account_id, now).await?;
         let account =
             self.store.account(account_id).await?.ok_or(ServiceError::SignedOut { locked_until: None })?;
         let Some(old_hash) = account.personal_key_hash else {

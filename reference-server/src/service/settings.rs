@@ -128,9 +128,7 @@ impl Services {
     /// codes count toward the lockout.
     pub async fn check_authenticator(&self, account_id: i64, code: &str) -> ServiceResult<()> {
         let now = self.clock.now();
-        if let Some(until) = self.store.locked_until(account_id, now).await? {
-            return Err(ServiceError::Locked { until });
-        }
+        self.refuse_while_locked(account_id, now).await?;
         let (sealed, last_step) = self
             .store
             .authenticator(account_id)

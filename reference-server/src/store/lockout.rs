@@ -1,70 +1,70 @@
+//! Where the wrong-entry lockout (`rules/lockout.rs`) keeps its state: two columns of the
+//! account. Each decision is written only if the state is still the one the rule saw.
+
 use time::OffsetDateTime;
 
-use super::{Store, StoreResult, from_ms, to_ms};
+use super::{Store, StoreError, StoreResult, from_ms, to_ms};
+use crate::rules::lockout::{Attempts, Lockout, WrongEntry};
 
-/// The result of counting one wrong code or personal key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Counted; `remaining` more are allowed before the lockout.
-    Counted { remaining: u32 },
-    /// This failure reached the limit: locked until then.
-    LockedNow(OffsetDateTime),
-    /// Already locked: nothing was counted.
-    AlreadyLocked(OffsetDateTime),
-}
+/// Tries before giving up on a contended account. Each failed try means another request
+/// changed the state, and a rule allows at most `limit` changes before it locks (then it
+/// writes nothing), so this is never reached by honest contention.
+const MAX_TRIES: usize = 64;
 
 impl Store {
-    /// When code entry is locked for the account, until when.
-    pub async fn locked_until(
-        &self,
-        account_id: i64,
-        now: OffsetDateTime,
-    ) -> StoreResult<Option<OffsetDateTime>> {
-        let until: Option<Option<i64>> = sqlx::query_scalar("SELECT locked_until FROM accounts WHERE id = ?")
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match until.flatten() {
-            Some(ms) if ms > to_ms(now) => Ok(Some(from_ms(ms)?)),
-            _ => Ok(None),
-        }
+    /// The account's wrong-entry state (`None`: no such account).
+    pub async fn attempts(&self, account_id: i64) -> StoreResult<Option<Attempts>> {
+        let row: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT failed_attempts, locked_until FROM accounts WHERE id = ?")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(failures, until)| {
+            Ok(Attempts {
+                failures: u32::try_from(failures)
+                    .map_err(|_| StoreError::Corrupt("failed_attempts".into()))?,
+                locked_until: until.map(from_ms).transpose()?,
+            })
+        })
+        .transpose()
     }
 
-    /// Counts one failure in a single statement, so concurrent wrong entries can never count
-    /// past the limit: the one reaching it sets the lock and resets the count, and the rest
-    /// find the account locked.
-    pub async fn count_failure(
+    /// Applies one wrong entry: reads the state, lets the rule decide, and writes the new
+    /// state only where the row still holds what was read (compare-and-swap), trying again
+    /// with the fresh state when another request got there first. So parallel wrong entries
+    /// are counted one after the other, never past the limit.
+    pub async fn record_wrong_entry(
         &self,
         account_id: i64,
-        limit: u32,
-        lock_until: OffsetDateTime,
+        rule: &Lockout,
         now: OffsetDateTime,
-    ) -> StoreResult<Failure> {
-        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE accounts SET
-                failed_attempts = CASE WHEN failed_attempts + 1 >= ?1 THEN 0 ELSE failed_attempts + 1 END,
-                locked_until    = CASE WHEN failed_attempts + 1 >= ?1 THEN ?2 ELSE locked_until END
-             WHERE id = ?3 AND (locked_until IS NULL OR locked_until <= ?4)
-             RETURNING failed_attempts, locked_until",
-        )
-        .bind(i64::from(limit))
-        .bind(to_ms(lock_until))
-        .bind(account_id)
-        .bind(to_ms(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some((_, Some(until))) if until == to_ms(lock_until) => Ok(Failure::LockedNow(lock_until)),
-            Some((count, _)) => Ok(Failure::Counted {
-                remaining: limit.saturating_sub(u32::try_from(count).unwrap_or(u32::MAX)),
-            }),
-            None => {
-                Ok(Failure::AlreadyLocked(self.locked_until(account_id, now).await?.unwrap_or(lock_until)))
+    ) -> StoreResult<Option<WrongEntry>> {
+        for _ in 0..MAX_TRIES {
+            let Some(seen) = self.attempts(account_id).await? else { return Ok(None) };
+            let (next, decision) = rule.wrong_entry(seen, now);
+            if next == seen {
+                return Ok(Some(decision));
+            }
+            let written = sqlx::query(
+                "UPDATE accounts SET failed_attempts = ?1, locked_until = ?2
+                 WHERE id = ?3 AND failed_attempts = ?4 AND locked_until IS ?5",
+            )
+            .bind(i64::from(next.failures))
+            .bind(next.locked_until.map(to_ms))
+            .bind(account_id)
+            .bind(i64::from(seen.failures))
+            .bind(seen.locked_until.map(to_ms))
+            .execute(&self.pool)
+            .await?;
+            if written.rows_affected() == 1 {
+                return Ok(Some(decision));
             }
         }
+        Err(StoreError::Contended("the account's wrong-entry count"))
     }
 
-    /// A correct code or key clears the count of failures.
+    /// A right code or key: the rule's `right_entry`, which only resets the count, so one
+    /// statement applies it whatever else happened meanwhile.
     pub async fn clear_failures(&self, account_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = ?")
             .bind(account_id)

@@ -20,7 +20,6 @@ pub use accounts::Account;
 pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
 pub use codes::{CodePurpose, CodeRow};
 pub use email_links::{EmailLink, LinkPurpose};
-pub use lockout::Failure;
 pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +30,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("too many concurrent changes to {0}")]
+    Contended(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
