@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod domain;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 pub mod http;

@@ -120,8 +120,13 @@ async fn accounts_survive_a_restart_and_passwords_are_stored_only_as_argon2id() 
     server.stop();
 
     let server = start(config.clone(), &fakes).await;
-    let account =
-        server.services.store.account_by_email("keep@example.test").await.unwrap().expect("account kept");
+    let account = server
+        .services
+        .store
+        .account_by_email(&reference_server::domain::Email::parse("keep@example.test").unwrap())
+        .await
+        .unwrap()
+        .expect("account kept");
     assert!(account.password_hash.starts_with("$argon2id$"), "{}", account.password_hash);
     assert!(server.services.passwords.verify(password, &account.password_hash).await.unwrap());
 

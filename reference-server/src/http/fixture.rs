@@ -43,9 +43,11 @@ pub async fn middleware(
             };
             let email = url::form_urlencoded::parse(&bytes)
                 .find(|(k, _)| k == "email")
-                .map(|(_, v)| v.trim().to_owned())
-                .unwrap_or_default();
-            let exists = matches!(app.services.store.account_by_email(&email).await, Ok(Some(_)));
+                .and_then(|(_, v)| crate::domain::Email::parse(&v).ok());
+            let exists = match &email {
+                Some(email) => matches!(app.services.store.account_by_email(email).await, Ok(Some(_))),
+                None => false,
+            };
             let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             if exists {
                 return Html(

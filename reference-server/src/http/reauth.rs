@@ -3,12 +3,17 @@
 
 use super::AppState;
 use super::session::Session;
+use crate::domain::AccountId;
 use crate::rules::session::{WrongPassword, wrong_current_password};
 use crate::service::{Reason, ServiceError, ServiceResult};
 
 /// Checks the current password of the signed-in account and returns its id. Wrong entries
 /// are counted in the session; the one reaching the policy's limit ends the session.
-pub async fn reauthenticate(app: &AppState, session: &Session, current_password: &str) -> ServiceResult<i64> {
+pub async fn reauthenticate(
+    app: &AppState,
+    session: &Session,
+    current_password: &str,
+) -> ServiceResult<AccountId> {
     let state = session.state();
     let account_id = state.account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
     if app.services.current_password_matches(account_id, current_password).await? {

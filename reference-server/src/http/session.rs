@@ -1,6 +1,9 @@
 //! Server-side sessions: an opaque random cookie, state stored in the database under the
 //! cookie's digest, an idle timeout from the policy, rotation and destruction on request.
 
+use crate::domain::AccountId;
+use crate::domain::Email;
+use crate::domain::Phone;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -25,17 +28,17 @@ pub struct SessionState {
     pub csrf: String,
     pub sign_up: Option<SignUpProgress>,
     /// The account whose password was just set, still completing sign-up.
-    pub new_account: Option<i64>,
+    pub new_account: Option<AccountId>,
     /// The phone being confirmed during sign-up.
-    pub pending_phone: Option<String>,
+    pub pending_phone: Option<Phone>,
     /// Password checked, second factor still to come.
-    pub authenticating: Option<i64>,
+    pub authenticating: Option<AccountId>,
     /// Signed in.
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     /// Wrong current-password entries in this session (ST-2).
     pub reauthentication_failures: u32,
     /// A new phone waiting for its code (ST-5).
-    pub pending_new_phone: Option<String>,
+    pub pending_new_phone: Option<Phone>,
     /// An authenticator secret, sealed, waiting for its first code (ST-6).
     pub pending_authenticator: Option<String>,
     /// When the person signed in (Unix seconds): an agency's `auth_time`.
@@ -60,7 +63,7 @@ impl SessionState {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignUpProgress {
-    pub email: String,
+    pub email: Email,
     pub confirmed: bool,
 }
 
@@ -113,7 +116,7 @@ impl Session {
 
     /// Signed in after the second factor: a fresh state for the account under a new session
     /// id (SI-5), remembering when (an agency's `auth_time`).
-    pub fn sign_in(&self, account_id: i64, now: time::OffsetDateTime) {
+    pub fn sign_in(&self, account_id: AccountId, now: time::OffsetDateTime) {
         self.update(|s| {
             s.restart();
             s.account_id = Some(account_id);

@@ -2,6 +2,7 @@
 //! signature, and a request without it is refused before the handler runs — a page by sending
 //! the person to sign in, the JSON API with `signed_out` (`password_not_set` while signing up).
 
+use crate::domain::AccountId;
 use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
@@ -52,7 +53,7 @@ impl Refuse for Api {
 }
 
 /// The session's account at `stage`, if it has reached it.
-fn account(parts: &Parts, stage: Stage) -> Option<i64> {
+fn account(parts: &Parts, stage: Stage) -> Option<AccountId> {
     let state = parts.extensions.get::<Session>().map(Session::state)?;
     match stage {
         Stage::NewAccount => state.new_account,
@@ -64,7 +65,7 @@ fn account(parts: &Parts, stage: Stage) -> Option<i64> {
 macro_rules! stage_extractor {
     ($name:ident, $stage:expr, $doc:literal) => {
         #[doc = $doc]
-        pub struct $name<R>(pub i64, pub PhantomData<R>);
+        pub struct $name<R>(pub AccountId, pub PhantomData<R>);
 
         impl<S: Send + Sync, R: Refuse> FromRequestParts<S> for $name<R> {
             type Rejection = Response;

@@ -1,6 +1,8 @@
 //! Second factors: security codes by text or voice (PH-*, OTP-*) and the personal key (PK-*),
 //! with the account-level lockout shared by both (OTP-5, PK-5).
 
+use crate::domain::AccountId;
+use crate::domain::Phone;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -24,9 +26,9 @@ impl Services {
     /// Sends a new code to `phone`, replacing earlier ones, within the request limit (OTP-4).
     pub async fn send_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
-        phone: &str,
+        phone: &Phone,
         delivery: Delivery,
     ) -> ServiceResult<()> {
         let now = self.clock.now();
@@ -75,10 +77,10 @@ impl Services {
     /// Checks an entered code (OTP-1 … OTP-3, OTP-5). Returns the phone the code was sent to.
     pub async fn check_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
         entered: &str,
-    ) -> ServiceResult<String> {
+    ) -> ServiceResult<Phone> {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
         let rows = self.store.codes(account_id, purpose).await?;
@@ -107,7 +109,7 @@ impl Services {
     /// OTP-5 / PK-5: while entry is locked, codes are neither sent nor checked.
     pub(crate) async fn refuse_while_locked(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         let attempts = self.store.attempts(account_id).await?.unwrap_or_default();
@@ -120,7 +122,7 @@ impl Services {
     /// Counts a wrong code or key; the one that reaches the limit signs the person out.
     pub(crate) async fn failed_attempt(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         reason: impl Fn(u32) -> Reason,
     ) -> ServiceResult<ServiceError> {
         let decision =
@@ -142,7 +144,7 @@ impl Services {
 
     /// Confirms the sign-up phone with its code (PH-2) and issues the first personal key
     /// (PK-1): the account is complete. Returns the key, to be shown once.
-    pub async fn confirm_phone(&self, account_id: i64, entered: &str) -> ServiceResult<String> {
+    pub async fn confirm_phone(&self, account_id: AccountId, entered: &str) -> ServiceResult<String> {
         let phone = self.check_code(account_id, CodePurpose::ConfirmPhone, entered).await?;
         let (key, hash) = self.new_personal_key().await?;
         self.store.complete_sign_up(account_id, &phone, &hash, self.clock.now()).await?;
@@ -152,7 +154,7 @@ impl Services {
     /// Signs in with the personal key instead of a code (PK-2): the key is replaced at once
     /// (PK-3), wrong keys count toward the lockout (PK-5), and the owner is told (PV-1).
     /// Returns the new key, to be shown once.
-    pub async fn use_personal_key(&self, account_id: i64, entered: &str) -> ServiceResult<String> {
+    pub async fn use_personal_key(&self, account_id: AccountId, entered: &str) -> ServiceResult<String> {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
         let account =

@@ -2,8 +2,9 @@
 
 use super::{ServiceError, ServiceResult, Services};
 use crate::delivery::notices;
+use crate::domain::Email;
 use crate::policy::secs;
-use crate::rules::{email, tokens};
+use crate::rules::tokens;
 use crate::service::Reason;
 use crate::store::LinkPurpose;
 
@@ -11,7 +12,7 @@ impl Services {
     /// Emails a reset link when the address has an account; the answer is the same either
     /// way (PR-2), and so is the limit on requests.
     pub async fn request_password_reset(&self, raw_email: &str) -> ServiceResult<()> {
-        let email = email::normalize(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
+        let email = Email::parse(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
         let now = self.clock.now();
         let p = &self.policy;
         self.limit(

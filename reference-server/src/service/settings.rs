@@ -4,23 +4,30 @@ use super::mfa::Delivery;
 use super::sealing;
 use super::{Reason, ServiceError, ServiceResult, Services};
 use crate::delivery::notices;
+use crate::domain::AccountId;
+use crate::domain::Email;
+use crate::domain::Phone;
 use crate::policy::secs;
+use crate::rules::tokens;
 use crate::rules::totp::{self, TotpCheck};
-use crate::rules::{email, phone, tokens};
 use crate::store::{Account, CodePurpose, LinkPurpose};
 
 impl Services {
-    async fn signed_in_account(&self, account_id: i64) -> ServiceResult<Account> {
+    async fn signed_in_account(&self, account_id: AccountId) -> ServiceResult<Account> {
         self.store.account(account_id).await?.ok_or(ServiceError::SignedOut { locked_until: None })
     }
 
     /// Whether `password` is the account's current password (ST-1).
-    pub async fn current_password_matches(&self, account_id: i64, password: &str) -> ServiceResult<bool> {
+    pub async fn current_password_matches(
+        &self,
+        account_id: AccountId,
+        password: &str,
+    ) -> ServiceResult<bool> {
         let account = self.signed_in_account(account_id).await?;
         Ok(self.passwords.verify(password, &account.password_hash).await?)
     }
 
-    pub async fn change_password(&self, account_id: i64, new_password: &str) -> ServiceResult<()> {
+    pub async fn change_password(&self, account_id: AccountId, new_password: &str) -> ServiceResult<()> {
         self.check_new_password(new_password)?;
         let account = self.signed_in_account(account_id).await?;
         let hash = self.passwords.hash(new_password).await?;
@@ -30,9 +37,8 @@ impl Services {
     }
 
     /// Sends a confirmation link to the new address and tells the old one (ST-4, PV-1).
-    pub async fn request_email_change(&self, account_id: i64, raw_email: &str) -> ServiceResult<()> {
-        let new_email =
-            email::normalize(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
+    pub async fn request_email_change(&self, account_id: AccountId, raw_email: &str) -> ServiceResult<()> {
+        let new_email = Email::parse(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
         let account = self.signed_in_account(account_id).await?;
         let now = self.clock.now();
         let p = &self.policy;
@@ -68,7 +74,7 @@ impl Services {
     }
 
     /// Following the link makes the new address the sign-in address; both are told.
-    pub async fn confirm_email_change(&self, token: &str) -> ServiceResult<String> {
+    pub async fn confirm_email_change(&self, token: &str) -> ServiceResult<Email> {
         let link = self.use_link(LinkPurpose::ConfirmNewEmail, token).await?;
         let account_id = link.account_id.ok_or(ServiceError::Rejected(Reason::LinkInvalid))?;
         let old = self.signed_in_account(account_id).await?.email;
@@ -84,16 +90,16 @@ impl Services {
     /// Sends a code to the new number at once (ST-5). Returns the normalized number.
     pub async fn start_phone_change(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         raw_phone: &str,
         delivery: Delivery,
-    ) -> ServiceResult<String> {
-        let number = phone::normalize(raw_phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
+    ) -> ServiceResult<Phone> {
+        let number = Phone::parse(raw_phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
         self.send_code(account_id, CodePurpose::ChangePhone, &number, delivery).await?;
         Ok(number)
     }
 
-    pub async fn confirm_phone_change(&self, account_id: i64, code: &str) -> ServiceResult<()> {
+    pub async fn confirm_phone_change(&self, account_id: AccountId, code: &str) -> ServiceResult<()> {
         let number = self.check_code(account_id, CodePurpose::ChangePhone, code).await?;
         let account = self.signed_in_account(account_id).await?;
         self.store.set_phone(account_id, &number).await?;
@@ -103,7 +109,10 @@ impl Services {
 
     /// A new authenticator secret, sealed for the session until confirmed, with the base32
     /// secret and `otpauth://` URI to show.
-    pub async fn start_authenticator(&self, account_id: i64) -> ServiceResult<(String, String, String)> {
+    pub async fn start_authenticator(
+        &self,
+        account_id: AccountId,
+    ) -> ServiceResult<(String, String, String)> {
         let account = self.signed_in_account(account_id).await?;
         let secret = totp::new_secret();
         let (base32, uri) = totp::enrollment(&secret, &account.email);
@@ -113,7 +122,7 @@ impl Services {
     /// Keeps the authenticator once a code from it proves the person set it up.
     pub async fn confirm_authenticator(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         sealed: &str,
         code: &str,
     ) -> ServiceResult<()> {
@@ -126,7 +135,7 @@ impl Services {
 
     /// Signs in with an authenticator code (ST-6): each time step's code works once, and wrong
     /// codes count toward the lockout.
-    pub async fn check_authenticator(&self, account_id: i64, code: &str) -> ServiceResult<()> {
+    pub async fn check_authenticator(&self, account_id: AccountId, code: &str) -> ServiceResult<()> {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
         let (sealed, last_step) = self
@@ -148,7 +157,7 @@ impl Services {
     }
 
     /// After a password reset, the first full sign-in issues a new personal key (PK-4).
-    pub async fn reissue_personal_key_if_due(&self, account_id: i64) -> ServiceResult<Option<String>> {
+    pub async fn reissue_personal_key_if_due(&self, account_id: AccountId) -> ServiceResult<Option<String>> {
         if !self.store.take_personal_key_reissue(account_id).await? {
             return Ok(None);
         }

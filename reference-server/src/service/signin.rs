@@ -1,7 +1,7 @@
 //! The first sign-in step: email and password (SI-1 … SI-3).
 
 use super::{Reason, ServiceError, ServiceResult, Services};
-use crate::rules::email;
+use crate::domain::Email;
 use crate::store::Account;
 
 impl Services {
@@ -10,7 +10,7 @@ impl Services {
     /// (SI-3).
     pub async fn verify_password(&self, raw_email: &str, password: &str) -> ServiceResult<Account> {
         let now = self.clock.now();
-        let account = match email::normalize(raw_email) {
+        let account = match Email::parse(raw_email) {
             Ok(email) => self.store.account_by_email(&email).await?,
             Err(_) => None,
         };

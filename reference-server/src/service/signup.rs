@@ -1,8 +1,10 @@
 //! Creating an account: email, confirmation link, password (SU-*, PW-*).
 
 use crate::delivery::notices;
+use crate::domain::AccountId;
+use crate::domain::Email;
 use crate::policy::secs;
-use crate::rules::{email, password, tokens};
+use crate::rules::{password, tokens};
 use crate::store::{EmailLink, LinkPurpose};
 
 use super::{Reason, ServiceError, ServiceResult, Services};
@@ -10,18 +12,18 @@ use super::{Reason, ServiceError, ServiceResult, Services};
 impl Services {
     /// Sends a confirmation link to `raw_email`, or, when the address already has an account,
     /// tells its owner. Both look the same to the caller (SU-5). Returns the normalized address.
-    pub async fn start_sign_up(&self, raw_email: &str) -> ServiceResult<String> {
-        let email = email::normalize(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
+    pub async fn start_sign_up(&self, raw_email: &str) -> ServiceResult<Email> {
+        let email = Email::parse(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
         self.send_confirmation(&email).await?;
         Ok(email)
     }
 
     /// "Send again" (SU-3): a new link; older ones stop working.
-    pub async fn resend_confirmation(&self, email: &str) -> ServiceResult<()> {
+    pub async fn resend_confirmation(&self, email: &Email) -> ServiceResult<()> {
         self.send_confirmation(email).await
     }
 
-    async fn send_confirmation(&self, email: &str) -> ServiceResult<()> {
+    async fn send_confirmation(&self, email: &Email) -> ServiceResult<()> {
         let now = self.clock.now();
         let p = &self.policy;
         self.limit(
@@ -59,7 +61,7 @@ impl Services {
 
     /// Uses a confirmation link: it must be the newest, unused and unexpired (SU-3, SU-6).
     /// Returns the confirmed address.
-    pub async fn confirm_sign_up(&self, token: &str) -> ServiceResult<String> {
+    pub async fn confirm_sign_up(&self, token: &str) -> ServiceResult<Email> {
         let link = self.use_link(LinkPurpose::ConfirmSignUp, token).await?;
         if self.store.account_by_email(&link.email).await?.is_some() {
             return Err(ServiceError::Rejected(Reason::AlreadyRegistered));
@@ -108,7 +110,7 @@ impl Services {
     }
 
     /// Creates the account for a confirmed address with a password that follows the rules.
-    pub async fn create_account(&self, email: &str, new_password: &str) -> ServiceResult<i64> {
+    pub async fn create_account(&self, email: &Email, new_password: &str) -> ServiceResult<AccountId> {
         self.check_new_password(new_password)?;
         let hash = self.passwords.hash(new_password).await?;
         let now = self.clock.now();

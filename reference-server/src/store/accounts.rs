@@ -1,15 +1,18 @@
+use crate::domain::AccountId;
+use crate::domain::Email;
+use crate::domain::Phone;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
 
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: i64,
-    pub email: String,
+    pub id: AccountId,
+    pub email: Email,
     pub password_hash: String,
     pub created_at: OffsetDateTime,
     /// The confirmed phone (E.164); `None` until sign-up confirms one.
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     pub personal_key_hash: Option<String>,
     /// Set once sign-up is finished (phone confirmed, personal key issued).
     pub completed: bool,
@@ -17,7 +20,7 @@ pub struct Account {
 
 const COLUMNS: &str = "id, email, password_hash, created_at, phone, personal_key_hash, completed_at";
 
-type Row = (i64, String, String, i64, Option<String>, Option<String>, Option<i64>);
+type Row = (AccountId, Email, String, i64, Option<Phone>, Option<String>, Option<i64>);
 
 fn account(
     (id, email, password_hash, created_at, phone, personal_key_hash, completed): Row,
@@ -37,11 +40,11 @@ impl Store {
     /// Creates an account; `None` when the address already has one.
     pub async fn create_account(
         &self,
-        email: &str,
+        email: &Email,
         password_hash: &str,
         now: OffsetDateTime,
-    ) -> StoreResult<Option<i64>> {
-        let id = sqlx::query_scalar::<_, i64>(
+    ) -> StoreResult<Option<AccountId>> {
+        let id = sqlx::query_scalar::<_, AccountId>(
             "INSERT INTO accounts (email, password_hash, created_at) VALUES (?, ?, ?)
              ON CONFLICT (email) DO NOTHING RETURNING id",
         )
@@ -53,7 +56,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
+    pub async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
         sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE email = ?"))
             .bind(email)
             .fetch_optional(&self.pool)
@@ -62,7 +65,7 @@ impl Store {
             .transpose()
     }
 
-    pub async fn account(&self, id: i64) -> StoreResult<Option<Account>> {
+    pub async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
         sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -76,8 +79,8 @@ impl Store {
     /// Confirms the phone and stores the first personal key: sign-up is complete.
     pub async fn complete_sign_up(
         &self,
-        id: i64,
-        phone: &str,
+        id: AccountId,
+        phone: &Phone,
         key_hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
@@ -92,7 +95,12 @@ impl Store {
     }
 
     /// Replaces the personal key only if it is still `old_hash`: a key works once.
-    pub async fn replace_personal_key(&self, id: i64, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
+    pub async fn replace_personal_key(
+        &self,
+        id: AccountId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool> {
         let done =
             sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ? AND personal_key_hash = ?")
                 .bind(new_hash)
@@ -105,7 +113,7 @@ impl Store {
 }
 
 impl Store {
-    pub async fn set_password(&self, id: i64, hash: &str) -> StoreResult<()> {
+    pub async fn set_password(&self, id: AccountId, hash: &str) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
             .bind(hash)
             .bind(id)
@@ -115,7 +123,7 @@ impl Store {
     }
 
     /// Changes the sign-in address; `false` when another account has it.
-    pub async fn set_email(&self, id: i64, email: &str) -> StoreResult<bool> {
+    pub async fn set_email(&self, id: AccountId, email: &Email) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE accounts SET email = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)")
             .bind(email)
             .bind(id)
@@ -125,7 +133,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn set_phone(&self, id: i64, phone: &str) -> StoreResult<()> {
+    pub async fn set_phone(&self, id: AccountId, phone: &Phone) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET phone = ? WHERE id = ?")
             .bind(phone)
             .bind(id)
@@ -135,7 +143,7 @@ impl Store {
     }
 
     /// After a password reset, the next sign-in issues a new personal key (PK-4).
-    pub async fn mark_personal_key_reissue(&self, id: i64) -> StoreResult<()> {
+    pub async fn mark_personal_key_reissue(&self, id: AccountId) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET reissue_personal_key = 1 WHERE id = ?")
             .bind(id)
             .execute(&self.pool)
@@ -144,7 +152,7 @@ impl Store {
     }
 
     /// Clears the reissue mark; `true` when it was set.
-    pub async fn take_personal_key_reissue(&self, id: i64) -> StoreResult<bool> {
+    pub async fn take_personal_key_reissue(&self, id: AccountId) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE accounts SET reissue_personal_key = 0 WHERE id = ? AND reissue_personal_key = 1",
         )
@@ -154,7 +162,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn set_personal_key(&self, id: i64, hash: &str) -> StoreResult<()> {
+    pub async fn set_personal_key(&self, id: AccountId, hash: &str) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
             .bind(hash)
             .bind(id)
@@ -163,7 +171,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_authenticator(&self, id: i64, sealed: &str, step: u64) -> StoreResult<()> {
+    pub async fn set_authenticator(&self, id: AccountId, sealed: &str, step: u64) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET totp_secret_sealed = ?, totp_last_step = ? WHERE id = ?")
             .bind(sealed)
             .bind(i64::try_from(step).unwrap_or(i64::MAX))
@@ -174,7 +182,7 @@ impl Store {
     }
 
     /// The sealed authenticator secret and the newest step accepted, when one is set up.
-    pub async fn authenticator(&self, id: i64) -> StoreResult<Option<(String, Option<u64>)>> {
+    pub async fn authenticator(&self, id: AccountId) -> StoreResult<Option<(String, Option<u64>)>> {
         let row: Option<(Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT totp_secret_sealed, totp_last_step FROM accounts WHERE id = ?")
                 .bind(id)
@@ -185,7 +193,7 @@ impl Store {
 
     /// Records `step` as used if it is newer than the last one: two requests with the same
     /// code cannot both succeed.
-    pub async fn use_authenticator_step(&self, id: i64, step: u64) -> StoreResult<bool> {
+    pub async fn use_authenticator_step(&self, id: AccountId, step: u64) -> StoreResult<bool> {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         let done = sqlx::query(
             "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",

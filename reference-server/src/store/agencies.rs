@@ -1,5 +1,6 @@
 //! Consents, authorization codes, access tokens and client-assertion ids (agency sign-in).
 
+use crate::domain::AccountId;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -15,7 +16,7 @@ pub struct Consent {
 pub struct NewCode<'a> {
     pub code_digest: &'a str,
     pub client_id: &'a str,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub redirect_uri: &'a str,
     pub attributes: &'a str,
     pub nonce: &'a str,
@@ -28,7 +29,7 @@ pub struct NewCode<'a> {
 pub struct AuthorizationCode {
     pub id: i64,
     pub client_id: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub redirect_uri: String,
     pub attributes: String,
     pub nonce: String,
@@ -41,20 +42,20 @@ pub struct AuthorizationCode {
 #[derive(Debug, Clone)]
 pub struct AccessToken {
     pub client_id: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub attributes: String,
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
 }
 
-type CodeRow = (i64, String, i64, String, String, String, Option<String>, String, i64, i64);
+type CodeRow = (i64, String, AccountId, String, String, String, Option<String>, String, i64, i64);
 
 impl Store {
-    pub async fn consent(&self, account_id: i64, client_id: &str) -> StoreResult<Option<Consent>> {
+    pub async fn consent(&self, account_id: AccountId, client_id: &str) -> StoreResult<Option<Consent>> {
         Ok(self.consents(account_id).await?.into_iter().find(|c| c.client_id == client_id))
     }
 
-    pub async fn consents(&self, account_id: i64) -> StoreResult<Vec<Consent>> {
+    pub async fn consents(&self, account_id: AccountId) -> StoreResult<Vec<Consent>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT client_id, attributes, granted_at FROM consents WHERE account_id = ? ORDER BY granted_at",
         )
@@ -70,7 +71,7 @@ impl Store {
 
     pub async fn save_consent(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         client_id: &str,
         attributes: &str,
         now: OffsetDateTime,
@@ -89,7 +90,7 @@ impl Store {
     }
 
     /// Withdraws consent and revokes every token the agency holds for the account, at once.
-    pub async fn revoke_consent(&self, account_id: i64, client_id: &str) -> StoreResult<bool> {
+    pub async fn revoke_consent(&self, account_id: AccountId, client_id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let removed = sqlx::query("DELETE FROM consents WHERE account_id = ? AND client_id = ?")
             .bind(account_id)
@@ -201,7 +202,7 @@ impl Store {
     }
 
     pub async fn access_token(&self, token_digest: &str) -> StoreResult<Option<AccessToken>> {
-        let row: Option<(String, i64, String, i64, bool)> = sqlx::query_as(
+        let row: Option<(String, AccountId, String, i64, bool)> = sqlx::query_as(
             "SELECT client_id, account_id, attributes, expires_at, revoked FROM access_tokens WHERE token_digest = ?",
         )
         .bind(token_digest)

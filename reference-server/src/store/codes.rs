@@ -1,3 +1,5 @@
+use crate::domain::AccountId;
+use crate::domain::Phone;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -24,7 +26,7 @@ impl CodePurpose {
 #[derive(Debug, Clone)]
 pub struct CodeRow {
     pub id: i64,
-    pub phone: String,
+    pub phone: Phone,
     pub code: StoredCode,
 }
 
@@ -32,9 +34,9 @@ impl Store {
     /// Stores a new code and supersedes every older unused one for the same purpose (OTP-3).
     pub async fn create_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
-        phone: &str,
+        phone: &Phone,
         digest: &str,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
@@ -76,8 +78,8 @@ impl Store {
     }
 
     /// Every code sent for `purpose`, newest first.
-    pub async fn codes(&self, account_id: i64, purpose: CodePurpose) -> StoreResult<Vec<CodeRow>> {
-        type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
+    pub async fn codes(&self, account_id: AccountId, purpose: CodePurpose) -> StoreResult<Vec<CodeRow>> {
+        type Row = (i64, Phone, String, i64, Option<i64>, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes
              WHERE account_id = ? AND purpose = ? ORDER BY id DESC",

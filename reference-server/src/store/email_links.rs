@@ -1,3 +1,5 @@
+use crate::domain::AccountId;
+use crate::domain::Email;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, StoreResult, from_ms, to_ms};
@@ -22,15 +24,15 @@ impl LinkPurpose {
 #[derive(Debug, Clone)]
 pub struct EmailLink {
     pub id: i64,
-    pub email: String,
-    pub account_id: Option<i64>,
+    pub email: Email,
+    pub account_id: Option<AccountId>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
     pub superseded_at: Option<OffsetDateTime>,
 }
 
-type Row = (i64, String, Option<i64>, i64, i64, Option<i64>, Option<i64>);
+type Row = (i64, Email, Option<AccountId>, i64, i64, Option<i64>, Option<i64>);
 
 impl Store {
     /// Stores a new link (by its token's digest) and supersedes the older unused links of the
@@ -38,8 +40,8 @@ impl Store {
     pub async fn create_email_link(
         &self,
         purpose: LinkPurpose,
-        email: &str,
-        account_id: Option<i64>,
+        email: &Email,
+        account_id: Option<AccountId>,
         token_digest: &str,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,

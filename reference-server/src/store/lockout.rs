@@ -1,6 +1,7 @@
 //! Where the wrong-entry lockout (`rules/lockout.rs`) keeps its state: two columns of the
 //! account. Each decision is written only if the state is still the one the rule saw.
 
+use crate::domain::AccountId;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, StoreResult, from_ms, to_ms};
@@ -13,7 +14,7 @@ const MAX_TRIES: usize = 64;
 
 impl Store {
     /// The account's wrong-entry state (`None`: no such account).
-    pub async fn attempts(&self, account_id: i64) -> StoreResult<Option<Attempts>> {
+    pub async fn attempts(&self, account_id: AccountId) -> StoreResult<Option<Attempts>> {
         let row: Option<(i64, Option<i64>)> =
             sqlx::query_as("SELECT failed_attempts, locked_until FROM accounts WHERE id = ?")
                 .bind(account_id)
@@ -35,7 +36,7 @@ impl Store {
     /// are counted one after the other, never past the limit.
     pub async fn record_wrong_entry(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         rule: &Lockout,
         now: OffsetDateTime,
     ) -> StoreResult<Option<WrongEntry>> {
@@ -65,7 +66,7 @@ impl Store {
 
     /// A right code or key: the rule's `right_entry`, which only resets the count, so one
     /// statement applies it whatever else happened meanwhile.
-    pub async fn clear_failures(&self, account_id: i64) -> StoreResult<()> {
+    pub async fn clear_failures(&self, account_id: AccountId) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = ?")
             .bind(account_id)
             .execute(&self.pool)

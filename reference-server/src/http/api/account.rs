@@ -1,5 +1,6 @@
 //! The signed-in account, and the sign-up steps that complete it (phone and personal key).
 
+use crate::domain::Phone;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -12,7 +13,6 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, accepted};
 use crate::http::session::Session;
 use crate::http::signed_in::{Api, NewAccount, SignedIn};
-use crate::rules::phone;
 use crate::service::mfa::Delivery;
 use crate::service::{Reason, ServiceError};
 use crate::store::CodePurpose;
@@ -58,7 +58,7 @@ pub(super) async fn add_phone(
     NewAccount(account_id, _): NewAccount<Api>,
     ApiJson(body): ApiJson<AddPhone>,
 ) -> ApiResult {
-    let number = phone::normalize(&body.phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
+    let number = Phone::parse(&body.phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
     app.services.send_code(account_id, CodePurpose::ConfirmPhone, &number, body.delivery).await?;
     session.update(|s| s.pending_phone = Some(number));
     Ok(accepted(json!({ "next": "confirm_phone" })))

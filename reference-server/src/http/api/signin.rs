@@ -1,5 +1,6 @@
 //! Signing in: password, then a code by text or voice, or the personal key (SI-*, PK-*).
 
+use crate::domain::AccountId;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -110,7 +111,7 @@ pub(super) async fn enter_code(
 }
 
 /// Signed in with a code: also shows a new personal key when one is due (PK-4).
-async fn completed(app: &AppState, session: &Session, account_id: i64) -> ApiResult {
+async fn completed(app: &AppState, session: &Session, account_id: AccountId) -> ApiResult {
     session.sign_in(account_id, app.services.clock.now());
     match app.services.reissue_personal_key_if_due(account_id).await? {
         Some(key) => Ok(accepted(json!({ "personal_key": key, "next": "save_personal_key" }))),

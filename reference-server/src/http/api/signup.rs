@@ -103,7 +103,7 @@ pub(super) async fn strength(
     session: Session,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Json<password::Strength> {
-    let email = session.state().sign_up.map(|p| p.email).unwrap_or_default();
+    let email = session.state().sign_up.map(|p| p.email.to_string()).unwrap_or_default();
     let hints: Vec<&str> = email.split(['@', '.']).filter(|p| p.len() > 2).collect();
     Json(password::strength(&body.password, &hints))
 }

@@ -60,8 +60,8 @@ async fn account(
         StatusCode::OK,
         AccountPage {
             csrf: session.csrf_token(),
-            email: account.email,
-            phone: account.phone.unwrap_or_default(),
+            email: account.email.to_string(),
+            phone: account.phone.map(|p| p.to_string()).unwrap_or_default(),
             has_app,
             agencies,
             notice: None,

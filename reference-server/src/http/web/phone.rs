@@ -1,5 +1,6 @@
 //! Sign-up pages after the password: the phone, its code, and the personal key.
 
+use crate::domain::Phone;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,6 @@ use super::{Button, Field, Page, PageForm, page, page_with_error, redirect, rend
 use crate::http::AppState;
 use crate::http::session::Session;
 use crate::http::signed_in::{NewAccount, Pages};
-use crate::rules::phone;
 use crate::service::mfa::Delivery;
 use crate::service::{Reason, ServiceError};
 use crate::store::CodePurpose;
@@ -62,7 +62,7 @@ async fn add_phone(
     NewAccount(account_id, _): NewAccount<Pages>,
     Form(form): Form<PhoneForm>,
 ) -> Response {
-    let result = match phone::normalize(&form.phone) {
+    let result = match Phone::parse(&form.phone) {
         Ok(number) => app
             .services
             .send_code(account_id, CodePurpose::ConfirmPhone, &number, form.delivery)

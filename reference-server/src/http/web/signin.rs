@@ -1,5 +1,6 @@
 //! Sign-in pages: email and password, the choice of second factor, and each factor.
 
+use crate::domain::AccountId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,7 +15,7 @@ use crate::http::session::Session;
 use crate::http::signed_in::{Authenticating, Pages};
 use crate::service::ServiceResult;
 use crate::service::mfa::Delivery;
-use crate::store::CodePurpose;
+use crate::store::{Account, CodePurpose};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -80,7 +81,7 @@ async fn sign_in(State(app): State<AppState>, session: Session, Form(form): Form
     }
 }
 
-async fn choose_page<'a>(app: &AppState, session: &Session, account_id: i64) -> Page<'a> {
+async fn choose_page<'a>(app: &AppState, session: &Session, account_id: AccountId) -> Page<'a> {
     let mut links = vec![("/sign-in/personal-key", "Use your personal key instead")];
     if matches!(app.services.store.authenticator(account_id).await, Ok(Some(_))) {
         links.insert(0, ("/sign-in/authenticator", "Use your authenticator app"));
@@ -127,7 +128,7 @@ async fn send_code(
     Form(form): Form<SendForm>,
 ) -> Response {
     let phone = match app.services.store.account(account_id).await {
-        Ok(Some(account)) => account.phone.unwrap_or_default(),
+        Ok(Some(Account { phone: Some(phone), .. })) => phone,
         _ => return redirect("/sign-in"),
     };
     match app.services.send_code(account_id, CodePurpose::SignIn, &phone, form.delivery).await {
@@ -161,7 +162,12 @@ pub struct CodeForm {
 }
 
 /// Completes sign-in after a second factor; shows a new personal key when one is due.
-async fn finish(app: &AppState, session: &Session, account_id: i64, new_key: Option<String>) -> Response {
+async fn finish(
+    app: &AppState,
+    session: &Session,
+    account_id: AccountId,
+    new_key: Option<String>,
+) -> Response {
     session.sign_in(account_id, app.services.clock.now());
     let due = match new_key {
         Some(key) => Some(key),
@@ -177,7 +183,7 @@ async fn second_factor(
     app: &AppState,
     session: &Session,
     result: ServiceResult<Option<String>>,
-    account_id: i64,
+    account_id: AccountId,
     retry: Page<'_>,
 ) -> Response {
     match result {

@@ -1,6 +1,7 @@
 //! AG-1, AG-2: an agency's authorization request — checked before anything is sent back to
 //! it — then sign-in, consent, and the authorization code.
 
+use crate::domain::AccountId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -175,7 +176,7 @@ impl Services {
     pub async fn next_step(
         &self,
         request: &PendingAuthorization,
-        account_id: Option<i64>,
+        account_id: Option<AccountId>,
         signed_in_at: Option<OffsetDateTime>,
     ) -> ServiceResult<NextStep> {
         let (Some(account_id), Some(signed_in_at)) = (account_id, signed_in_at) else {
@@ -199,7 +200,7 @@ impl Services {
     pub async fn decide_consent(
         &self,
         request: &PendingAuthorization,
-        account_id: i64,
+        account_id: AccountId,
         signed_in_at: OffsetDateTime,
         allow: bool,
     ) -> ServiceResult<String> {
@@ -222,7 +223,7 @@ impl Services {
     async fn issue_code(
         &self,
         request: &PendingAuthorization,
-        account_id: i64,
+        account_id: AccountId,
         auth_time: OffsetDateTime,
     ) -> ServiceResult<String> {
         let code = tokens::new_token();

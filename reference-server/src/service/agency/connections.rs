@@ -1,5 +1,6 @@
 //! The agencies a person shares with (account page), and withdrawing that consent.
 
+use crate::domain::AccountId;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -20,7 +21,7 @@ pub struct ConnectedAgency {
 
 impl Services {
     /// The agencies the person has agreed to share with, and what (for the account page).
-    pub async fn connected_agencies(&self, account_id: i64) -> ServiceResult<Vec<ConnectedAgency>> {
+    pub async fn connected_agencies(&self, account_id: AccountId) -> ServiceResult<Vec<ConnectedAgency>> {
         let consents = self.store.consents(account_id).await?;
         Ok(consents
             .into_iter()
@@ -34,7 +35,7 @@ impl Services {
     }
 
     /// Withdraws consent: the agency's tokens stop working and the next request asks again.
-    pub async fn revoke_agency(&self, account_id: i64, client_id: &str) -> ServiceResult<bool> {
+    pub async fn revoke_agency(&self, account_id: AccountId, client_id: &str) -> ServiceResult<bool> {
         Ok(self.store.revoke_consent(account_id, client_id).await?)
     }
 }

@@ -7,6 +7,7 @@ mod logout;
 mod token;
 mod userinfo;
 
+use crate::domain::AccountId;
 use std::collections::HashMap;
 
 use jsonwebtoken::DecodingKey;
@@ -145,8 +146,8 @@ impl Services {
     }
 
     /// The subject one agency sees for one account (AG-3).
-    pub fn subject(&self, client_id: &str, account_id: i64) -> String {
-        oidc::pairwise_subject(&self.subject_key, client_id, account_id)
+    pub fn subject(&self, client_id: &str, account_id: AccountId) -> String {
+        oidc::pairwise_subject(&self.subject_key, client_id, account_id.get())
     }
 
     /// The discovery document (OpenID Connect Discovery 1.0).
