@@ -10,6 +10,7 @@ use openidconnect::core::{CoreIdTokenClaims, CoreTokenResponse};
 use serde_json::Value;
 
 use super::common::expect_accepted;
+use super::params::BadExchange;
 use crate::agency::{
     ACR_AUTH_ONLY, ACR_VERIFIED, Agency, ClientAuth, Request, RequestOptions, TokenRefusal, Verifier,
 };
@@ -148,7 +149,7 @@ async fn sign_in_fully(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[when("I create an account with my email address, a password and my phone")]
 async fn create_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     super::codes::password_chosen(world).await?;
-    super::codes::add_phone(world, "text message".into()).await?;
+    super::codes::add_phone(world, super::params::By::TEXT).await?;
     expect_accepted(world.last()?)?;
     world.receive_code("sms").await?;
     super::codes::enter_code(world).await?;
@@ -297,18 +298,9 @@ async fn exchanges(world: &mut LoginWorld, name: String) -> anyhow::Result<()> {
     exchange(world, &name, Verifier::Right, ClientAuth::AsRegistered).await
 }
 
-#[when(
-    regex = r"^the (\w+) agency exchanges the code (with a wrong PKCE verifier|without its PKCE verifier|with a client assertion signed by another key|with a client assertion for another audience|replaying its client assertion)$"
-)]
-async fn exchanges_badly(world: &mut LoginWorld, name: String, how: String) -> anyhow::Result<()> {
-    let (verifier, auth) = match how.as_str() {
-        "with a wrong PKCE verifier" => (Verifier::Wrong, ClientAuth::AsRegistered),
-        "without its PKCE verifier" => (Verifier::Missing, ClientAuth::AsRegistered),
-        "with a client assertion signed by another key" => (Verifier::Right, ClientAuth::WrongKey),
-        "with a client assertion for another audience" => (Verifier::Right, ClientAuth::WrongAudience),
-        _ => (Verifier::Right, ClientAuth::ReplayedAssertion),
-    };
-    exchange(world, &name, verifier, auth).await
+#[when(expr = "the {word} agency exchanges the code {bad_exchange}")]
+async fn exchanges_badly(world: &mut LoginWorld, name: String, how: BadExchange) -> anyhow::Result<()> {
+    exchange(world, &name, how.0, how.1).await
 }
 
 #[then(regex = r#"^the exchange is refused as "(\w+)"$"#)]

@@ -4,16 +4,9 @@ use anyhow::Context as _;
 use cucumber::{given, then, when};
 
 use super::common::{expect_accepted, expect_rejected};
+use super::params::{By, CodeRefusal};
 use crate::driver::{Delivery, Outcome};
 use crate::world::{CodeStep, LoginWorld};
-
-fn delivery(words: &str) -> Delivery {
-    if words == "voice call" { Delivery::Voice } else { Delivery::Sms }
-}
-
-fn channel(words: &str) -> &'static str {
-    if words == "voice call" { "voice" } else { "sms" }
-}
 
 #[given("I have chosen my password while creating an account")]
 pub(super) async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()> {
@@ -27,7 +20,7 @@ pub(super) async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()
 #[given("I have an account with a confirmed phone")]
 pub async fn full_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     password_chosen(world).await?;
-    add_phone(world, "text message".into()).await?;
+    add_phone(world, By::TEXT).await?;
     expect_accepted(world.last()?)?;
     world.receive_code("sms").await?;
     enter_code(world).await?;
@@ -43,11 +36,11 @@ async fn landline(world: &mut LoginWorld) {
     world.me.phone = world.me.phone.replacen("+15550", "+15551", 1);
 }
 
-#[when(regex = r"^I add my phone number and ask for the code by (text message|voice call)$")]
-pub(super) async fn add_phone(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
+#[when(expr = "I add my phone number and ask for the code by {delivery}")]
+pub(super) async fn add_phone(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
     let phone = world.me.phone.clone();
     world.entering = CodeStep::ConfirmPhone;
-    world.last = Some(world.driver.add_phone(&phone, delivery(&how)).await?);
+    world.last = Some(world.driver.add_phone(&phone, by.0).await?);
     Ok(())
 }
 
@@ -66,11 +59,11 @@ async fn voice_instead(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)
 }
 
-#[when(regex = r"^I ask for a security code by (text message|voice call)$")]
-async fn ask_code(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
+#[when(expr = "I ask for a security code by {delivery}")]
+async fn ask_code(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
     world.last = Some(match world.entering {
-        CodeStep::ConfirmPhone => world.driver.resend_phone_code(delivery(&how)).await?,
-        CodeStep::SignIn | CodeStep::ChangePhone => world.driver.send_sign_in_code(delivery(&how)).await?,
+        CodeStep::ConfirmPhone => world.driver.resend_phone_code(by.0).await?,
+        CodeStep::SignIn | CodeStep::ChangePhone => world.driver.send_sign_in_code(by.0).await?,
     });
     Ok(())
 }
@@ -78,7 +71,7 @@ async fn ask_code(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
 #[when(regex = r"^I ask for a security code by text message (\d+) times$")]
 async fn ask_code_times(world: &mut LoginWorld, times: usize) -> anyhow::Result<()> {
     for _ in 0..times {
-        ask_code(world, "text message".into()).await?;
+        ask_code(world, By::TEXT).await?;
         expect_accepted(world.last()?)?;
         world.receive_code("sms").await?;
     }
@@ -86,9 +79,9 @@ async fn ask_code_times(world: &mut LoginWorld, times: usize) -> anyhow::Result<
 }
 
 #[when(regex = r"^I (?:receive|have received) a security code by (text message|voice call)$")]
-#[then(regex = r"^I receive a security code by (text message|voice call)$")]
-async fn receive(world: &mut LoginWorld, how: String) -> anyhow::Result<()> {
-    world.receive_code(channel(&how)).await.map(|_| ())
+#[then(expr = "I receive a security code by {delivery}")]
+async fn receive(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
+    world.receive_code(by.channel()).await.map(|_| ())
 }
 
 pub async fn submit(world: &mut LoginWorld, code: &str) -> anyhow::Result<()> {
@@ -134,15 +127,9 @@ async fn no_texts(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_rejected(world.last()?, "sms_not_supported")
 }
 
-#[then(regex = r"^the code is refused as (wrong|expired|already used|replaced by a newer code)$")]
-async fn code_refused(world: &mut LoginWorld, why: String) -> anyhow::Result<()> {
-    let code = match why.as_str() {
-        "wrong" => "code_wrong",
-        "expired" => "code_expired",
-        "already used" => "code_used",
-        _ => "code_superseded",
-    };
-    expect_rejected(world.last()?, code)
+#[then(expr = "the code is refused as {code_refusal}")]
+async fn code_refused(world: &mut LoginWorld, why: CodeRefusal) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, why.0)
 }
 
 #[then(regex = r"^I am signed out and locked out for (\d+) minutes$")]

@@ -5,20 +5,6 @@ use crate::world::LoginWorld;
 
 // What scenarios expect of an answer, shared by every step file.
 
-/// The reason codes the API gives for the refusals scenarios talk about.
-pub fn reason_code(words: &str) -> anyhow::Result<&'static str> {
-    Ok(match words {
-        "expired" => "link_expired",
-        "already used" => "link_used",
-        "replaced by a newer link" => "link_superseded",
-        "not valid" => "link_invalid",
-        "too short" => "password_too_short",
-        "too long" => "password_too_long",
-        "too common" => "password_common",
-        other => anyhow::bail!("no reason code is known for {other:?}"),
-    })
-}
-
 pub fn expect_rejected(outcome: &Outcome, code: &str) -> anyhow::Result<()> {
     match outcome {
         Outcome::Rejected { reason, message } if reason == code => {

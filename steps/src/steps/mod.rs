@@ -4,6 +4,7 @@
 mod agency;
 mod codes;
 mod common;
+mod params;
 mod passwords;
 mod recovery;
 mod settings;

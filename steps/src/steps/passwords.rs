@@ -1,7 +1,8 @@
 use anyhow::Context as _;
 use cucumber::{then, when};
 
-use super::common::{expect_accepted, expect_rejected, reason_code};
+use super::common::{expect_accepted, expect_rejected};
+use super::params::PasswordVerdict;
 use crate::world::LoginWorld;
 
 #[when(expr = "I choose the password {string}")]
@@ -27,12 +28,10 @@ async fn choose_of_length(world: &mut LoginWorld, length: usize) -> anyhow::Resu
     choose(world, password).await
 }
 
-#[then(
-    regex = r"^the password is (accepted|refused as too short|refused as too long|refused as too common)$"
-)]
-async fn password_verdict(world: &mut LoginWorld, verdict: String) -> anyhow::Result<()> {
-    match verdict.strip_prefix("refused as ") {
-        Some(why) => expect_rejected(world.last()?, reason_code(why)?),
+#[then(expr = "the password is {password_verdict}")]
+async fn password_verdict(world: &mut LoginWorld, verdict: PasswordVerdict) -> anyhow::Result<()> {
+    match verdict.0 {
+        Some(reason) => expect_rejected(world.last()?, reason),
         None => expect_accepted(world.last()?),
     }
 }

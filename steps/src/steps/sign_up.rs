@@ -1,7 +1,8 @@
 use anyhow::Context as _;
 use cucumber::{given, then, when};
 
-use super::common::{expect_accepted, expect_rejected, reason_code};
+use super::common::{expect_accepted, expect_rejected};
+use super::params::LinkRefusal;
 use crate::driver::Outcome;
 use crate::world::LoginWorld;
 
@@ -166,9 +167,9 @@ async fn is_confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)
 }
 
-#[then(regex = r"^the link is refused as (expired|already used|replaced by a newer link|not valid)$")]
-async fn link_refused(world: &mut LoginWorld, why: String) -> anyhow::Result<()> {
-    expect_rejected(world.last()?, reason_code(&why)?)
+#[then(expr = "the link is refused as {link_refusal}")]
+async fn link_refused(world: &mut LoginWorld, why: LinkRefusal) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, why.0)
 }
 
 #[then("I am asked to confirm my email address first")]

@@ -1,15 +1,11 @@
 //! The server over real HTTP, with the fakes for delivery: what the conformance scenarios
 //! cannot see from outside (storage, restarts) and how bad input is answered.
 
-use fakes::{Fakes, FakesConfig};
+use fakes::Fakes;
 use reference_server::{Config, RunningServer};
 use serde_json::{Value, json};
 
-async fn start(config: Config, fakes: &Fakes) -> RunningServer {
-    let mut config = config;
-    config.use_fakes(&fakes.settings());
-    reference_server::start(config).await.expect("server starts")
-}
+use super::helpers::{self, spawn_app, start};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
@@ -49,8 +45,7 @@ async fn sign_up_with(
 
 #[tokio::test]
 async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
-    let server = start(Config::for_tests(), &fakes).await;
+    let (server, _fakes) = spawn_app(|_| {}).await;
     let http = client();
     let url = |p: &str| format!("{}{p}", server.base_url);
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
@@ -112,7 +107,7 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
 
 #[tokio::test]
 async fn accounts_survive_a_restart_and_passwords_are_stored_only_as_argon2id() {
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
+    let fakes = helpers::fakes().await;
     let config = Config::for_tests();
     let server = start(config.clone(), &fakes).await;
     let password = "a passphrase to keep";
@@ -146,8 +141,7 @@ async fn accounts_survive_a_restart_and_passwords_are_stored_only_as_argon2id() 
 
 #[tokio::test]
 async fn an_idle_session_ends_after_the_policy_timeout() {
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
-    let server = start(Config::for_tests(), &fakes).await;
+    let (server, _fakes) = spawn_app(|_| {}).await;
     let http = client();
     assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "idle@example.test" })).await.0, 200);
     server.clock.advance(time::Duration::minutes(14)).unwrap();
@@ -164,8 +158,7 @@ async fn an_idle_session_ends_after_the_policy_timeout() {
 #[tokio::test]
 async fn a_session_cookie_kept_after_sign_out_no_longer_works() {
     use reqwest::cookie::CookieStore;
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
-    let server = start(Config::for_tests(), &fakes).await;
+    let (server, fakes) = spawn_app(|_| {}).await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let http = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
     sign_up_with(&http, &server, &fakes, "cookie@example.test", "a passphrase to keep").await;

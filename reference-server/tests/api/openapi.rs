@@ -1,6 +1,6 @@
 //! The committed OpenAPI document (`reference-server/openapi.json`) must be what the code
 //! generates. After changing the API, refresh it with
-//! `UPDATE_OPENAPI=1 cargo test -p reference-server --test openapi`.
+//! `UPDATE_OPENAPI=1 cargo test -p reference-server --test api openapi`.
 
 use reference_server::http::api::openapi::ApiDoc;
 use utoipa::OpenApi;
@@ -15,7 +15,7 @@ fn committed_openapi_document_matches_the_code() {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == generated,
-        "reference-server/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test -p reference-server --test openapi"
+        "reference-server/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test -p reference-server --test api openapi"
     );
 }
 

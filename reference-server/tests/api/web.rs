@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use fakes::{Fakes, FakesConfig};
-use reference_server::{Config, RunningServer};
+use reference_server::RunningServer;
+
+use super::helpers::spawn_app;
 
 struct Person {
     http: reqwest::Client,
@@ -71,10 +72,7 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 
 #[tokio::test]
 async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_pages() {
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
-    let mut config = Config::for_tests();
-    config.use_fakes(&fakes.settings());
-    let server = reference_server::start(config).await.unwrap();
+    let (server, fakes) = spawn_app(|_| {}).await;
     let wait = Duration::from_secs(10);
     let (email, phone) = ("pages@example.test", "+15550999001");
     let me = Person::new(&server);
@@ -187,19 +185,18 @@ async fn a_person_signs_up_signs_in_resets_and_changes_settings_through_the_page
 async fn a_person_signs_in_for_an_agency_through_the_pages() {
     use reference_server::config::AgencyConfig;
     use reference_server::rules::oidc::Attribute;
-    let fakes = Fakes::start(FakesConfig::ephemeral()).await.unwrap();
-    let mut config = Config::for_tests();
-    config.use_fakes(&fakes.settings());
     let callback = "http://127.0.0.1:9/parks/callback";
-    config.agencies = vec![AgencyConfig {
-        client_id: "parks".into(),
-        name: "Parks Agency".into(),
-        redirect_uris: vec![callback.into()],
-        post_logout_redirect_uris: vec![],
-        public_key: None,
-        attributes: vec![Attribute::Email],
-    }];
-    let server = reference_server::start(config).await.unwrap();
+    let (server, fakes) = spawn_app(|config| {
+        config.agencies = vec![AgencyConfig {
+            client_id: "parks".into(),
+            name: "Parks Agency".into(),
+            redirect_uris: vec![callback.into()],
+            post_logout_redirect_uris: vec![],
+            public_key: None,
+            attributes: vec![Attribute::Email],
+        }];
+    })
+    .await;
     let wait = Duration::from_secs(10);
     let (email, phone, password) = ("agency.pages@example.test", "+15550999002", "a fine long passphrase");
     let me = Person::new(&server);
