@@ -19,7 +19,7 @@ pids+=($!)
 REFERENCE_SERVER__SMTP__PORT=12525 \
 REFERENCE_SERVER__SMS__BASE_URL=http://127.0.0.1:18025 \
 REFERENCE_SERVER__AGENCIES_FILE=ci/agencies/agencies.toml \
-  "$bin/reference-server" --conformance-hooks --listen 127.0.0.1:18080 --data-dir "$data" >"$logs/server.log" 2>&1 &
+  "$bin/reference-server" --conformance-hooks --conformance-hook-token example-hook-token --listen 127.0.0.1:18080 --data-dir "$data" >"$logs/server.log" 2>&1 &
 pids+=($!)
 
 # Wait until both listen (start-up, not a rule: bounded, and it stops at the first answer).
@@ -29,6 +29,12 @@ for url in http://127.0.0.1:18026/api/settings http://127.0.0.1:18080/healthz; d
     sleep 0.1
   done
 done
+
+# The clock hook answers only with the server's token.
+hook_status=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18080/__conformance/clock)
+if [ "$hook_status" != 401 ]; then
+  echo "the clock hook answered $hook_status without its token, expected 401"; exit 1
+fi
 
 "$bin/conformance" run --target ci/example-target.toml --report-dir "$logs" --property-cases 8 \
   --waivers ci/unchecked.toml

@@ -154,6 +154,25 @@ Feature: Signing in for an agency
         | without its PKCE verifier   |
 
     @AG-1
+    Scenario: A verifier for a code requested without PKCE is refused as a downgrade
+      Given I have an account with a confirmed phone
+      And the benefits agency has sent me to sign in for my email address without PKCE and I was sent back with a code
+      When the benefits agency exchanges the code with a PKCE verifier it never committed to
+      Then the exchange is refused as "invalid_grant"
+
+    @AG-1
+    Scenario Outline: The code is refused unless the agency names the return address it asked for
+      Given I have an account with a confirmed phone
+      And the benefits agency has sent me to sign in for my email address and I was sent back with a code
+      When the benefits agency exchanges the code <how>
+      Then the exchange is refused as "<error>"
+
+      Examples:
+        | how                               | error           |
+        | naming another return address     | invalid_grant   |
+        | without naming its return address | invalid_request |
+
+    @AG-1
     Scenario Outline: The code is refused when the agency's client assertion is not right
       Given I have an account with a confirmed phone
       And the benefits agency has sent me to sign in for my email address and I was sent back with a code
@@ -161,9 +180,13 @@ Feature: Signing in for an agency
       Then the exchange is refused as "invalid_client"
 
       Examples:
-        | how                                          |
-        | with a client assertion signed by another key |
-        | with a client assertion for another audience  |
+        | how                                                 |
+        | with a client assertion signed by another key       |
+        | with a client assertion for another audience        |
+        | with a client assertion that has expired            |
+        | with a client assertion that claims to last an hour |
+        | with a client assertion not valid for another hour  |
+        | with a client assertion issued an hour from now     |
 
     @AG-1
     Scenario: A client assertion works once

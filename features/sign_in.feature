@@ -50,6 +50,15 @@ Feature: Signing in and out
     When 15 minutes pass
     Then I am not signed in
 
+  @SI-6 @serial
+  Scenario: A session ends 12 hours after sign-in, however busy
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    And I keep using my account until the session's lifetime since sign-in is reached
+    Then I am not signed in
+
   @SI-5
   Scenario: Signing in gives a new session identifier
     When I start creating an account with another email address

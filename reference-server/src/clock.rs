@@ -14,7 +14,11 @@ pub struct Clock(Arc<Source>);
 #[derive(Debug)]
 enum Source {
     System,
-    Manual(Mutex<OffsetDateTime>),
+    /// The time it shows, and the time it started at (so how far it has been moved).
+    Manual {
+        now: Mutex<OffsetDateTime>,
+        origin: OffsetDateTime,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,19 +43,27 @@ impl Clock {
     }
 
     pub fn manual_at(start: OffsetDateTime) -> Self {
-        Self(Arc::new(Source::Manual(Mutex::new(start))))
+        Self(Arc::new(Source::Manual { now: Mutex::new(start), origin: start }))
+    }
+
+    /// How far a manual clock has been moved since it started (zero for the system clock).
+    pub fn moved(&self) -> Duration {
+        match &*self.0 {
+            Source::System => Duration::ZERO,
+            Source::Manual { now, origin } => *now.lock().expect("clock lock") - *origin,
+        }
     }
 
     #[allow(clippy::disallowed_methods)] // the clock module is where time is read
     pub fn now(&self) -> OffsetDateTime {
         match &*self.0 {
             Source::System => OffsetDateTime::now_utc(),
-            Source::Manual(now) => *now.lock().expect("clock lock"),
+            Source::Manual { now, .. } => *now.lock().expect("clock lock"),
         }
     }
 
     pub fn is_manual(&self) -> bool {
-        matches!(*self.0, Source::Manual(_))
+        matches!(*self.0, Source::Manual { .. })
     }
 
     /// Moves a manual clock forward and returns the new time.
@@ -61,7 +73,7 @@ impl Clock {
         }
         match &*self.0 {
             Source::System => Err(ClockError::NotManual),
-            Source::Manual(now) => {
+            Source::Manual { now, .. } => {
                 let mut now = now.lock().expect("clock lock");
                 *now += by;
                 Ok(*now)

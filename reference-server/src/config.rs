@@ -27,9 +27,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Mount the `/__conformance/*` hooks and use a manual clock. Never in production.
     pub conformance_hooks: bool,
+    /// The bearer token the hooks require (`Authorization: Bearer <token>`). Without one the
+    /// hooks are served only on a loopback address: anyone who reaches them can move the clock.
+    pub conformance_hook_token: Option<SecretString>,
     pub smtp: SmtpConfig,
     pub sms: SmsConfig,
     pub argon2: Argon2Config,
+    pub limits: Limits,
     pub policy: Policy,
     /// A TOML file of `[[agency]]` tables: the agencies (OpenID Connect clients) allowed to
     /// send people here to sign in.
@@ -44,6 +48,25 @@ pub struct Config {
     /// Keeps a temporary data directory alive as long as the configuration.
     #[serde(skip)]
     pub temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// What one client may take of the server (see `http/serve.rs`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Request headers must arrive within this; also the longest a kept-alive connection may
+    /// wait for its next request.
+    pub header_read_timeout_secs: u64,
+    /// A request must be read and answered within this (else 408).
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { header_read_timeout_secs: 10, request_timeout_secs: 30, max_connections: 1024 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -142,7 +165,9 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("data"),
             conformance_hooks: false,
+            conformance_hook_token: None,
             smtp: SmtpConfig::default(),
+            limits: Limits::default(),
             sms: SmsConfig::default(),
             argon2: Argon2Config::default(),
             policy: Policy::default(),
@@ -215,6 +240,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: dir.path().to_owned(),
             conformance_hooks: true,
+            conformance_hook_token: Some(SecretString::from(crate::rules::tokens::new_token())),
             argon2: Argon2Config { memory_kib: 256, iterations: 1, parallelism: 1 },
             temp_dir: Some(Arc::new(dir)),
             ..Self::default()
@@ -231,6 +257,14 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.conformance_hooks
+                || self.conformance_hook_token.is_some()
+                || self.listen.ip().is_loopback(),
+            "the conformance hooks on {} need conformance_hook_token: without one, anyone who reaches the \
+             server could move its clock (only a loopback address may go without)",
+            self.listen
+        );
         let problems = self.policy.problems();
         anyhow::ensure!(problems.is_empty(), "the policy is not usable: {}", problems.join("; "));
         if let Some(url) = &self.public_url {

@@ -34,11 +34,13 @@ pub struct RunningServer {
     pub clock: Clock,
     pub services: Arc<Services>,
     task: tokio::task::JoinHandle<()>,
+    mail_worker: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
     pub fn stop(self) {
         self.task.abort();
+        self.mail_worker.abort();
     }
 }
 
@@ -64,12 +66,20 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let store = store::Store::open(&config.database_path())
         .await
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
+    if clock.is_manual() {
+        // Carry on from where the hooks had moved the clock before a restart.
+        let offset = store.clock_offset().await?;
+        if offset.is_positive() {
+            clock.advance(offset)?;
+        }
+    }
     let passwords = Passwords::new(&config.argon2)?;
     let dummy_password_hash = passwords.hash("a password nobody has").await?;
     let server_key = server_key(&config.data_dir)?;
     let code_key = derive_key(&server_key, "security codes").to_vec();
     let seal_key = derive_key(&server_key, "sealed secrets");
     let subject_key = derive_key(&server_key, "pairwise subjects");
+    let lookup_key = derive_key(&server_key, "contact lookup");
     let agencies = service::agency::Agencies::new(&config.agencies)?;
     let signing_keys = service::signing::SigningKeys::load_or_create(&config.data_dir)?;
     let services = Arc::new(Services {
@@ -84,18 +94,19 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         agencies,
         signing_keys,
         subject_key,
+        lookup_key,
+        outbox: tokio::sync::Notify::new(),
         dummy_password_hash,
         common_passwords: rules::password::CommonPasswords::shipped(),
         public_url: public_url.clone(),
         config: Arc::new(config),
     });
     let app = http::router(http::AppState { services: services.clone() });
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "server stopped");
-        }
-    });
-    Ok(RunningServer { addr, base_url: public_url, clock, services, task })
+    let task = tokio::spawn(http::serve::serve(listener, app, services.config.limits.clone()));
+    // Mail queued before a restart goes out now.
+    let mail_worker = service::outbox::spawn_worker(services.clone());
+    services.outbox.notify_one();
+    Ok(RunningServer { addr, base_url: public_url, clock, services, task, mail_worker })
 }
 
 /// A key for one purpose, derived from the server key (HMAC-SHA256 with the purpose's name).

@@ -19,6 +19,9 @@ struct Args {
     /// Use a manual clock and mount /__conformance hooks to move it. Never in production.
     #[arg(long)]
     conformance_hooks: bool,
+    /// The bearer token the hooks require (needed when listening beyond loopback).
+    #[arg(long, env = "REFERENCE_SERVER_HOOK_TOKEN", hide_env_values = true)]
+    conformance_hook_token: Option<String>,
     /// Start with the fake mail and SMS providers in-process and a fresh database, and print
     /// where to sign up and where to read the mail.
     #[arg(long)]
@@ -41,6 +44,9 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::load(args.config.as_deref())?;
     config.listen = args.listen.unwrap_or(config.listen);
     config.conformance_hooks |= args.conformance_hooks;
+    if let Some(token) = args.conformance_hook_token {
+        config.conformance_hook_token = Some(token.into());
+    }
     let mut fakes = None;
     if args.demo {
         let started = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;

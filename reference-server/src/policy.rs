@@ -35,6 +35,9 @@ pub struct Policy {
     pub reauthentication_attempt_limit: u32,
     /// SI-4: an idle session ends after this long.
     pub session_idle_timeout_secs: u64,
+    /// SI-6: any session ends this long after it began, however busy (NIST SP 800-63B
+    /// section 7.2: at AAL2, reauthenticate at least every 12 hours).
+    pub session_lifetime_secs: u64,
     /// PR-3: how long a password reset link works.
     pub reset_link_lifetime_secs: u64,
     /// PK-1: characters in a personal key.
@@ -64,6 +67,7 @@ impl Default for Policy {
             password_attempt_window_secs: 15 * 60,
             reauthentication_attempt_limit: 3,
             session_idle_timeout_secs: 15 * 60,
+            session_lifetime_secs: 12 * 3600,
             reset_link_lifetime_secs: 30 * 60,
             personal_key_length: 16,
             authorization_code_lifetime_secs: 5 * 60,
@@ -112,6 +116,9 @@ impl Policy {
                 "authorization_code_lifetime_secs and access_token_lifetime_secs must be at least 1"
                     .to_owned(),
             );
+        }
+        if self.session_lifetime_secs == 0 {
+            problems.push("session_lifetime_secs must be at least 1".to_owned());
         }
         if self.personal_key_length < 12 {
             problems.push("personal_key_length must be at least 12".to_owned());

@@ -64,6 +64,14 @@ pub enum ClientAuth {
     WrongAudience,
     /// The same client assertion as the previous exchange (a replay).
     ReplayedAssertion,
+    /// A client assertion whose `exp` has passed.
+    ExpiredAssertion,
+    /// A client assertion claiming to stay valid for an hour (beyond any sensible window).
+    LongLivedAssertion,
+    /// A client assertion with `nbf` an hour ahead.
+    NotYetValidAssertion,
+    /// A client assertion with `iat` an hour ahead.
+    IssuedLaterAssertion,
 }
 
 /// How the agency proves PKCE at the token endpoint.
@@ -72,6 +80,32 @@ pub enum Verifier {
     Right,
     Wrong,
     Missing,
+    /// A verifier for a code requested without a challenge (a PKCE downgrade).
+    Unrequested,
+}
+
+/// Which `redirect_uri` the agency names at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectUri {
+    /// The one its authorization request named.
+    AsRequested,
+    /// Another address.
+    Another,
+    /// None at all.
+    Omitted,
+}
+
+/// How the agency makes its token request: as it should, or spoiled in one respect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exchange {
+    pub verifier: Verifier,
+    pub auth: ClientAuth,
+    pub redirect_uri: RedirectUri,
+}
+
+impl Exchange {
+    pub const AS_REGISTERED: Exchange =
+        Exchange { verifier: Verifier::Right, auth: ClientAuth::AsRegistered, redirect_uri: RedirectUri::AsRequested };
 }
 
 /// A refusal from the token endpoint, as RFC 6749 section 5.2 shapes it.
@@ -204,14 +238,24 @@ impl Agency {
             ClientAuth::WrongAudience => "https://another-provider.example/token".to_owned(),
             _ => self.token_endpoint()?,
         };
-        let claims = json!({
+        let now = now.unix_timestamp();
+        let (iat, exp) = match auth {
+            ClientAuth::ExpiredAssertion => (now - 600, now - 300),
+            ClientAuth::LongLivedAssertion => (now, now + 3600),
+            ClientAuth::IssuedLaterAssertion => (now + 3600, now + 3900),
+            _ => (now, now + 300),
+        };
+        let mut claims = json!({
             "iss": self.settings.client_id,
             "sub": self.settings.client_id,
             "aud": audience,
             "jti": CsrfToken::new_random().secret(),
-            "iat": now.unix_timestamp(),
-            "exp": now.unix_timestamp() + 300,
+            "iat": iat,
+            "exp": exp,
         });
+        if auth == ClientAuth::NotYetValidAssertion {
+            claims["nbf"] = json!(now + 3600);
+        }
         let header = Header::new(Algorithm::RS256);
         let token = match auth {
             ClientAuth::WrongKey => {
@@ -229,18 +273,26 @@ impl Agency {
         &mut self,
         code: &str,
         request: &Request,
-        verifier: Verifier,
-        auth: ClientAuth,
+        how: Exchange,
         now: OffsetDateTime,
     ) -> anyhow::Result<Result<CoreTokenResponse, TokenRefusal>> {
-        let assertion = self.assertion(auth, now)?;
-        let client = self.client(&self.settings.client_id)?;
+        let assertion = self.assertion(how.auth, now)?;
+        let mut client = self.client(&self.settings.client_id)?;
+        match how.redirect_uri {
+            RedirectUri::AsRequested => {}
+            RedirectUri::Another => {
+                let another = format!("{}-elsewhere", self.settings.redirect_uri);
+                client = client.set_redirect_uri(RedirectUrl::new(another)?);
+            }
+            // The library always names the client's redirect URI: this request is made by hand.
+            RedirectUri::Omitted => return self.exchange_without_redirect_uri(code, request, assertion).await,
+        }
         let mut exchange = client.exchange_code(AuthorizationCode::new(code.to_owned()))?;
-        match (verifier, &request.pkce_verifier) {
+        match (how.verifier, &request.pkce_verifier) {
             (Verifier::Right, Some(v)) => {
                 exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(v.clone()))
             }
-            (Verifier::Wrong, _) => {
+            (Verifier::Wrong | Verifier::Unrequested, _) => {
                 let (_, other) = PkceCodeChallenge::new_random_sha256();
                 exchange = exchange.set_pkce_verifier(other);
             }
@@ -259,6 +311,43 @@ impl Agency {
             })),
             Err(e) => Err(anyhow::anyhow!("the token endpoint did not answer as OAuth 2.0 says: {e:?}")),
         }
+    }
+
+    /// A token request that names no `redirect_uri`, made by hand; the answer is read as RFC
+    /// 6749 section 5 says, and anything else is an error naming what came back.
+    async fn exchange_without_redirect_uri(
+        &self,
+        code: &str,
+        request: &Request,
+        assertion: Option<String>,
+    ) -> anyhow::Result<Result<CoreTokenResponse, TokenRefusal>> {
+        let endpoint = self.token_endpoint()?;
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("client_id", self.settings.client_id.clone()),
+        ];
+        form.extend(request.pkce_verifier.clone().map(|v| ("code_verifier", v)));
+        if let Some(assertion) = assertion {
+            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()));
+            form.push(("client_assertion", assertion));
+        }
+        let response = self.http.post(&endpoint).form(&form).send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        if status == 200 {
+            return serde_json::from_str(&text)
+                .map(Ok)
+                .map_err(|e| anyhow::anyhow!("the token endpoint answered 200 with no token response ({e}): {text}"));
+        }
+        let body: Value = serde_json::from_str(&text).map_err(|_| {
+            anyhow::anyhow!("the token endpoint answered {status} with no OAuth error JSON: {text:?}")
+        })?;
+        let error = body["error"].as_str().with_context(|| format!("the {status} answer has no error: {text}"))?;
+        Ok(Err(TokenRefusal {
+            error: error.to_owned(),
+            description: body["error_description"].as_str().unwrap_or_default().to_owned(),
+        }))
     }
 
     /// Verifies the ID token as an agency must: signature by the provider's published key,

@@ -81,7 +81,7 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
             "clock hook",
             "none declared: scenarios and properties that move time will be reported as not run (needs clock control)",
         )),
-        Some(clock) => match http.get(&clock.hook_url).send().await {
+        Some(clock) => match clock.token.as_ref().map_or_else(|| http.get(&clock.hook_url), |t| http.get(&clock.hook_url).bearer_auth(t)).send().await {
             Ok(r) if r.status().is_success() => {
                 let body: Option<Value> = r.json().await.ok();
                 let now = body.as_ref().and_then(|b| b.get("now")).and_then(Value::as_str).map(str::to_owned);
@@ -93,6 +93,11 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
                          target's time and moves it on POST {{\"advance_seconds\": n}}.", clock.hook_url)),
                 });
             }
+            Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => findings.push(finding(false, "clock hook", format!(
+                "{} answered 401: the service's hook wants a bearer token. Set `[clock] token` to the token the \
+                 service was started with (the reference server: --conformance-hook-token){}.",
+                clock.hook_url,
+                if clock.token.is_some() { "; the one given was refused" } else { "" }))),
             Ok(r) => findings.push(finding(false, "clock hook", format!(
                 "{} answered HTTP {}. Is the service started with its conformance hooks on (the reference server: \
                  --conformance-hooks)?", clock.hook_url, r.status().as_u16()))),

@@ -7,6 +7,7 @@ use serde_json::json;
 #[derive(Clone, Debug)]
 pub struct ClockHook {
     url: String,
+    token: Option<String>,
     http: reqwest::Client,
 }
 
@@ -16,15 +17,23 @@ struct Now {
 }
 
 impl ClockHook {
-    pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), http: reqwest::Client::new() }
+    pub fn new(settings: &crate::target::ClockSettings) -> Self {
+        Self { url: settings.hook_url.clone(), token: settings.token.clone(), http: reqwest::Client::new() }
+    }
+
+    /// A request to the hook, with its token when the target file gives one.
+    fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, &self.url);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// The target's current time, as it reports it (RFC 3339).
     pub async fn now(&self) -> anyhow::Result<String> {
         let response = self
-            .http
-            .get(&self.url)
+            .request(reqwest::Method::GET)
             .send()
             .await
             .with_context(|| format!("cannot reach the clock hook {}", self.url))?;
@@ -37,8 +46,7 @@ impl ClockHook {
 
     pub async fn advance(&self, seconds: u64) -> anyhow::Result<String> {
         let response = self
-            .http
-            .post(&self.url)
+            .request(reqwest::Method::POST)
             .json(&json!({ "advance_seconds": seconds }))
             .send()
             .await

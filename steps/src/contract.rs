@@ -366,7 +366,10 @@ pub fn render() -> String {
          GET  → {{\"now\": \"<RFC 3339>\"}}: the service's current time.\n  \
          POST {{\"advance_seconds\": N}} → {{\"now\": …}}: moves the service's clock N seconds forward.\n  \
          Between hook calls the service's clock stands still: every rule that depends on time reads\n  \
-         this clock, and nothing else moves it.\n"
+         this clock, and nothing else moves it.\n  \
+         A hook that anyone could call would let anyone skip a lockout: it should require\n  \
+         `Authorization: Bearer <token>` ([clock] token; 401 without it) wherever it is reachable\n  \
+         beyond the machine it runs on.\n"
     );
     let _ = writeln!(
         out,

@@ -346,6 +346,23 @@ impl Admission {
             );
             return false;
         }
+        if has_tag(feature, scenario, "timing") && self.target.driver == DriverKind::Browser {
+            self.recorder.not_run(
+                feature,
+                scenario,
+                "not run: compares answer times, which page loads in a browser blur (the API driver runs it)",
+            );
+            return false;
+        }
+        if has_tag(feature, scenario, "parallel_requests") && self.target.driver == DriverKind::Browser {
+            self.recorder.not_run(
+                feature,
+                scenario,
+                "not run: needs requests in parallel on one session, which the browser driver cannot make \
+                 (the API driver runs it)",
+            );
+            return false;
+        }
         if has_tag(feature, scenario, "agency") && self.target.oidc.is_none() {
             self.recorder.not_run(
                 feature,
@@ -380,7 +397,8 @@ async fn run_scenarios(
         .max_concurrent_scenarios(concurrency)
         .before(move |feature, _, scenario, world| {
             let lock = world.ctx.time_lock.clone();
-            let exclusive = moves_time(feature, scenario);
+            // Scenarios that move time, or measure it (`@alone`), run with no other.
+            let exclusive = moves_time(feature, scenario) || has_tag(feature, scenario, "alone");
             let stop = bail_before.lock().expect("bail lock").stop.clone();
             async move {
                 if let Some(why) = stop {

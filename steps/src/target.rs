@@ -106,6 +106,9 @@ pub enum DriverKind {
 #[serde(deny_unknown_fields)]
 pub struct ClockSettings {
     pub hook_url: String,
+    /// The bearer token the service's hook requires, if it requires one.
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -48,7 +48,7 @@ pub const QUIET_PERIOD: Duration = Duration::from_millis(300);
 impl Context {
     pub fn new(target: Target) -> Self {
         let inbox = InboxClient::new(&target.inbox.url, Duration::from_secs(target.inbox.wait_secs));
-        let clock = target.clock.as_ref().map(|c| ClockHook::new(&c.hook_url));
+        let clock = target.clock.as_ref().map(ClockHook::new);
         Self {
             target,
             inbox,
@@ -164,6 +164,16 @@ pub struct LoginWorld {
     pub time_guard: Option<TimeGuard>,
     /// The agencies of agency sign-in scenarios, and what they received.
     pub agency: crate::steps::AgencyScene,
+    /// The answers to requests made at once on my session.
+    pub parallel: Vec<Outcome>,
+    /// A copy of my session's cookies taken earlier (as someone who copied them would hold).
+    pub stolen: Option<Box<dyn Driver>>,
+    /// Other people with accounts, for checks that need many.
+    pub others: Vec<Person>,
+    /// Answer times measured for addresses with and without an account.
+    pub timings: Option<crate::steps::Timings>,
+    /// Figures and remarks a step records for the report, beside the transcript.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +214,11 @@ impl LoginWorld {
             app_code: None,
             time_guard: None,
             agency: Default::default(),
+            parallel: Vec::new(),
+            stolen: None,
+            others: Vec::new(),
+            timings: None,
+            notes: Vec::new(),
         })
     }
 
@@ -318,7 +333,13 @@ impl LoginWorld {
                 .iter()
                 .map(|m| redact(&format!("email to {}: {}\n{}", m.to.join(", "), m.subject, m.text))),
         );
+        lines.extend(self.notes.iter().map(|note| format!("note: {note}")));
         lines
+    }
+
+    /// Records a figure or remark for the report (it appears in the scenario's transcript).
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
     }
 }
 

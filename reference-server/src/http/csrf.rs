@@ -1,7 +1,9 @@
-//! Cross-site request forgery protection for every form post, in one place: a form's `csrf`
-//! field must equal its session's token, or the post never reaches a handler. (The JSON API
-//! needs no token: it only accepts `application/json`, which other sites cannot send without
-//! a CORS preflight this server never grants.)
+//! Cross-site request forgery protection for every post to the pages, in one place: it must be
+//! a form whose `csrf` field equals its session's token, whatever content type it claims, or it
+//! never reaches a handler. (The JSON API under `/api/` needs no token: it only accepts
+//! `application/json`, which other sites cannot send without a CORS preflight this server never
+//! grants; the token endpoint is called by agencies' servers, which have no session, and prove
+//! who they are with a client assertion or PKCE. The conformance hooks take JSON too.)
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -14,16 +16,18 @@ use super::session::Session;
 use super::web::forged;
 
 pub async fn middleware(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let to_pages = !path.starts_with("/api/") && !path.starts_with(super::hooks::PREFIX);
+    if request.method() != Method::POST || !to_pages {
+        return next.run(request).await;
+    }
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    // The token endpoint is called by agencies' servers, which have no session: they prove
-    // who they are with a signed client assertion or PKCE instead.
-    let for_agencies = request.uri().path() == crate::service::agency::TOKEN_PATH;
-    if request.method() != Method::POST || !is_form || for_agencies {
-        return next.run(request).await;
+    if !is_form {
+        return forged();
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return forged();

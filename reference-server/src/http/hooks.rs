@@ -1,8 +1,10 @@
 //! Conformance hooks: let a test harness read and move the server's clock. Mounted only when
-//! the server runs with `--conformance-hooks` (which also makes its clock manual).
+//! the server runs with `--conformance-hooks` (which also makes its clock manual), and, when
+//! the configuration sets `conformance_hook_token`, answered only with that bearer token.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,9 +15,40 @@ use super::AppState;
 use super::error::ApiError;
 use super::refusal::rfc3339;
 use crate::clock::ClockError;
+use crate::rules::tokens;
+use secrecy::ExposeSecret as _;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/clock", get(now).post(advance))
+/// Where the hooks are mounted.
+pub const PREFIX: &str = "/__conformance";
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/clock", get(now).post(advance))
+        .layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+/// With a configured token, a hook call must carry it (`Authorization: Bearer <token>`),
+/// compared in constant time; the refusal is a JSON 401 saying which.
+async fn require_token(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(expected) = &app.services.config.conformance_hook_token else {
+        return next.run(request).await;
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let (reason, message) = match given {
+        Some(token) if tokens::same(token, expected.expose_secret()) => return next.run(request).await,
+        Some(_) => ("hook_token_wrong", "The hook token is not the one the server was configured with."),
+        None => ("hook_token_required", "The conformance hooks need `Authorization: Bearer <hook token>`."),
+    };
+    let mut response =
+        ApiError::Invalid { status: StatusCode::UNAUTHORIZED, reason, message: message.into() }
+            .into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn clock_body(now: time::OffsetDateTime) -> Json<serde_json::Value> {
@@ -53,7 +86,10 @@ async fn advance(
         .into_response();
     }
     match app.services.clock.advance(time::Duration::seconds(advance_seconds)) {
-        Ok(now) => clock_body(now).into_response(),
+        Ok(now) => match app.services.store.save_clock_offset(app.services.clock.moved()).await {
+            Ok(()) => clock_body(now).into_response(),
+            Err(error) => ApiError::from(crate::service::ServiceError::from(error)).into_response(),
+        },
         Err(error @ (ClockError::NotManual | ClockError::Backwards)) => (
             StatusCode::CONFLICT,
             Json(json!({ "outcome": "invalid_request", "message": error.to_string() })),

@@ -9,6 +9,7 @@ pub mod hooks;
 pub mod oidc;
 pub mod reauth;
 pub mod refusal;
+pub mod serve;
 pub mod session;
 pub mod signed_in;
 pub mod web;
@@ -51,15 +52,26 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/healthz", get(|| async { "ok" }));
     if state.services.config.conformance_hooks {
-        tracing::warn!(
-            "CONFORMANCE HOOKS ARE MOUNTED at /__conformance: anyone can move this server's clock. Never use this in production."
-        );
-        app = app.nest("/__conformance", hooks::routes());
+        if state.services.config.conformance_hook_token.is_none() {
+            tracing::warn!(
+                "CONFORMANCE HOOKS ARE MOUNTED at /__conformance WITHOUT A TOKEN: anyone who reaches this address can \
+                 move the server's clock. Never use this in production."
+            );
+        } else {
+            tracing::warn!(
+                "conformance hooks are mounted at /__conformance (token required); never in production"
+            );
+        }
+        app = app.nest(hooks::PREFIX, hooks::routes(state.clone()));
     }
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     // Layers run bottom-up: the session is loaded before the CSRF check reads it.
+    // Over https, browsers are told to come back only over https (a year, subdomains too).
+    if state.services.public_url.starts_with("https://") {
+        app = app.layer(header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
+    }
     let app = app
         .layer(axum::middleware::from_fn(csrf::middleware))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::middleware))

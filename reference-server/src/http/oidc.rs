@@ -1,7 +1,7 @@
 //! The OpenID Connect provider agencies talk to: discovery, keys, the authorization endpoint
 //! with its consent page, the token and userinfo endpoints, and logout (AG-1..AG-3, PV-3).
 
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -172,9 +172,11 @@ async fn consent(State(app): State<AppState>, session: Session, Form(form): Form
     }
 }
 
-/// An OAuth error as the token and userinfo endpoints answer it: a failed client or token
-/// authentication is 401 with a `WWW-Authenticate` challenge, our own failure 500, the rest 400.
-fn oauth_error(error: OAuthError) -> Response {
+/// An OAuth error as the token and userinfo endpoints answer it (RFC 6749 section 5.2, RFC
+/// 6750 section 3): a JSON body; a failed client or token authentication is 401, our own
+/// failure 500, the rest 400. A 401 carries a `WWW-Authenticate` challenge in the scheme the
+/// client used (`scheme`), and none when it used no Authorization header.
+fn oauth_error(error: OAuthError, scheme: Option<&str>) -> Response {
     let status = match error {
         OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
         OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -184,19 +186,39 @@ fn oauth_error(error: OAuthError) -> Response {
     };
     let body = serde_json::json!({ "error": error.code(), "error_description": error.to_string() });
     let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = format!("Bearer error=\"{}\"", error.code());
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-        }
+    if status == StatusCode::UNAUTHORIZED
+        && let Some(scheme) = scheme
+        && let Ok(value) = HeaderValue::from_str(&format!("{scheme} error=\"{}\"", error.code()))
+    {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
 
-async fn token(State(app): State<AppState>, Form(form): Form<TokenRequest>) -> Response {
+/// The scheme of the request's Authorization header (`Basic`, `Bearer`, …), if it has one.
+fn auth_scheme(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let scheme = value.split_whitespace().next()?;
+    scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-').then(|| scheme.to_owned())
+}
+
+/// The token endpoint. Its body must be a form with each parameter once; anything else is an
+/// OAuth `invalid_request` in JSON, as client libraries expect (never axum's plain-text 415/422).
+async fn token(State(app): State<AppState>, request: axum::extract::Request) -> Response {
+    let scheme = auth_scheme(request.headers());
+    let form = match Form::<TokenRequest>::from_request(request, &app).await {
+        Ok(Form(form)) => form,
+        Err(_) => {
+            let error = OAuthError::InvalidRequest(
+                "The body must be application/x-www-form-urlencoded, with each parameter at most once."
+                    .into(),
+            );
+            return oauth_error(error, scheme.as_deref());
+        }
+    };
     match app.services.exchange_code(&form).await {
         Ok(body) => Json(body).into_response(),
-        Err(error) => oauth_error(error),
+        Err(error) => oauth_error(error, scheme.as_deref()),
     }
 }
 
@@ -207,11 +229,11 @@ async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Response {
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
-        return oauth_error(OAuthError::InvalidToken("No bearer token.".into()));
+        return oauth_error(OAuthError::InvalidToken("No bearer token.".into()), Some("Bearer"));
     };
     match app.services.userinfo(bearer).await {
         Ok(claims) => Json(claims).into_response(),
-        Err(error) => oauth_error(error),
+        Err(error) => oauth_error(error, Some("Bearer")),
     }
 }
 

@@ -7,27 +7,36 @@ use crate::domain::AccountId;
 use crate::rules::session::{WrongPassword, wrong_current_password};
 use crate::service::{Reason, ServiceError, ServiceResult};
 
-/// Checks the current password of the signed-in account and returns its id. Wrong entries
-/// are counted in the session; the one reaching the policy's limit ends the session.
+/// Checks the current password of the signed-in account and returns its id.
+///
+/// The attempt is spent in the store before the password is checked, one statement per
+/// attempt: N parallel guesses on one session spend N attempts, the one reaching the policy's
+/// limit ends the session, and those after it are refused without checking the password.
 pub async fn reauthenticate(
     app: &AppState,
     session: &Session,
     current_password: &str,
 ) -> ServiceResult<AccountId> {
-    let state = session.state();
-    let account_id = state.account_id.ok_or(ServiceError::SignedOut { locked_until: None })?;
+    let signed_out = || ServiceError::SignedOut { locked_until: None };
+    let account_id = session.state().account_id.ok_or_else(signed_out)?;
+    let digest = session.id_digest().ok_or_else(signed_out)?;
+    let store = &app.services.store;
+    let limit = app.services.policy.reauthentication_attempt_limit;
+    let Some(attempt) = store.spend_reauthentication_attempt(&digest, limit).await? else {
+        session.destroy();
+        return Err(signed_out());
+    };
     if app.services.current_password_matches(account_id, current_password).await? {
-        session.update(|s| s.reauthentication_failures = 0);
+        store.clear_reauthentication_attempts(&digest).await?;
         return Ok(account_id);
     }
-    let limit = app.services.policy.reauthentication_attempt_limit;
-    match wrong_current_password(state.reauthentication_failures, limit) {
+    match wrong_current_password(attempt, limit) {
         WrongPassword::SignsOut => {
+            store.delete_session(&digest).await?;
             session.destroy();
-            Err(ServiceError::SignedOut { locked_until: None })
+            Err(signed_out())
         }
-        WrongPassword::Counted { failures, remaining } => {
-            session.update(|s| s.reauthentication_failures = failures);
+        WrongPassword::Counted { remaining } => {
             Err(ServiceError::Rejected(Reason::CurrentPasswordWrong { remaining }))
         }
     }

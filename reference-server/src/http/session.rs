@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::policy::secs;
-use crate::rules::session::idle_expired;
+use crate::rules::session::session_over;
 use crate::rules::tokens;
 
 pub const COOKIE_NAME: &str = "sid";
@@ -35,8 +35,6 @@ pub struct SessionState {
     pub authenticating: Option<AccountId>,
     /// Signed in.
     pub account_id: Option<AccountId>,
-    /// Wrong current-password entries in this session (ST-2).
-    pub reauthentication_failures: u32,
     /// A new phone waiting for its code (ST-5).
     pub pending_new_phone: Option<Phone>,
     /// An authenticator secret, sealed, waiting for its first code (ST-6).
@@ -75,6 +73,8 @@ enum Fate {
 }
 
 struct Inner {
+    /// The stored session's id digest; `None` for a session this request starts.
+    id_digest: Option<String>,
     state: SessionState,
     dirty: bool,
     fate: Fate,
@@ -85,8 +85,13 @@ struct Inner {
 pub struct Session(Arc<Mutex<Inner>>);
 
 impl Session {
-    fn new(state: SessionState) -> Self {
-        Self(Arc::new(Mutex::new(Inner { state, dirty: false, fate: Fate::Keep })))
+    fn new(id_digest: Option<String>, state: SessionState) -> Self {
+        Self(Arc::new(Mutex::new(Inner { id_digest, state, dirty: false, fate: Fate::Keep })))
+    }
+
+    /// The stored session's id digest, where counters kept beside the state live.
+    pub fn id_digest(&self) -> Option<String> {
+        self.0.lock().expect("session lock").id_digest.clone()
     }
 
     pub fn state(&self) -> SessionState {
@@ -182,12 +187,13 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
     let store = &app.services.store;
     let now = app.services.clock.now();
     let idle = secs(app.services.policy.session_idle_timeout_secs);
+    let lifetime = secs(app.services.policy.session_lifetime_secs);
     let mut existing = None;
     let mut state = SessionState::default();
     if let Some(value) = cookie_value(request) {
         let digest = tokens::digest(&value);
         if let Some(stored) = store.session(&digest).await? {
-            if !idle_expired(stored.last_seen_at, now, idle) {
+            if !session_over(stored.created_at, stored.last_seen_at, now, idle, lifetime) {
                 state = serde_json::from_str(&stored.state).unwrap_or_default();
                 existing = Some(digest);
             } else {
@@ -195,7 +201,7 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
             }
         }
     }
-    let session = Session::new(state);
+    let session = Session::new(existing.clone(), state);
     request.extensions_mut().insert(session.clone());
     let mut response = next.run(std::mem::take(request)).await;
 
@@ -225,11 +231,14 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
                 store.delete_session(digest).await?;
             }
             let value = tokens::new_token();
-            store.save_session(&tokens::digest(&value), &serde_json::to_string(&state)?, now).await?;
+            store.create_session(&tokens::digest(&value), &serde_json::to_string(&state)?, now).await?;
             headers.append(SET_COOKIE, set_cookie(&app, &value, None));
         }
         (_, Some(digest)) if dirty => {
-            store.save_session(digest, &serde_json::to_string(&state)?, now).await?
+            // Update only: a session deleted while this request ran (signed out, or rotated by
+            // a parallel request) stays deleted. The cookie is left alone: a parallel rotation
+            // may just have set its successor.
+            store.save_session(digest, &serde_json::to_string(&state)?, now).await?;
         }
         (_, Some(digest)) => store.touch_session(digest, now).await?,
         _ => {}

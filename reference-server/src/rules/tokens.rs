@@ -18,6 +18,15 @@ pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A keyed digest (HMAC-SHA-256, hex) of `value`: a lookup key for personal data (an email
+/// address in a limiter's key, say) that does not reveal it to whoever reads the database.
+pub fn keyed_digest(key: &[u8], value: &str) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))

@@ -175,11 +175,7 @@ impl Services {
             return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining: 0 }));
         }
         self.store.clear_failures(account_id).await?;
-        if let Err(error) =
-            self.mailer.send(&account.email, &notices::personal_key_used(&self.link("/"))).await
-        {
-            tracing::warn!(%error, "personal-key notice not delivered");
-        }
+        self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
         Ok(key)
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod agency;
 pub mod mfa;
+pub mod outbox;
 pub mod passwords;
 pub mod recovery;
 pub mod sealing;
@@ -222,11 +223,20 @@ pub struct Services {
     pub signing_keys: signing::SigningKeys,
     /// The key pairwise subject identifiers are derived under (AG-3).
     pub subject_key: [u8; 32],
+    /// The key of lookup digests of contact data (email addresses in limiter keys).
+    pub lookup_key: [u8; 32],
+    /// Wakes the outbox worker when mail is queued.
+    pub outbox: tokio::sync::Notify,
 }
 
 impl Services {
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
+    }
+
+    /// A limiter key for `what` about an email address, without the address in it.
+    pub fn address_key(&self, what: &str, address: &str) -> String {
+        format!("{what}:{}", crate::rules::tokens::keyed_digest(&self.lookup_key, address))
     }
 
     /// Refuses when `key` already has `limit` events in the window (nothing is recorded).

@@ -16,7 +16,7 @@ impl Services {
         let now = self.clock.now();
         let p = &self.policy;
         self.limit(
-            &format!("reset-email:{email}"),
+            &self.address_key("reset-email", &email),
             p.confirmation_email_limit,
             p.confirmation_email_window_secs,
             now,
@@ -39,10 +39,7 @@ impl Services {
             &self.link(&format!("/password/reset?token={token}")),
             p.reset_link_lifetime_secs,
         );
-        self.mailer.send(&email, &notice).await.map_err(|e| {
-            tracing::warn!(error = %e, "reset email not delivered");
-            ServiceError::Delivery("We could not send the email. Try again in a moment.".into())
-        })
+        self.send_mail(&email, &notice).await
     }
 
     /// Sets a new password through a reset link. The person still signs in with a second
@@ -59,10 +56,11 @@ impl Services {
         Ok(())
     }
 
-    /// Sends a security notice; a failure is logged, not shown (the change itself is done).
+    /// Queues a security notice; a failure to queue it is logged, not shown (the change
+    /// itself is done).
     pub(crate) async fn notify(&self, to: &str, notice: &notices::Notice) {
-        if let Err(error) = self.mailer.send(to, notice).await {
-            tracing::warn!(%error, subject = %notice.subject, "security notice not delivered");
+        if let Err(error) = self.send_mail(to, notice).await {
+            tracing::error!(%error, subject = %notice.subject, "security notice not queued");
         }
     }
 }

@@ -62,13 +62,8 @@ impl Services {
             )
             .await?;
         let link = self.link(&format!("/account/email/confirm?token={token}"));
-        self.mailer
-            .send(&new_email, &notices::confirm_new_email(&link, p.confirmation_link_lifetime_secs))
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "email-change confirmation not delivered");
-                ServiceError::Delivery("We could not send the email. Try again in a moment.".into())
-            })?;
+        self.send_mail(&new_email, &notices::confirm_new_email(&link, p.confirmation_link_lifetime_secs))
+            .await?;
         self.notify(&account.email, &notices::email_change_requested(&new_email)).await;
         Ok(())
     }

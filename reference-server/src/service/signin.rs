@@ -6,25 +6,25 @@ use crate::store::Account;
 
 impl Services {
     /// Checks email and password. Unknown addresses and wrong passwords get one answer and
-    /// cost the same argon2 verification (SI-2); wrong passwords are limited per account
-    /// (SI-3).
+    /// cost the same argon2 verification (SI-2); wrong passwords are limited per address
+    /// (SI-3), whether or not it has an account, so the limit tells nobody which addresses do.
     pub async fn verify_password(&self, raw_email: &str, password: &str) -> ServiceResult<Account> {
         let now = self.clock.now();
-        let account = match Email::parse(raw_email) {
-            Ok(email) => self.store.account_by_email(&email).await?,
-            Err(_) => None,
-        };
-        let Some(account) = account else {
-            self.passwords.verify(password, &self.dummy_password_hash).await?;
-            return Err(ServiceError::Rejected(Reason::CredentialsInvalid));
+        let (address, account) = match Email::parse(raw_email) {
+            Ok(email) => (email.to_string(), self.store.account_by_email(&email).await?),
+            Err(_) => (raw_email.trim().to_lowercase(), None),
         };
         let p = &self.policy;
-        let key = format!("password-failure:{}", account.id);
+        let key = self.address_key("password-failure", &address);
         self.check_limit(&key, p.password_attempt_limit, p.password_attempt_window_secs, now).await?;
-        if !self.passwords.verify(password, &account.password_hash).await? {
-            self.store.record_event(&key, now).await?;
-            return Err(ServiceError::Rejected(Reason::CredentialsInvalid));
+        let hash = account.as_ref().map_or(&self.dummy_password_hash, |a| &a.password_hash);
+        let matches = self.passwords.verify(password, hash).await?;
+        match account {
+            Some(account) if matches => Ok(account),
+            _ => {
+                self.store.record_event(&key, now).await?;
+                Err(ServiceError::Rejected(Reason::CredentialsInvalid))
+            }
         }
-        Ok(account)
     }
 }

@@ -27,7 +27,7 @@ impl Services {
         let now = self.clock.now();
         let p = &self.policy;
         self.limit(
-            &format!("confirmation-email:{email}"),
+            &self.address_key("confirmation-email", email),
             p.confirmation_email_limit,
             p.confirmation_email_window_secs,
             now,
@@ -53,10 +53,7 @@ impl Services {
                 p.confirmation_link_lifetime_secs,
             )
         };
-        self.mailer.send(email, &notice).await.map_err(|e| {
-            tracing::warn!(error = %e, "confirmation email not delivered");
-            ServiceError::Delivery("We could not send the email. Try again in a moment.".into())
-        })
+        self.send_mail(email, &notice).await
     }
 
     /// Uses a confirmation link: it must be the newest, unused and unexpired (SU-3, SU-6).

@@ -2,10 +2,12 @@
 
 mod accounts;
 mod agencies;
+mod clock;
 mod codes;
 mod email_links;
 mod limits;
 mod lockout;
+mod outbox;
 mod sessions;
 
 use std::path::Path;
@@ -20,6 +22,7 @@ pub use accounts::Account;
 pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
 pub use codes::{CodePurpose, CodeRow};
 pub use email_links::{EmailLink, LinkPurpose};
+pub use outbox::OutgoingMail;
 pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,3 +1,7 @@
+//! Sessions by the digest of their cookie. A session is created once (`create_session`) and
+//! afterwards only updated: a request that loaded a session before it was deleted (signed
+//! out, timed out) cannot bring it back by saving.
+
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -5,31 +9,44 @@ use super::{Store, StoreResult, from_ms, to_ms};
 #[derive(Debug, Clone)]
 pub struct StoredSession {
     pub state: String,
+    pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
 }
 
 impl Store {
     pub async fn session(&self, id_digest: &str) -> StoreResult<Option<StoredSession>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT state, last_seen_at FROM sessions WHERE id_digest = ?")
+        let row: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT state, created_at, last_seen_at FROM sessions WHERE id_digest = ?")
                 .bind(id_digest)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(state, seen)| Ok(StoredSession { state, last_seen_at: from_ms(seen)? })).transpose()
+        row.map(|(state, created, seen)| {
+            Ok(StoredSession { state, created_at: from_ms(created)?, last_seen_at: from_ms(seen)? })
+        })
+        .transpose()
     }
 
-    pub async fn save_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id_digest, state, created_at, last_seen_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (id_digest) DO UPDATE SET state = excluded.state, last_seen_at = excluded.last_seen_at",
-        )
-        .bind(id_digest)
-        .bind(state)
-        .bind(to_ms(now))
-        .bind(to_ms(now))
-        .execute(&self.pool)
-        .await?;
+    /// A new session under a fresh random id.
+    pub async fn create_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (id_digest, state, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
+            .bind(id_digest)
+            .bind(state)
+            .bind(to_ms(now))
+            .bind(to_ms(now))
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    /// Saves an existing session's state; `false` when it no longer exists (it stays gone).
+    pub async fn save_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<bool> {
+        let saved = sqlx::query("UPDATE sessions SET state = ?, last_seen_at = ? WHERE id_digest = ?")
+            .bind(state)
+            .bind(to_ms(now))
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(saved.rows_affected() == 1)
     }
 
     pub async fn touch_session(&self, id_digest: &str, now: OffsetDateTime) -> StoreResult<()> {
@@ -43,6 +60,34 @@ impl Store {
 
     pub async fn delete_session(&self, id_digest: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE id_digest = ?").bind(id_digest).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// ST-2: spends one re-authentication attempt of the session, unless `limit` are spent
+    /// already or the session is gone; answers which attempt this is (1 for the first). One
+    /// statement decides, so N parallel attempts get N distinct numbers and none past `limit`.
+    pub async fn spend_reauthentication_attempt(
+        &self,
+        id_digest: &str,
+        limit: u32,
+    ) -> StoreResult<Option<u32>> {
+        let attempt: Option<i64> = sqlx::query_scalar(
+            "UPDATE sessions SET reauth_attempts = reauth_attempts + 1
+             WHERE id_digest = ? AND reauth_attempts < ? RETURNING reauth_attempts",
+        )
+        .bind(id_digest)
+        .bind(i64::from(limit))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(attempt.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// A right current password: the session's count starts again.
+    pub async fn clear_reauthentication_attempts(&self, id_digest: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET reauth_attempts = 0 WHERE id_digest = ?")
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

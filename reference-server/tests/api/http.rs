@@ -1,8 +1,9 @@
 //! The server over real HTTP, with the fakes for delivery: what the conformance scenarios
 //! cannot see from outside (storage, restarts) and how bad input is answered.
 
-use fakes::Fakes;
+use fakes::{Fakes, FakesConfig};
 use reference_server::{Config, RunningServer};
+use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
 use super::helpers::{self, spawn_app, start};
@@ -48,6 +49,8 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
     let (server, _fakes) = spawn_app(|_| {}).await;
     let http = client();
     let url = |p: &str| format!("{}{p}", server.base_url);
+    let hook_token =
+        server.services.config.conformance_hook_token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap();
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
         (
             http.post(url("/api/v1/sign-up")).header("content-type", "application/json").body("{\"email\":"),
@@ -70,10 +73,17 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
         ),
         (http.post(url("/api/v1/sign-up/confirm")).json(&json!({ "token": "" })), 422, "link_invalid"),
         (
-            http.post(url("/__conformance/clock")).json(&json!({ "advance_seconds": -5 })),
+            http.post(url("/__conformance/clock"))
+                .bearer_auth(&hook_token)
+                .json(&json!({ "advance_seconds": -5 })),
             400,
             "advance_out_of_range",
         ),
+        (http.get(url("/__conformance/clock")), 401, "hook_token_required"),
+        (http.get(url("/__conformance/clock")).bearer_auth("not the token"), 401, "hook_token_wrong"),
+        // A form post to the JSON API gets the API's error, not a page; arrays are not objects.
+        (http.post(url("/api/v1/sign-up")).form(&[("email", "a@b.test")]), 415, "json_content_type_required"),
+        (http.post(url("/api/v1/sign-up")).json(&json!(["a@b.test"])), 400, "invalid_fields"),
     ];
     for (request, status, reason) in cases {
         let response = request.send().await.unwrap();
@@ -98,6 +108,10 @@ async fn bad_input_gets_a_4xx_with_a_reason_never_a_5xx() {
     for path in ["/sign-out", "/sign-up/resend", "/password/forgot"] {
         let missing = http.post(url(path)).form(&[("email", "a@b.test")]).send().await.unwrap();
         assert_eq!(missing.status().as_u16(), 403, "{path} without a CSRF token");
+        // Whatever content type it claims: a text/plain post skips no check.
+        let plain =
+            http.post(url(path)).header("content-type", "text/plain").body("csrf=x").send().await.unwrap();
+        assert_eq!(plain.status().as_u16(), 403, "{path} as text/plain");
     }
     let unknown = http.get(url("/no/such/page")).send().await.unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
@@ -134,9 +148,12 @@ async fn accounts_survive_a_restart_and_passwords_are_stored_only_as_argon2id() 
 
     // The owner of the kept account is told of a new sign-up attempt: the account is known.
     let http = client();
+    let cursor = fakes.mail.inbox().cursor();
     assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "keep@example.test" })).await.0, 200);
-    let mails = fakes.mail.messages("keep@example.test");
-    assert!(mails.last().unwrap().subject.contains("tried"), "{:?}", mails.last().unwrap().subject);
+    let mail =
+        fakes.mail.inbox().wait_after("keep@example.test", cursor, std::time::Duration::from_secs(10)).await;
+    let subject = mail.expect("a mail about the attempt").subject;
+    assert!(subject.contains("tried"), "{subject:?}");
 }
 
 #[tokio::test]
@@ -189,4 +206,179 @@ async fn a_session_cookie_kept_after_sign_out_no_longer_works() {
         401,
         "signing out ends the session on the server"
     );
+}
+
+/// Signs up through the API up to a confirmed phone: the client is signed in.
+async fn signed_in(
+    server: &RunningServer,
+    fakes: &Fakes,
+    email: &str,
+    password: &str,
+    phone: &str,
+) -> reqwest::Client {
+    let http = sign_up(server, fakes, email, password).await;
+    let (status, body) =
+        post(&http, server, "/sign-up/phone", json!({ "phone": phone, "delivery": "sms" })).await;
+    assert_eq!(status, 200, "{body}");
+    let code = fakes.sms.wait_for_code(phone, std::time::Duration::from_secs(10)).await.expect("a code");
+    let (status, body) = post(&http, server, "/sign-up/phone/confirm", json!({ "code": code })).await;
+    assert_eq!(status, 200, "{body}");
+    http
+}
+
+/// ST-2 under concurrency: many wrong current passwords at once on one session spend exactly
+/// the limit — the one reaching it ends the session, the rest are refused unchecked — and the
+/// right password does not work afterwards.
+#[tokio::test]
+async fn parallel_wrong_current_passwords_spend_exactly_the_limit() {
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let password = "the right passphrase";
+    let http = signed_in(&server, &fakes, "parallel@example.test", password, "+15550123401").await;
+    let attempts = (0..40).map(|i| {
+        let (http, server) = (http.clone(), &server);
+        async move {
+            let body =
+                json!({ "current_password": format!("wrong guess {i}"), "new_password": "a new passphrase" });
+            post(&http, server, "/account/password", body).await
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let judged = answers.iter().filter(|(_, b)| b["reason"] == "current_password_wrong").count();
+    let signed_out = answers.iter().filter(|(_, b)| b["outcome"] == "signed_out").count();
+    let limit = reference_server::Policy::default().reauthentication_attempt_limit as usize;
+    assert_eq!(judged, limit - 1, "wrong guesses judged before the limit: {answers:?}");
+    assert_eq!(signed_out, 40 - judged, "every other guess ends signed out: {answers:?}");
+    let body = json!({ "current_password": password, "new_password": "a new passphrase" });
+    let (_, after) = post(&http, &server, "/account/password", body).await;
+    assert_eq!(after["outcome"], "signed_out", "the session ended: {after}");
+}
+
+/// A session deleted while a request on it was running is not brought back when that request
+/// saves (SI-4, SI-5): saves update, never insert.
+#[tokio::test]
+async fn a_deleted_session_is_never_recreated_by_a_save() {
+    let (server, _fakes) = spawn_app(|_| {}).await;
+    let store = &server.services.store;
+    let now = server.services.clock.now();
+    store.create_session("digest-of-a-cookie", "{}", now).await.unwrap();
+    store.delete_session("digest-of-a-cookie").await.unwrap();
+    assert!(!store.save_session("digest-of-a-cookie", "{\"csrf\":\"x\"}", now).await.unwrap());
+    assert!(store.session("digest-of-a-cookie").await.unwrap().is_none());
+}
+
+/// The token endpoint answers malformed requests as RFC 6749 section 5.2 says (JSON, 400
+/// `invalid_request`), and a 401 challenges only in the scheme the client used.
+#[tokio::test]
+async fn the_token_endpoint_answers_every_error_in_oauth_json() {
+    let (server, _fakes) = spawn_app(|_| {}).await;
+    let http = client();
+    let token = format!("{}/api/openid_connect/token", server.base_url);
+    let form = "grant_type=authorization_code&code=a&code=b&redirect_uri=x";
+    let cases = [
+        (http.post(&token).json(&json!({ "grant_type": "authorization_code" })), 400, "invalid_request"),
+        (http.post(&token).body("grant_type=authorization_code"), 400, "invalid_request"),
+        (
+            http.post(&token).header("content-type", "application/x-www-form-urlencoded").body(form),
+            400,
+            "invalid_request",
+        ),
+        (http.post(&token).form(&[("grant_type", "password")]), 400, "unsupported_grant_type"),
+        (
+            http.post(&token).form(&[("grant_type", "authorization_code"), ("client_id", "nobody")]),
+            401,
+            "invalid_client",
+        ),
+    ];
+    for (request, status, error) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        assert!(
+            response.headers().get("www-authenticate").is_none(),
+            "no challenge without an Authorization header"
+        );
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["error"], error, "{body}");
+        let description = body["error_description"].as_str().unwrap_or_default();
+        assert!(!description.is_empty() && !description.contains("variant"), "{body}");
+    }
+    let basic = http
+        .post(&token)
+        .basic_auth("nobody", Some("secret"))
+        .form(&[("grant_type", "authorization_code"), ("client_id", "nobody")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 401);
+    let challenge = basic.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(challenge.starts_with("Basic "), "challenged as {challenge:?}");
+}
+
+/// Reset requests answer the same for known and unknown addresses whether or not the mail
+/// server is up (PR-2): mail leaves through the outbox after the answer, and what was queued
+/// while the mail server was down arrives once it is back.
+#[tokio::test]
+async fn mail_queued_while_the_mail_server_is_down_arrives_when_it_is_back() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let fakes = helpers::fakes().await;
+    let mut config = Config::for_tests();
+    config.use_fakes(&fakes.settings());
+    config.smtp.port = port; // nothing listens there yet
+    let server = reference_server::start(config).await.unwrap();
+    let known = "known.while.down@example.test";
+    server
+        .services
+        .create_account(&reference_server::domain::Email::parse(known).unwrap(), "a passphrase to keep")
+        .await
+        .unwrap();
+    let http = client();
+    let (known_status, known_body) =
+        post(&http, &server, "/password/forgot", json!({ "email": known })).await;
+    let (unknown_status, unknown_body) =
+        post(&http, &server, "/password/forgot", json!({ "email": "nobody.while.down@example.test" })).await;
+    assert_eq!((known_status, unknown_status), (200, 200), "{known_body} {unknown_body}");
+    assert_eq!(known_body, unknown_body);
+    assert_eq!(server.services.store.mail_waiting().await.unwrap(), 1, "the known address's mail waits");
+
+    let mut back = FakesConfig::ephemeral();
+    back.smtp = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mail_server = Fakes::start(back).await.unwrap();
+    server.services.outbox.notify_one();
+    let mail = mail_server.mail.wait_for_message(known, std::time::Duration::from_secs(20)).await;
+    assert!(mail.is_some_and(|m| m.links.iter().any(|l| l.contains("/password/reset?token="))));
+    assert_eq!(mail_server.mail.messages(known).len(), 1, "sent once");
+    assert!(mail_server.mail.messages("nobody.while.down@example.test").is_empty());
+}
+
+/// Slow clients (headers sent a little at a time, then nothing) cannot hold the server: they
+/// are cut off after the header timeout, and a normal request is answered meanwhile even when
+/// they hold every connection slot.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (server, _fakes) = spawn_app(|config| {
+        config.limits.header_read_timeout_secs = 1;
+        config.limits.max_connections = 4;
+    })
+    .await;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n").await.unwrap();
+        slow.push(stream);
+    }
+    let answered = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+        .get(format!("{}/healthz", server.base_url))
+        .send()
+        .await
+        .expect("a normal request is answered while slow clients hold the connections");
+    assert_eq!(answered.status().as_u16(), 200);
+    for mut stream in slow {
+        let mut rest = Vec::new();
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "a slow client's connection was not closed by the server");
+    }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use reference_server::config::AgencyConfig;
 use reference_server::rules::oidc::Attribute;
 use reference_server::{Config, RunningServer};
+use secrecy::ExposeSecret as _;
 
 use conformance::report::Summary;
 use conformance::runner::{self, RunOptions};
@@ -72,7 +73,10 @@ impl InProcess {
         Target {
             base_url: self.server.base_url.clone(),
             driver,
-            clock: Some(ClockSettings { hook_url: format!("{}/__conformance/clock", self.server.base_url) }),
+            clock: Some(ClockSettings {
+                hook_url: format!("{}/__conformance/clock", self.server.base_url),
+                token: self.server.services.config.conformance_hook_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            }),
             inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10 },
             policy: conformance::model::ModelPolicy::default(),
             oidc: Some(OidcSettings {

@@ -123,6 +123,26 @@ impl Driver for ApiDriver {
         Ok(())
     }
 
+    fn copy_of_session(&self) -> Option<Box<dyn Driver>> {
+        let url = url::Url::parse(&self.base).ok()?;
+        let jar = Arc::new(Jar::default());
+        if let Some(cookies) = self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned)) {
+            for pair in cookies.split("; ") {
+                jar.add_cookie_str(&format!("{pair}; Path=/"), &url);
+            }
+        }
+        Some(Box::new(ApiDriver { base: self.base.clone(), http: client(jar.clone()), jar, transcript: Vec::new() }))
+    }
+
+    fn same_session(&self) -> Option<Box<dyn Driver>> {
+        Some(Box::new(ApiDriver {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+            transcript: Vec::new(),
+        }))
+    }
+
     async fn start_sign_up(&mut self, email: &str) -> anyhow::Result<Outcome> {
         self.act("/sign-up", json!({ "email": email })).await
     }

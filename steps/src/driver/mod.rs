@@ -156,6 +156,18 @@ pub trait Driver: Send + Sync {
     /// An opaque value that changes whenever the target issues a new session identifier.
     async fn session_marker(&mut self) -> Option<String>;
 
+    /// Another driver on this one's session (the same cookies), to make requests in parallel
+    /// with it; `None` when this driver cannot (a browser drives one page at a time).
+    fn same_session(&self) -> Option<Box<dyn Driver>> {
+        None
+    }
+
+    /// A driver holding a copy of this one's session cookies as they are now, which later
+    /// changes to this driver's cookies do not touch (a copied cookie); `None` when it cannot.
+    fn copy_of_session(&self) -> Option<Box<dyn Driver>> {
+        None
+    }
+
     /// Ends what the driver holds open (a browser session); the scenario is over.
     async fn close(&mut self) {}
 

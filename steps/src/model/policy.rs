@@ -15,6 +15,8 @@ pub struct ModelPolicy {
     pub lockout_secs: i64,
     /// SI-4: an idle session ends after this long.
     pub session_idle_timeout_secs: i64,
+    /// SI-6: any session ends this long after it began, however busy.
+    pub session_lifetime_secs: i64,
     /// ST-2: wrong current-password entries in a session before sign-out.
     pub reauthentication_attempt_limit: u32,
 }
@@ -28,6 +30,7 @@ impl Default for ModelPolicy {
             code_attempt_limit: 3,
             lockout_secs: 300,
             session_idle_timeout_secs: 900,
+            session_lifetime_secs: 12 * 3600,
             reauthentication_attempt_limit: 3,
         }
     }

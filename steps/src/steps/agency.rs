@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::common::expect_accepted;
 use super::params::BadExchange;
 use crate::agency::{
-    ACR_AUTH_ONLY, ACR_VERIFIED, Agency, ClientAuth, Request, RequestOptions, TokenRefusal, Verifier,
+    ACR_AUTH_ONLY, ACR_VERIFIED, Agency, Exchange, Request, RequestOptions, TokenRefusal,
 };
 use crate::clock_hook::target_now;
 use crate::driver::Outcome;
@@ -262,12 +262,7 @@ async fn not_sent_anywhere(world: &mut LoginWorld) -> anyhow::Result<()> {
     }
 }
 
-async fn exchange(
-    world: &mut LoginWorld,
-    name: &str,
-    verifier: Verifier,
-    auth: ClientAuth,
-) -> anyhow::Result<()> {
+async fn exchange(world: &mut LoginWorld, name: &str, how: Exchange) -> anyhow::Result<()> {
     let code = world
         .agency
         .redirect
@@ -277,7 +272,7 @@ async fn exchange(
     let now = target_now(world.ctx.clock.as_ref()).await?;
     let (by, request) = world.agency.request.take().context("no authorization request was sent")?;
     anyhow::ensure!(by == name, "the code was sent to the {by} agency, not the {name} agency");
-    let result = agency(world, name).await?.exchange(&code, &request, verifier, auth, now).await;
+    let result = agency(world, name).await?.exchange(&code, &request, how, now).await;
     world.agency.request = Some((by, request));
     let result = result?;
     if let Ok(tokens) = &result {
@@ -295,12 +290,12 @@ async fn exchange(
 #[given(regex = r"^the (\w+) agency has exchanged the code$")]
 #[when(regex = r"^the (\w+) agency exchanges the code(?: again)?$")]
 async fn exchanges(world: &mut LoginWorld, name: String) -> anyhow::Result<()> {
-    exchange(world, &name, Verifier::Right, ClientAuth::AsRegistered).await
+    exchange(world, &name, Exchange::AS_REGISTERED).await
 }
 
 #[when(expr = "the {word} agency exchanges the code {bad_exchange}")]
 async fn exchanges_badly(world: &mut LoginWorld, name: String, how: BadExchange) -> anyhow::Result<()> {
-    exchange(world, &name, how.0, how.1).await
+    exchange(world, &name, how.0).await
 }
 
 #[then(regex = r#"^the exchange is refused as "(\w+)"$"#)]
@@ -408,16 +403,16 @@ async fn userinfo_refused(world: &mut LoginWorld, name: String) -> anyhow::Resul
 
 #[given(regex = r"^I have shared (my [a-z ]+) with the (\w+) agency$")]
 async fn have_shared(world: &mut LoginWorld, what: String, name: String) -> anyhow::Result<()> {
-    have_been_sent_back(world, name.clone(), what).await?;
-    exchange(world, &name, Verifier::Right, ClientAuth::AsRegistered).await?;
+    have_been_sent_back(world, name.clone(), what, String::new()).await?;
+    exchange(world, &name, Exchange::AS_REGISTERED).await?;
     id_token(world).await
 }
 
 #[given(
-    regex = r"^the (\w+) agency has sent me to sign in for (my [a-z ]+) and I was sent back with a code$"
+    regex = r"^the (\w+) agency has sent me to sign in for (my [a-z ]+?)( without PKCE)? and I was sent back with a code$"
 )]
-async fn have_been_sent_back(world: &mut LoginWorld, name: String, what: String) -> anyhow::Result<()> {
-    sends_me(world, name.clone(), what, String::new()).await?;
+async fn have_been_sent_back(world: &mut LoginWorld, name: String, what: String, how: String) -> anyhow::Result<()> {
+    sends_me(world, name.clone(), what, how).await?;
     if next_step(world.last()?)? == "sign_in" {
         sign_in_fully(world).await?;
         continue_to_agency(world).await?;

@@ -4,12 +4,15 @@
 mod agency;
 mod codes;
 mod common;
+mod parallel;
 mod params;
 mod passwords;
 mod recovery;
 mod settings;
 mod sign_in;
 mod sign_up;
+mod timing;
 
 pub use agency::AgencyScene;
+pub use timing::Timings;
 pub use common::parse_duration;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use cucumber::Parameter;
 
-use crate::agency::{ClientAuth, Verifier};
+use crate::agency::{ClientAuth, Exchange, RedirectUri, Verifier};
 use crate::driver::Delivery;
 
 /// Finds `words` among `(phrase, value)` pairs.
@@ -109,35 +109,38 @@ impl FromStr for PasswordVerdict {
     }
 }
 
-/// How an agency's code exchange is spoiled: its PKCE verifier or its client authentication.
+/// How an agency's code exchange is spoiled: its PKCE verifier, its client authentication or
+/// the return address it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
 #[param(
     name = "bad_exchange",
-    regex = "with a wrong PKCE verifier|without its PKCE verifier|with a client assertion signed by another key|with a client assertion for another audience|replaying its client assertion"
+    regex = "with a wrong PKCE verifier|without its PKCE verifier|with a PKCE verifier it never committed to|with a client assertion signed by another key|with a client assertion for another audience|replaying its client assertion|with a client assertion that has expired|with a client assertion that claims to last an hour|with a client assertion not valid for another hour|with a client assertion issued an hour from now|naming another return address|without naming its return address"
 )]
-pub struct BadExchange(pub Verifier, pub ClientAuth);
+pub struct BadExchange(pub Exchange);
 
 impl FromStr for BadExchange {
     type Err = String;
 
     fn from_str(words: &str) -> Result<Self, String> {
+        let ok = Exchange::AS_REGISTERED;
+        let verifier = |verifier| BadExchange(Exchange { verifier, ..ok });
+        let auth = |auth| BadExchange(Exchange { auth, ..ok });
+        let redirect_uri = |redirect_uri| BadExchange(Exchange { redirect_uri, ..ok });
         one_of(
             words,
             &[
-                ("with a wrong PKCE verifier", BadExchange(Verifier::Wrong, ClientAuth::AsRegistered)),
-                ("without its PKCE verifier", BadExchange(Verifier::Missing, ClientAuth::AsRegistered)),
-                (
-                    "with a client assertion signed by another key",
-                    BadExchange(Verifier::Right, ClientAuth::WrongKey),
-                ),
-                (
-                    "with a client assertion for another audience",
-                    BadExchange(Verifier::Right, ClientAuth::WrongAudience),
-                ),
-                (
-                    "replaying its client assertion",
-                    BadExchange(Verifier::Right, ClientAuth::ReplayedAssertion),
-                ),
+                ("with a wrong PKCE verifier", verifier(Verifier::Wrong)),
+                ("without its PKCE verifier", verifier(Verifier::Missing)),
+                ("with a PKCE verifier it never committed to", verifier(Verifier::Unrequested)),
+                ("with a client assertion signed by another key", auth(ClientAuth::WrongKey)),
+                ("with a client assertion for another audience", auth(ClientAuth::WrongAudience)),
+                ("replaying its client assertion", auth(ClientAuth::ReplayedAssertion)),
+                ("with a client assertion that has expired", auth(ClientAuth::ExpiredAssertion)),
+                ("with a client assertion that claims to last an hour", auth(ClientAuth::LongLivedAssertion)),
+                ("with a client assertion not valid for another hour", auth(ClientAuth::NotYetValidAssertion)),
+                ("with a client assertion issued an hour from now", auth(ClientAuth::IssuedLaterAssertion)),
+                ("naming another return address", redirect_uri(RedirectUri::Another)),
+                ("without naming its return address", redirect_uri(RedirectUri::Omitted)),
             ],
         )
     }

@@ -95,6 +95,26 @@ pub async fn account_is_mine(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SI-6: used every half idle timeout (at most every 10 minutes), the session stays open until
+/// its lifetime since sign-in; the clock then stands exactly at that lifetime.
+#[when("I keep using my account until the session's lifetime since sign-in is reached")]
+async fn busy_until_lifetime(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let policy = world.ctx.target.policy;
+    let lifetime = u64::try_from(policy.session_lifetime_secs).context("session_lifetime_secs is negative")?;
+    let step = u64::try_from(policy.session_idle_timeout_secs / 2).unwrap_or(1).clamp(1, 600);
+    let mut elapsed = 0;
+    while elapsed + step < lifetime {
+        world.advance_clock(step).await?;
+        elapsed += step;
+        let account = world.driver.account().await?;
+        anyhow::ensure!(
+            matches!(account, Outcome::Accepted { .. }),
+            "used every {step} s, the session ended after {elapsed} s, before its lifetime of {lifetime} s: {account:?}"
+        );
+    }
+    world.advance_clock(lifetime - elapsed).await
+}
+
 #[then("I am not signed in")]
 async fn not_signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     let account = world.driver.account().await?;

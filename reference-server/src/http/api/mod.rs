@@ -25,10 +25,28 @@ pub fn routes() -> Router<AppState> {
         .merge(agency::routes())
 }
 
-/// A JSON body whose problems are reported as `invalid_request` with a reason.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON object body whose problems are reported as `invalid_request` with a reason. Only an
+/// object is taken: serde would otherwise read a struct from an array of its fields.
 pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        let invalid = |message: String| ApiError::Invalid {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            reason: "invalid_fields",
+            message,
+        };
+        if !value.is_object() {
+            return Err(invalid("The body must be a JSON object.".into()));
+        }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| invalid(format!("The body's fields are not right: {e}.")))
+    }
+}
 
 /// Runs a use case whose failure may sign the person out: then the session ends too.
 pub async fn ending_session_on_sign_out<T>(

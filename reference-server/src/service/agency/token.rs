@@ -54,10 +54,20 @@ impl Services {
         if now - code.created_at >= secs(self.policy.authorization_code_lifetime_secs) {
             return Err(OAuthError::InvalidGrant("The code has expired.".into()));
         }
-        if form.redirect_uri.as_deref().is_some_and(|r| r != code.redirect_uri) {
-            return Err(OAuthError::InvalidGrant(
-                "redirect_uri does not match the authorization request.".into(),
-            ));
+        // RFC 6749 section 4.1.3: the authorization request always names its redirect_uri
+        // here, so the exchange must name the same one.
+        match non_empty(&form.redirect_uri) {
+            None => {
+                return Err(OAuthError::InvalidRequest(
+                    "redirect_uri is required: the authorization request named one.".into(),
+                ));
+            }
+            Some(uri) if uri != code.redirect_uri => {
+                return Err(OAuthError::InvalidGrant(
+                    "redirect_uri does not match the authorization request.".into(),
+                ));
+            }
+            Some(_) => {}
         }
         match (&code.code_challenge, non_empty(&form.code_verifier)) {
             (Some(challenge), Some(verifier)) if oidc::pkce_matches(verifier, challenge) => {}
@@ -70,7 +80,14 @@ impl Services {
             (None, _) if agency.key.is_none() => {
                 return Err(OAuthError::InvalidGrant("This code was issued without PKCE.".into()));
             }
-            (None, _) => {}
+            // RFC 9700 section 2.1.1: a verifier for a code issued without a challenge means the
+            // challenge was stripped from the request (a PKCE downgrade).
+            (None, Some(_)) => {
+                return Err(OAuthError::InvalidGrant(
+                    "code_verifier was sent, but the code was issued without a code_challenge.".into(),
+                ));
+            }
+            (None, None) => {}
         }
         if !self.store.use_authorization_code(code.id, now).await? {
             tracing::warn!(client_id = %agency.client_id, "authorization code reused; its tokens are revoked");
@@ -144,7 +161,14 @@ impl Services {
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         let claims = jsonwebtoken::decode::<Claims>(assertion, key, &validation)
-            .map_err(|e| OAuthError::InvalidClient(format!("The client assertion is not valid: {e}.")))?
+            .map_err(|error| {
+                tracing::info!(client_id = %agency.client_id, %error, "client assertion refused");
+                OAuthError::InvalidClient(
+                    "The client assertion is not a JWT signed with the agency's registered key, with the claims \
+                     iss, sub, aud and exp."
+                        .into(),
+                )
+            })?
             .claims;
         let audiences = [format!("{}{TOKEN_PATH}", self.issuer()), self.issuer().to_owned()];
         let accepted = client_assertion::check(&claims, &agency.client_id, &audiences, now)
