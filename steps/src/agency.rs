@@ -104,8 +104,11 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    pub const AS_REGISTERED: Exchange =
-        Exchange { verifier: Verifier::Right, auth: ClientAuth::AsRegistered, redirect_uri: RedirectUri::AsRequested };
+    pub const AS_REGISTERED: Exchange = Exchange {
+        verifier: Verifier::Right,
+        auth: ClientAuth::AsRegistered,
+        redirect_uri: RedirectUri::AsRequested,
+    };
 }
 
 /// A refusal from the token endpoint, as RFC 6749 section 5.2 shapes it.
@@ -285,7 +288,9 @@ impl Agency {
                 client = client.set_redirect_uri(RedirectUrl::new(another)?);
             }
             // The library always names the client's redirect URI: this request is made by hand.
-            RedirectUri::Omitted => return self.exchange_without_redirect_uri(code, request, assertion).await,
+            RedirectUri::Omitted => {
+                return self.exchange_without_redirect_uri(code, request, assertion).await;
+            }
         }
         let mut exchange = client.exchange_code(AuthorizationCode::new(code.to_owned()))?;
         match (how.verifier, &request.pkce_verifier) {
@@ -336,14 +341,15 @@ impl Agency {
         let status = response.status().as_u16();
         let text = response.text().await?;
         if status == 200 {
-            return serde_json::from_str(&text)
-                .map(Ok)
-                .map_err(|e| anyhow::anyhow!("the token endpoint answered 200 with no token response ({e}): {text}"));
+            return serde_json::from_str(&text).map(Ok).map_err(|e| {
+                anyhow::anyhow!("the token endpoint answered 200 with no token response ({e}): {text}")
+            });
         }
         let body: Value = serde_json::from_str(&text).map_err(|_| {
             anyhow::anyhow!("the token endpoint answered {status} with no OAuth error JSON: {text:?}")
         })?;
-        let error = body["error"].as_str().with_context(|| format!("the {status} answer has no error: {text}"))?;
+        let error =
+            body["error"].as_str().with_context(|| format!("the {status} answer has no error: {text}"))?;
         Ok(Err(TokenRefusal {
             error: error.to_owned(),
             description: body["error_description"].as_str().unwrap_or_default().to_owned(),

@@ -75,7 +75,13 @@ impl InProcess {
             driver,
             clock: Some(ClockSettings {
                 hook_url: format!("{}/__conformance/clock", self.server.base_url),
-                token: self.server.services.config.conformance_hook_token.as_ref().map(|t| t.expose_secret().to_owned()),
+                token: self
+                    .server
+                    .services
+                    .config
+                    .conformance_hook_token
+                    .as_ref()
+                    .map(|t| t.expose_secret().to_owned()),
             }),
             inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10 },
             policy: conformance::model::ModelPolicy::default(),

@@ -22,6 +22,7 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         code_attempt_limit: policy.code_attempt_limit,
         lockout_secs: policy.lockout_secs as u64,
         session_idle_timeout_secs: policy.session_idle_timeout_secs as u64,
+        session_lifetime_secs: policy.session_lifetime_secs as u64,
         reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
         ..Policy::default()
     }
@@ -73,6 +74,7 @@ fn a_different_declared_policy_holds_too() {
         code_attempt_limit: 2,
         lockout_secs: 180,
         session_idle_timeout_secs: 900,
+        session_lifetime_secs: 2 * 3600,
         reauthentication_attempt_limit: 2,
     });
 }

@@ -131,7 +131,12 @@ impl Driver for ApiDriver {
                 jar.add_cookie_str(&format!("{pair}; Path=/"), &url);
             }
         }
-        Some(Box::new(ApiDriver { base: self.base.clone(), http: client(jar.clone()), jar, transcript: Vec::new() }))
+        Some(Box::new(ApiDriver {
+            base: self.base.clone(),
+            http: client(jar.clone()),
+            jar,
+            transcript: Vec::new(),
+        }))
     }
 
     fn same_session(&self) -> Option<Box<dyn Driver>> {

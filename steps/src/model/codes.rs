@@ -103,6 +103,8 @@ pub struct Model {
     failures: u32,
     locked_until: Option<i64>,
     session: Session,
+    /// When the current session began (a sign-in begins a new one).
+    started: i64,
     last_seen: i64,
     /// Wrong current passwords in this session.
     reauthentication_failures: u32,
@@ -135,6 +137,7 @@ impl Model {
             failures: 0,
             locked_until: None,
             session: Session::Authenticating,
+            started: 0,
             last_seen: 0,
         }
     }
@@ -160,10 +163,12 @@ impl Model {
         }
     }
 
-    /// A request reaches the target: an idle session has ended; a live one is touched.
+    /// A request reaches the target: a session idle too long (SI-4) or older than its lifetime
+    /// (SI-6) has ended; a live one is touched.
     fn arrive(&mut self) {
-        if self.session != Session::Gone && self.now - self.last_seen >= self.policy.session_idle_timeout_secs
-        {
+        let idle = self.now - self.last_seen >= self.policy.session_idle_timeout_secs;
+        let old = self.now - self.started >= self.policy.session_lifetime_secs;
+        if self.session != Session::Gone && (idle || old) {
             self.session = Session::Gone;
         }
         if self.session != Session::Gone {
@@ -198,6 +203,7 @@ impl Model {
             }
             Action::NewSession => {
                 self.session = Session::Authenticating;
+                self.started = self.now;
                 self.last_seen = self.now;
                 self.reauthentication_failures = 0;
                 Some(Expected::Accepted)
@@ -275,9 +281,15 @@ impl Model {
         } else {
             code.used = true;
             self.failures = 0;
-            self.session = Session::SignedIn;
+            self.signed_in();
             Expected::Accepted
         }
+    }
+
+    /// Signed in: a new session begins (its lifetime counts from now).
+    fn signed_in(&mut self) {
+        self.session = Session::SignedIn;
+        self.started = self.now;
     }
 
     fn personal_key(&mut self, right: bool) -> Expected {
@@ -292,7 +304,7 @@ impl Model {
         }
         self.failures = 0;
         self.key_replaced = true;
-        self.session = Session::SignedIn;
+        self.signed_in();
         Expected::Accepted
     }
 
@@ -313,7 +325,7 @@ impl Model {
         }
         self.app_last_step = step;
         self.failures = 0;
-        self.session = Session::SignedIn;
+        self.signed_in();
         Expected::Accepted
     }
 

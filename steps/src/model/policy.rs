@@ -45,6 +45,7 @@ impl ModelPolicy {
             self.code_request_window_secs,
             self.lockout_secs,
             self.session_idle_timeout_secs,
+            self.session_lifetime_secs,
         ] {
             let value = u64::try_from(value).unwrap_or(1);
             out.extend([value.saturating_sub(1).max(1), value, value + 1]);

@@ -11,9 +11,7 @@ use serde_json::Value;
 
 use super::common::expect_accepted;
 use super::params::BadExchange;
-use crate::agency::{
-    ACR_AUTH_ONLY, ACR_VERIFIED, Agency, Exchange, Request, RequestOptions, TokenRefusal,
-};
+use crate::agency::{ACR_AUTH_ONLY, ACR_VERIFIED, Agency, Exchange, Request, RequestOptions, TokenRefusal};
 use crate::clock_hook::target_now;
 use crate::driver::Outcome;
 use crate::world::{CodeStep, LoginWorld};
@@ -411,7 +409,12 @@ async fn have_shared(world: &mut LoginWorld, what: String, name: String) -> anyh
 #[given(
     regex = r"^the (\w+) agency has sent me to sign in for (my [a-z ]+?)( without PKCE)? and I was sent back with a code$"
 )]
-async fn have_been_sent_back(world: &mut LoginWorld, name: String, what: String, how: String) -> anyhow::Result<()> {
+async fn have_been_sent_back(
+    world: &mut LoginWorld,
+    name: String,
+    what: String,
+    how: String,
+) -> anyhow::Result<()> {
     sends_me(world, name.clone(), what, how).await?;
     if next_step(world.last()?)? == "sign_in" {
         sign_in_fully(world).await?;

@@ -14,5 +14,5 @@ mod sign_up;
 mod timing;
 
 pub use agency::AgencyScene;
-pub use timing::Timings;
 pub use common::parse_duration;
+pub use timing::Timings;

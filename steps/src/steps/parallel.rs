@@ -90,16 +90,17 @@ async fn many_wrong_codes(world: &mut LoginWorld, n: usize) -> anyhow::Result<()
     Ok(())
 }
 
-#[then("no more of them are counted than the limit allows, and the one reaching it signs me out and locks code entry")]
+#[then(
+    "no more of them are counted than the limit allows, and the one reaching it signs me out and locks code entry"
+)]
 async fn counted_up_to_the_limit(world: &mut LoginWorld) -> anyhow::Result<()> {
     let limit = world.ctx.target.policy.code_attempt_limit as usize;
     let answers = &world.parallel;
     let counted = answers.iter().filter(|a| rejected_as(a, "code_wrong")).count();
-    let locked_now = answers.iter().filter(|a| matches!(a, Outcome::SignedOut { locked_until: Some(_) })).count();
-    let refused = answers
-        .iter()
-        .filter(|a| matches!(a, Outcome::Locked { .. } | Outcome::SignedOut { .. }))
-        .count();
+    let locked_now =
+        answers.iter().filter(|a| matches!(a, Outcome::SignedOut { locked_until: Some(_) })).count();
+    let refused =
+        answers.iter().filter(|a| matches!(a, Outcome::Locked { .. } | Outcome::SignedOut { .. })).count();
     anyhow::ensure!(
         counted + refused == answers.len(),
         "every answer should be \"wrong\", \"locked\" or \"signed out\"; got {}",
@@ -118,7 +119,8 @@ async fn counted_up_to_the_limit(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[when(expr = "I ask for a security code by text message {int} times at once")]
 async fn many_code_requests(world: &mut LoginWorld, n: usize) -> anyhow::Result<()> {
     let drivers = on_my_session(world, n)?;
-    let tries = drivers.into_iter().map(|mut driver| async move { driver.send_sign_in_code(Delivery::Sms).await });
+    let tries =
+        drivers.into_iter().map(|mut driver| async move { driver.send_sign_in_code(Delivery::Sms).await });
     world.parallel = join_all(tries).await.into_iter().collect::<anyhow::Result<_>>()?;
     Ok(())
 }

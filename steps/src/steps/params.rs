@@ -137,7 +137,10 @@ impl FromStr for BadExchange {
                 ("replaying its client assertion", auth(ClientAuth::ReplayedAssertion)),
                 ("with a client assertion that has expired", auth(ClientAuth::ExpiredAssertion)),
                 ("with a client assertion that claims to last an hour", auth(ClientAuth::LongLivedAssertion)),
-                ("with a client assertion not valid for another hour", auth(ClientAuth::NotYetValidAssertion)),
+                (
+                    "with a client assertion not valid for another hour",
+                    auth(ClientAuth::NotYetValidAssertion),
+                ),
                 ("with a client assertion issued an hour from now", auth(ClientAuth::IssuedLaterAssertion)),
                 ("naming another return address", redirect_uri(RedirectUri::Another)),
                 ("without naming its return address", redirect_uri(RedirectUri::Omitted)),

@@ -100,7 +100,8 @@ pub async fn account_is_mine(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[when("I keep using my account until the session's lifetime since sign-in is reached")]
 async fn busy_until_lifetime(world: &mut LoginWorld) -> anyhow::Result<()> {
     let policy = world.ctx.target.policy;
-    let lifetime = u64::try_from(policy.session_lifetime_secs).context("session_lifetime_secs is negative")?;
+    let lifetime =
+        u64::try_from(policy.session_lifetime_secs).context("session_lifetime_secs is negative")?;
     let step = u64::try_from(policy.session_idle_timeout_secs / 2).unwrap_or(1).clamp(1, 600);
     let mut elapsed = 0;
     while elapsed + step < lifetime {

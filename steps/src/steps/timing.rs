@@ -62,7 +62,11 @@ async fn account_for(world: &LoginWorld) -> anyhow::Result<Person> {
     let mut driver = world.ctx.new_driver()?;
     let result = async {
         let started = driver.start_sign_up(&person.email).await?;
-        anyhow::ensure!(matches!(started, Outcome::Accepted { .. }), "sign-up for {} refused: {started:?}", person.email);
+        anyhow::ensure!(
+            matches!(started, Outcome::Accepted { .. }),
+            "sign-up for {} refused: {started:?}",
+            person.email
+        );
         let mail = world.ctx.inbox.next_mail(&person.email, 0).await?.context("no confirmation email")?;
         let link = mail.links.first().context("the confirmation email has no link")?;
         let confirmed = driver.confirm_email(link).await?;
