@@ -13,6 +13,7 @@ pub mod fixture;
 pub mod http;
 pub mod policy;
 pub mod rules;
+pub mod sealing;
 pub mod service;
 pub mod store;
 
@@ -35,12 +36,14 @@ pub struct RunningServer {
     pub services: Arc<Services>,
     task: tokio::task::JoinHandle<()>,
     mail_worker: tokio::task::JoinHandle<()>,
+    housekeeping: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
     pub fn stop(self) {
         self.task.abort();
         self.mail_worker.abort();
+        self.housekeeping.abort();
     }
 }
 
@@ -63,7 +66,12 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let addr = listener.local_addr()?;
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let public_url = public_url.trim_end_matches('/').to_owned();
-    let store = store::Store::open(&config.database_path())
+    let server_key = server_key(&config.data_dir)?;
+    let code_key = derive_key(&server_key, "security codes").to_vec();
+    let seal_key = derive_key(&server_key, "sealed secrets");
+    let subject_key = derive_key(&server_key, "pairwise subjects");
+    let lookup_key = derive_key(&server_key, "contact lookup");
+    let store = store::Store::open(&config.database_path(), store::Contacts::new(seal_key, lookup_key))
         .await
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
     if clock.is_manual() {
@@ -75,11 +83,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     }
     let passwords = Passwords::new(&config.argon2)?;
     let dummy_password_hash = passwords.hash("a password nobody has").await?;
-    let server_key = server_key(&config.data_dir)?;
-    let code_key = derive_key(&server_key, "security codes").to_vec();
-    let seal_key = derive_key(&server_key, "sealed secrets");
-    let subject_key = derive_key(&server_key, "pairwise subjects");
-    let lookup_key = derive_key(&server_key, "contact lookup");
+
     let agencies = service::agency::Agencies::new(&config.agencies)?;
     let signing_keys = service::signing::SigningKeys::load_or_create(&config.data_dir)?;
     let services = Arc::new(Services {
@@ -106,7 +110,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     // Mail queued before a restart goes out now.
     let mail_worker = service::outbox::spawn_worker(services.clone());
     services.outbox.notify_one();
-    Ok(RunningServer { addr, base_url: public_url, clock, services, task, mail_worker })
+    let housekeeping = service::housekeeping::spawn(services.clone());
+    Ok(RunningServer { addr, base_url: public_url, clock, services, task, mail_worker, housekeeping })
 }
 
 /// A key for one purpose, derived from the server key (HMAC-SHA256 with the purpose's name).

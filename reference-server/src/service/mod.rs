@@ -1,11 +1,11 @@
 //! Use cases. Web pages and the JSON API both call these, so they behave the same.
 
 pub mod agency;
+pub mod housekeeping;
 pub mod mfa;
 pub mod outbox;
 pub mod passwords;
 pub mod recovery;
-pub mod sealing;
 pub mod settings;
 pub mod signin;
 pub mod signing;

@@ -8,8 +8,9 @@ use std::time::Duration as Wait;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ServiceResult, Services, sealing};
+use super::{ServiceResult, Services};
 use crate::delivery::notices::Notice;
+use crate::sealing;
 
 /// Messages one worker pass claims.
 const BATCH: u32 = 32;

@@ -1,7 +1,6 @@
 //! Changing the account: password, email, phone, authenticator app (ST-1 … ST-6, PV-1).
 
 use super::mfa::Delivery;
-use super::sealing;
 use super::{Reason, ServiceError, ServiceResult, Services};
 use crate::delivery::notices;
 use crate::domain::AccountId;
@@ -10,6 +9,7 @@ use crate::domain::Phone;
 use crate::policy::secs;
 use crate::rules::tokens;
 use crate::rules::totp::{self, TotpCheck};
+use crate::sealing;
 use crate::store::{Account, CodePurpose, LinkPurpose};
 
 impl Services {

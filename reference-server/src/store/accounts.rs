@@ -18,25 +18,27 @@ pub struct Account {
     pub completed: bool,
 }
 
-const COLUMNS: &str = "id, email, password_hash, created_at, phone, personal_key_hash, completed_at";
+const COLUMNS: &str =
+    "id, email_sealed, password_hash, created_at, phone_sealed, personal_key_hash, completed_at";
 
-type Row = (AccountId, Email, String, i64, Option<Phone>, Option<String>, Option<i64>);
-
-fn account(
-    (id, email, password_hash, created_at, phone, personal_key_hash, completed): Row,
-) -> StoreResult<Account> {
-    Ok(Account {
-        id,
-        email,
-        password_hash,
-        created_at: from_ms(created_at)?,
-        phone,
-        personal_key_hash,
-        completed: completed.is_some(),
-    })
-}
+type Row = (AccountId, String, String, i64, Option<String>, Option<String>, Option<i64>);
 
 impl Store {
+    fn account_of(
+        &self,
+        (id, email, password_hash, created_at, phone, personal_key_hash, completed): Row,
+    ) -> StoreResult<Account> {
+        Ok(Account {
+            id,
+            email: self.contacts.open_email(&email)?,
+            password_hash,
+            created_at: from_ms(created_at)?,
+            phone: phone.map(|p| self.contacts.open_phone(&p)).transpose()?,
+            personal_key_hash,
+            completed: completed.is_some(),
+        })
+    }
+
     /// Creates an account; `None` when the address already has one.
     pub async fn create_account(
         &self,
@@ -45,10 +47,11 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<Option<AccountId>> {
         let id = sqlx::query_scalar::<_, AccountId>(
-            "INSERT INTO accounts (email, password_hash, created_at) VALUES (?, ?, ?)
+            "INSERT INTO accounts (email, email_sealed, password_hash, created_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (email) DO NOTHING RETURNING id",
         )
-        .bind(email)
+        .bind(self.contacts.lookup(email))
+        .bind(self.contacts.seal(email))
         .bind(password_hash)
         .bind(to_ms(now))
         .fetch_optional(&self.pool)
@@ -58,10 +61,10 @@ impl Store {
 
     pub async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
         sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE email = ?"))
-            .bind(email)
+            .bind(self.contacts.lookup(email))
             .fetch_optional(&self.pool)
             .await?
-            .map(account)
+            .map(|row| self.account_of(row))
             .transpose()
     }
 
@@ -70,7 +73,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .map(account)
+            .map(|row| self.account_of(row))
             .transpose()
     }
 }
@@ -84,13 +87,15 @@ impl Store {
         key_hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET phone = ?, personal_key_hash = ?, completed_at = ? WHERE id = ?")
-            .bind(phone)
-            .bind(key_hash)
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE accounts SET phone_sealed = ?, personal_key_hash = ?, completed_at = ? WHERE id = ?",
+        )
+        .bind(self.contacts.seal(phone))
+        .bind(key_hash)
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -124,18 +129,22 @@ impl Store {
 
     /// Changes the sign-in address; `false` when another account has it.
     pub async fn set_email(&self, id: AccountId, email: &Email) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE accounts SET email = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)")
-            .bind(email)
-            .bind(id)
-            .bind(email)
+        let digest = self.contacts.lookup(email);
+        let done = sqlx::query(
+            "UPDATE accounts SET email = ?, email_sealed = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)",
+        )
+        .bind(&digest)
+        .bind(self.contacts.seal(email))
+        .bind(id)
+        .bind(&digest)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_phone(&self, id: AccountId, phone: &Phone) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET phone = ? WHERE id = ?")
-            .bind(phone)
+        sqlx::query("UPDATE accounts SET phone_sealed = ? WHERE id = ?")
+            .bind(self.contacts.seal(phone))
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -57,7 +57,7 @@ impl Store {
         )
         .bind(account_id)
         .bind(purpose.as_str())
-        .bind(phone)
+        .bind(self.contacts.seal(phone))
         .bind(digest)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
@@ -79,7 +79,7 @@ impl Store {
 
     /// Every code sent for `purpose`, newest first.
     pub async fn codes(&self, account_id: AccountId, purpose: CodePurpose) -> StoreResult<Vec<CodeRow>> {
-        type Row = (i64, Phone, String, i64, Option<i64>, Option<i64>);
+        type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes
              WHERE account_id = ? AND purpose = ? ORDER BY id DESC",
@@ -92,7 +92,7 @@ impl Store {
             .map(|(id, phone, digest, expires, used, superseded)| {
                 Ok(CodeRow {
                     id,
-                    phone,
+                    phone: self.contacts.open_phone(&phone)?,
                     code: StoredCode {
                         digest,
                         expires_at: from_ms(expires)?,

@@ -32,7 +32,7 @@ pub struct EmailLink {
     pub superseded_at: Option<OffsetDateTime>,
 }
 
-type Row = (i64, Email, Option<AccountId>, i64, i64, Option<i64>, Option<i64>);
+type Row = (i64, String, Option<AccountId>, i64, i64, Option<i64>, Option<i64>);
 
 impl Store {
     /// Stores a new link (by its token's digest) and supersedes the older unused links of the
@@ -46,6 +46,7 @@ impl Store {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> StoreResult<()> {
+        let digest = self.contacts.lookup(email);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE email_links SET superseded_at = ?
@@ -53,15 +54,16 @@ impl Store {
         )
         .bind(to_ms(now))
         .bind(purpose.as_str())
-        .bind(email)
+        .bind(&digest)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO email_links (purpose, email, account_id, token_digest, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO email_links (purpose, email, email_sealed, account_id, token_digest, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(purpose.as_str())
-        .bind(email)
+        .bind(&digest)
+        .bind(self.contacts.seal(email))
         .bind(account_id)
         .bind(token_digest)
         .bind(to_ms(now))
@@ -78,7 +80,7 @@ impl Store {
         token_digest: &str,
     ) -> StoreResult<Option<EmailLink>> {
         let row = sqlx::query_as::<_, Row>(
-            "SELECT id, email, account_id, created_at, expires_at, used_at, superseded_at
+            "SELECT id, email_sealed, account_id, created_at, expires_at, used_at, superseded_at
              FROM email_links WHERE purpose = ? AND token_digest = ?",
         )
         .bind(purpose.as_str())
@@ -88,7 +90,7 @@ impl Store {
         row.map(|(id, email, account_id, created, expires, used, superseded)| {
             Ok::<_, StoreError>(EmailLink {
                 id,
-                email,
+                email: self.contacts.open_email(&email)?,
                 account_id,
                 created_at: from_ms(created)?,
                 expires_at: from_ms(expires)?,

@@ -4,6 +4,7 @@ mod accounts;
 mod agencies;
 mod clock;
 mod codes;
+mod contacts;
 mod email_links;
 mod limits;
 mod lockout;
@@ -21,6 +22,7 @@ use time::OffsetDateTime;
 pub use accounts::Account;
 pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
 pub use codes::{CodePurpose, CodeRow};
+pub use contacts::Contacts;
 pub use email_links::{EmailLink, LinkPurpose};
 pub use outbox::OutgoingMail;
 pub use sessions::StoredSession;
@@ -42,14 +44,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    contacts: Contacts,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub async fn open(path: &Path) -> StoreResult<Self> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-        }
+    /// Opens (creating if needed) the database file and brings its schema up to date. The
+    /// folder is the owner's alone (0700) and the database file too (0600; SQLite gives its
+    /// journal files the database file's permissions).
+    pub async fn open(path: &Path, contacts: Contacts) -> StoreResult<Self> {
+        private_files(path).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -60,12 +63,96 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool, contacts };
+        store.seal_plaintext_contacts().await?;
+        Ok(store)
+    }
+
+    /// Seals contact data written before it was sealed (migration 0008): addresses and numbers
+    /// in accounts and emailed links become sealed values and digests; codes and sessions from
+    /// then are dropped (a code is short-lived; a person signs in again).
+    async fn seal_plaintext_contacts(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let accounts: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, email, phone FROM accounts WHERE email_sealed IS NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, email, phone) in accounts {
+            sqlx::query("UPDATE accounts SET email = ?, email_sealed = ?, phone = NULL, phone_sealed = ? WHERE id = ?")
+                .bind(self.contacts.lookup(&email))
+                .bind(self.contacts.seal(&email))
+                .bind(phone.map(|p| self.contacts.seal(&p)))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let links: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, email FROM email_links WHERE email_sealed IS NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, email) in links {
+            sqlx::query("UPDATE email_links SET email = ?, email_sealed = ? WHERE id = ?")
+                .bind(self.contacts.lookup(&email))
+                .bind(self.contacts.seal(&email))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Plain numbers begin with "+", plain session state with "{"; sealed values are base64.
+        sqlx::query("DELETE FROM codes WHERE phone LIKE '+%'").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE state LIKE '{%'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes what has expired long enough ago that nobody can be told anything about it
+    /// any more: emailed links a week after they expired (until then a late click is told
+    /// "expired", not "not valid"), codes a day after, limiter events older than `window`, and
+    /// sessions idle for `idle` or older than `lifetime`. Returns how many rows went.
+    pub async fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+        window: time::Duration,
+        idle: time::Duration,
+        lifetime: time::Duration,
+    ) -> StoreResult<u64> {
+        let at = |d: time::Duration| to_ms(now - d);
+        let mut gone = 0;
+        for (sql, before) in [
+            ("DELETE FROM email_links WHERE expires_at < ?", at(time::Duration::days(7))),
+            ("DELETE FROM codes WHERE expires_at < ?", at(time::Duration::days(1))),
+            ("DELETE FROM limited_events WHERE at <= ?", at(window)),
+            ("DELETE FROM sessions WHERE last_seen_at <= ?", at(idle)),
+            ("DELETE FROM sessions WHERE created_at <= ?", at(lifetime)),
+        ] {
+            gone += sqlx::query(sql).bind(before).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(gone)
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// Makes `path`'s folder (0700) and an empty database file (0600) if they are missing, and
+/// tightens them if they are looser.
+fn private_files(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(())
 }
 
 /// Stored times are Unix milliseconds.

@@ -1,4 +1,5 @@
-//! Sessions by the digest of their cookie. A session is created once (`create_session`) and
+//! Sessions by the digest of their cookie, their state sealed (it holds addresses and numbers
+//! in the middle of a sign-up or a change). A session is created once (`create_session`) and
 //! afterwards only updated: a request that loaded a session before it was deleted (signed
 //! out, timed out) cannot bring it back by saving.
 
@@ -21,7 +22,11 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|(state, created, seen)| {
-            Ok(StoredSession { state, created_at: from_ms(created)?, last_seen_at: from_ms(seen)? })
+            Ok(StoredSession {
+                state: self.contacts.open(&state)?,
+                created_at: from_ms(created)?,
+                last_seen_at: from_ms(seen)?,
+            })
         })
         .transpose()
     }
@@ -30,7 +35,7 @@ impl Store {
     pub async fn create_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (id_digest, state, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
             .bind(id_digest)
-            .bind(state)
+            .bind(self.contacts.seal(state))
             .bind(to_ms(now))
             .bind(to_ms(now))
             .execute(&self.pool)
@@ -41,7 +46,7 @@ impl Store {
     /// Saves an existing session's state; `false` when it no longer exists (it stays gone).
     pub async fn save_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<bool> {
         let saved = sqlx::query("UPDATE sessions SET state = ?, last_seen_at = ? WHERE id_digest = ?")
-            .bind(state)
+            .bind(self.contacts.seal(state))
             .bind(to_ms(now))
             .bind(id_digest)
             .execute(&self.pool)

@@ -382,3 +382,78 @@ async fn slow_clients_are_cut_off_and_others_are_served() {
         assert!(closed.is_ok(), "a slow client's connection was not closed by the server");
     }
 }
+
+/// Contact data at rest: after a sign-up with a phone, the database file holds neither the
+/// address nor the number in plain text; the folder and file are the owner's alone.
+#[tokio::test]
+async fn addresses_and_numbers_are_sealed_at_rest() {
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let (email, phone) = ("sealed.contact@example.test", "+15550123499");
+    signed_in(&server, &fakes, email, "a passphrase to keep", phone).await;
+    let path = server.services.config.database_path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+    for plain in [email, phone, "sealed.contact"] {
+        assert!(
+            !bytes.windows(plain.len()).any(|w| w == plain.as_bytes()),
+            "{plain} is stored in plain text"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+    }
+    // Still found and read back: the account is there under its address.
+    let address = reference_server::domain::Email::parse(email).unwrap();
+    let account =
+        server.services.store.account_by_email(&address).await.unwrap().expect("found by its address");
+    assert_eq!(account.phone.as_deref(), Some(phone));
+}
+
+/// Expired links, codes, limiter events and sessions are purged once nothing more can be said
+/// about them; a link is kept a week past its expiry so that a late click is told "expired".
+#[tokio::test]
+async fn expired_rows_are_purged_after_their_grace() {
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let http = client();
+    assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "purged@example.test" })).await.0, 200);
+    let mail =
+        fakes.mail.wait_for_message("purged@example.test", std::time::Duration::from_secs(10)).await.unwrap();
+    let token = mail.links[0].split("token=").nth(1).unwrap().to_owned();
+    server.clock.advance(time::Duration::days(2)).unwrap();
+    server.services.purge_expired().await.unwrap();
+    let (_, body) = post(&client(), &server, "/sign-up/confirm", json!({ "token": token })).await;
+    assert_eq!(body["reason"], "link_expired", "kept while a late click can be told: {body}");
+    server.clock.advance(time::Duration::days(7)).unwrap();
+    assert!(server.services.purge_expired().await.unwrap() > 0);
+    let (_, body) = post(&client(), &server, "/sign-up/confirm", json!({ "token": token })).await;
+    assert_eq!(body["reason"], "link_invalid", "purged: {body}");
+}
+
+/// A database written before contact data was sealed is sealed when the server opens it, and
+/// its accounts are still found by their addresses.
+#[tokio::test]
+async fn plaintext_contacts_from_before_are_sealed_on_open() {
+    use reference_server::store::{Contacts, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db/reference.db");
+    let contacts = || Contacts::new([3; 32], [4; 32]);
+    let store = Store::open(&path, contacts()).await.unwrap();
+    sqlx::query("INSERT INTO accounts (email, password_hash, created_at, phone) VALUES (?, 'h', 0, ?)")
+        .bind("old.plain@example.test")
+        .bind("+15550123777")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    drop(store);
+    let store = Store::open(&path, contacts()).await.unwrap();
+    let (email, phone): (String, Option<String>) =
+        sqlx::query_as("SELECT email, phone FROM accounts").fetch_one(store.pool()).await.unwrap();
+    assert!(!email.contains('@') && phone.is_none(), "still plain: {email} {phone:?}");
+    let address = reference_server::domain::Email::parse("old.plain@example.test").unwrap();
+    let account = store.account_by_email(&address).await.unwrap().expect("found by its address");
+    assert_eq!(account.phone.as_deref(), Some("+15550123777"));
+}

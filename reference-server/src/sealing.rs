@@ -1,4 +1,4 @@
-//! Secrets the service must read back (authenticator secrets) are sealed with
+//! Secrets the service must read back (authenticator secrets, queued mail, contact data) are sealed with
 //! XChaCha20-Poly1305 under a key kept outside the database.
 
 use base64::Engine;
