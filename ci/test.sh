@@ -38,3 +38,6 @@ cargo run --locked --quiet --bin conformance -- --driver api,browser --waivers c
 
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh
+
+step "security: fuzz the JSON API from its committed OpenAPI document (Schemathesis, pinned)"
+bash ci/security.sh

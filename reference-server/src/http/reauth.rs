@@ -12,6 +12,7 @@ use crate::service::{Reason, ServiceError, ServiceResult};
 /// The attempt is spent in the store before the password is checked, one statement per
 /// attempt: N parallel guesses on one session spend N attempts, the one reaching the policy's
 /// limit ends the session, and those after it are refused without checking the password.
+/// Each wrong one also counts against the account's sign-in limit (SI-3).
 pub async fn reauthenticate(
     app: &AppState,
     session: &Session,
@@ -30,6 +31,7 @@ pub async fn reauthenticate(
         store.clear_reauthentication_attempts(&digest).await?;
         return Ok(account_id);
     }
+    app.services.count_wrong_password(account_id).await?;
     match wrong_current_password(attempt, limit) {
         WrongPassword::SignsOut => {
             store.delete_session(&digest).await?;

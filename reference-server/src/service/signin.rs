@@ -1,7 +1,7 @@
 //! The first sign-in step: email and password (SI-1 … SI-3).
 
 use super::{Reason, ServiceError, ServiceResult, Services};
-use crate::domain::Email;
+use crate::domain::{AccountId, Email};
 use crate::store::Account;
 
 impl Services {
@@ -26,5 +26,15 @@ impl Services {
                 Err(ServiceError::Rejected(Reason::CredentialsInvalid))
             }
         }
+    }
+
+    /// A wrong current password in settings (ST-2) also counts against the account's
+    /// sign-in limit (SI-3): otherwise a stolen session could guess without that limit.
+    pub async fn count_wrong_password(&self, account_id: AccountId) -> ServiceResult<()> {
+        if let Some(account) = self.store.account(account_id).await? {
+            let key = self.address_key("password-failure", &account.email);
+            self.store.record_event(&key, self.clock.now()).await?;
+        }
+        Ok(())
     }
 }

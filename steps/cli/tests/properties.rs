@@ -23,6 +23,8 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         lockout_secs: policy.lockout_secs as u64,
         session_idle_timeout_secs: policy.session_idle_timeout_secs as u64,
         session_lifetime_secs: policy.session_lifetime_secs as u64,
+        password_attempt_limit: policy.password_attempt_limit as u32,
+        password_attempt_window_secs: policy.password_attempt_window_secs as u64,
         reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
         ..Policy::default()
     }
@@ -76,6 +78,8 @@ fn a_different_declared_policy_holds_too() {
         session_idle_timeout_secs: 900,
         session_lifetime_secs: 2 * 3600,
         reauthentication_attempt_limit: 2,
+        password_attempt_limit: 3,
+        password_attempt_window_secs: 600,
     });
 }
 

@@ -108,6 +108,8 @@ pub struct Model {
     last_seen: i64,
     /// Wrong current passwords in this session.
     reauthentication_failures: u32,
+    /// When wrong passwords were given for the account (SI-3 counts settings' too).
+    password_failures: Vec<i64>,
     /// Whether a personal-key sign-in has replaced a key.
     key_replaced: bool,
     /// Unix time at the schedule's start (TOTP steps are absolute).
@@ -127,6 +129,7 @@ impl Model {
     pub fn new(policy: ModelPolicy, earlier_requests: usize, t0_unix: i64) -> Self {
         Self {
             reauthentication_failures: 0,
+            password_failures: Vec::new(),
             key_replaced: false,
             t0_unix,
             app_last_step: t0_unix / TOTP_STEP,
@@ -202,6 +205,15 @@ impl Model {
                 None
             }
             Action::NewSession => {
+                // Signing in with the right password, unless wrong ones reached the limit.
+                let window = self.policy.password_attempt_window_secs;
+                let recent: Vec<i64> =
+                    self.password_failures.iter().copied().filter(|t| *t > self.now - window).collect();
+                let limit = self.policy.password_attempt_limit;
+                if limit > 0 && recent.len() >= limit {
+                    self.session = Session::Gone;
+                    return Some(Expected::RateLimited { retry_at: recent[recent.len() - limit] + window });
+                }
                 self.session = Session::Authenticating;
                 self.started = self.now;
                 self.last_seen = self.now;
@@ -340,6 +352,7 @@ impl Model {
             return Expected::Accepted;
         }
         self.reauthentication_failures += 1;
+        self.password_failures.push(self.now);
         if self.reauthentication_failures >= self.policy.reauthentication_attempt_limit {
             self.session = Session::Gone;
             return Expected::SignedOut { locked_until: None };
@@ -403,6 +416,23 @@ mod tests {
         m.step(Action::NewSession);
         assert_eq!(m.step(Action::AppCode { offset: 1 }), Some(Expected::Rejected("code_used".into())));
         assert_eq!(m.step(Action::AppCode { offset: 2 }), Some(Expected::Rejected("code_wrong".into())));
+    }
+
+    #[test]
+    fn wrong_current_passwords_count_toward_the_sign_in_limit() {
+        let mut m = model();
+        // 3 wrong in each of two sessions (each ends signed out): 6 in the window, limit 5.
+        for _ in 0..2 {
+            m.step(Action::PersonalKey { right: true });
+            for _ in 0..3 {
+                m.step(Action::ChangePassword { right: false });
+            }
+            m.step(Action::NewSession);
+        }
+        m.step(Action::Advance(60));
+        assert_eq!(m.step(Action::NewSession), Some(Expected::RateLimited { retry_at: 900 }));
+        m.step(Action::Advance(840));
+        assert_eq!(m.step(Action::NewSession), Some(Expected::Accepted));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct ModelPolicy {
     pub session_lifetime_secs: i64,
     /// ST-2: wrong current-password entries in a session before sign-out.
     pub reauthentication_attempt_limit: u32,
+    /// SI-3: wrong passwords for an address (at sign-in or in settings) per window before
+    /// signing in is refused for a while.
+    pub password_attempt_limit: usize,
+    pub password_attempt_window_secs: i64,
 }
 
 impl Default for ModelPolicy {
@@ -32,6 +36,8 @@ impl Default for ModelPolicy {
             session_idle_timeout_secs: 900,
             session_lifetime_secs: 12 * 3600,
             reauthentication_attempt_limit: 3,
+            password_attempt_limit: 5,
+            password_attempt_window_secs: 900,
         }
     }
 }
@@ -46,6 +52,7 @@ impl ModelPolicy {
             self.lockout_secs,
             self.session_idle_timeout_secs,
             self.session_lifetime_secs,
+            self.password_attempt_window_secs,
         ] {
             let value = u64::try_from(value).unwrap_or(1);
             out.extend([value.saturating_sub(1).max(1), value, value + 1]);

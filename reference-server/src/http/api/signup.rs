@@ -98,7 +98,7 @@ pub(super) async fn choose_password(
 }
 
 /// Strength-meter guidance (PW-2): never a rule, and nothing is stored.
-#[utoipa::path(post, path = "/api/v1/password/strength", operation_id = "signup_strength", tag = "sign-up", request_body = PasswordBody, responses((status = 200, description = "strength guidance", body = crate::rules::password::Strength), (status = 400, description = "invalid_request", body = answer::Answer)))]
+#[utoipa::path(post, path = "/api/v1/password/strength", operation_id = "signup_strength", tag = "sign-up", request_body = PasswordBody, responses((status = 200, description = "strength guidance", body = crate::rules::password::Strength), (status = 400, description = "invalid_request", body = answer::Answer), (status = 413, description = "invalid_request: body_too_large", body = answer::Answer), (status = 415, description = "invalid_request: json_content_type_required", body = answer::Answer)))]
 pub(super) async fn strength(
     session: Session,
     ApiJson(body): ApiJson<PasswordBody>,
