@@ -36,6 +36,15 @@ fi
 cargo run --locked --quiet --bin conformance -- --driver api,browser --waivers ci/unchecked.toml \
   --report-dir target/conformance
 
+step "load (asked for apart: --tags @load): slow clients are cut off while others are answered (AV-1)"
+# The project's declarations minus AV-1, which this run checks.
+python3 - <<'PY' >target/unchecked-but-load.toml
+import re
+print(re.sub(r'\[\[unchecked\]\]\nid = "AV-1"\n[^\n]*\n?', '', open("ci/unchecked.toml").read()))
+PY
+cargo run --locked --quiet --bin conformance -- --tags @load --property-cases 0 \
+  --waivers target/unchecked-but-load.toml --report-dir target/conformance-load
+
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh
 

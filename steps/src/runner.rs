@@ -290,6 +290,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     let selection = Selection::new(options)?;
     let recorder = Recorder::default();
     let admission = Admission {
+        load_asked: options.tags.as_deref().is_some_and(|t| t.contains("@load")),
         selection: selection.clone(),
         has_clock: context.clock.is_some() || options.real_time,
         target: context.target.clone(),
@@ -310,6 +311,8 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
 /// Which scenarios run: those the user selected that the target can run. Each one left out
 /// is recorded as not run, with the reason.
 struct Admission {
+    /// Whether the user's tag expression names `@load`: load checks run only when asked.
+    load_asked: bool,
     selection: Selection,
     has_clock: bool,
     target: Target,
@@ -343,6 +346,14 @@ impl Admission {
                 feature,
                 scenario,
                 &format!("not run: capability not declared ({capability})"),
+            );
+            return false;
+        }
+        if has_tag(feature, scenario, "load") && !self.load_asked {
+            self.recorder.not_run(
+                feature,
+                scenario,
+                "not run: a load check, run only when asked (--tags @load), so that a shared service is never loaded by surprise",
             );
             return false;
         }

@@ -174,6 +174,8 @@ pub struct LoginWorld {
     pub timings: Option<crate::steps::Timings>,
     /// Figures and remarks a step records for the report, beside the transcript.
     pub notes: Vec<String>,
+    /// Slow clients holding connections to the target (the load check).
+    pub slow: crate::steps::SlowClients,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,6 +221,7 @@ impl LoginWorld {
             others: Vec::new(),
             timings: None,
             notes: Vec::new(),
+            slow: Default::default(),
         })
     }
 

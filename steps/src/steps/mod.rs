@@ -4,6 +4,7 @@
 mod agency;
 mod codes;
 mod common;
+mod load;
 mod parallel;
 mod params;
 mod passwords;
@@ -15,4 +16,5 @@ mod timing;
 
 pub use agency::AgencyScene;
 pub use common::parse_duration;
+pub use load::SlowClients;
 pub use timing::Timings;
