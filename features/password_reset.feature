@@ -27,8 +27,10 @@ Feature: Resetting a forgotten password
     When I ask to reset my password
     And I receive an email with a password reset link
     And I follow the reset link and choose the password "a brand new passphrase"
-    And I sign in with the password "maple orbit is gone"
+    And I sign in with the password I had before
     Then I am refused as having the wrong email or password
+    When I sign in with my email and password
+    Then the password is accepted
 
   @PR-1 @PW-4
   Scenario: The new password follows the password rules, and the link survives a refusal

@@ -176,6 +176,8 @@ pub struct LoginWorld {
     pub notes: Vec<String>,
     /// Slow clients holding connections to the target (the load check).
     pub slow: crate::steps::SlowClients,
+    /// My password before the latest reset, to check it no longer works.
+    pub previous_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +224,7 @@ impl LoginWorld {
             timings: None,
             notes: Vec::new(),
             slow: Default::default(),
+            previous_password: None,
         })
     }
 
@@ -336,7 +339,7 @@ impl LoginWorld {
                 .iter()
                 .map(|m| redact(&format!("email to {}: {}\n{}", m.to.join(", "), m.subject, m.text))),
         );
-        lines.extend(self.notes.iter().map(|note| format!("note: {note}")));
+        lines.extend(self.notes.iter().map(|note| redact(&format!("note: {note}"))));
         lines
     }
 

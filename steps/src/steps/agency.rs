@@ -281,6 +281,14 @@ async fn exchange(world: &mut LoginWorld, name: &str, how: Exchange) -> anyhow::
             .or_default()
             .push(tokens.access_token().secret().clone());
     }
+    // The agency's own requests are not the driver's: the report shows what the endpoint said.
+    world.note(match &result {
+        Ok(_) => format!("the {name} agency exchanged its code ({how:?}): tokens issued"),
+        Err(refusal) => format!(
+            "the {name} agency exchanged its code ({how:?}): refused as {} ({})",
+            refusal.error, refusal.description
+        ),
+    });
     world.agency.exchange = Some(result);
     Ok(())
 }

@@ -57,7 +57,7 @@ async fn reset_with(world: &mut LoginWorld, password: String) -> anyhow::Result<
     let link = world.links.last().cloned().context("no reset link received")?;
     world.last = Some(world.driver.reset_password(&link, &password).await?);
     if matches!(world.last, Some(crate::driver::Outcome::Accepted { .. })) {
-        world.me.password = password;
+        world.previous_password = Some(std::mem::replace(&mut world.me.password, password));
     }
     Ok(())
 }
@@ -76,10 +76,12 @@ async fn change_notice(world: &mut LoginWorld, what: String) -> anyhow::Result<(
     Ok(())
 }
 
-#[when(expr = "I sign in with the password {string}")]
-async fn sign_in_with(world: &mut LoginWorld, password: String) -> anyhow::Result<()> {
+/// The password the account had before the latest reset or change: it must no longer work.
+#[when("I sign in with the password I had before")]
+async fn sign_in_with_previous(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let previous = world.previous_password.clone().context("the password has not been replaced")?;
     let email = world.me.email.clone();
-    world.last = Some(world.driver.sign_in(&email, &password).await?);
+    world.last = Some(world.driver.sign_in(&email, &previous).await?);
     Ok(())
 }
 
