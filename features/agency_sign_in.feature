@@ -180,13 +180,13 @@ Feature: Signing in for an agency
       Then the exchange is refused as "invalid_client"
 
       Examples:
-        | how                                                 |
-        | with a client assertion signed by another key       |
-        | with a client assertion for another audience        |
-        | with a client assertion that has expired            |
-        | with a client assertion that claims to last an hour |
-        | with a client assertion not valid for another hour  |
-        | with a client assertion issued an hour from now     |
+        | how                                                  |
+        | with a client assertion signed by another key        |
+        | with a client assertion for another audience         |
+        | with a client assertion that has expired             |
+        | with a client assertion that claims to last an hour  |
+        | with a client assertion not valid for another hour   |
+        | with a client assertion issued five minutes from now |
 
     @AG-1
     Scenario: A client assertion works once

@@ -68,9 +68,9 @@ pub enum ClientAuth {
     ExpiredAssertion,
     /// A client assertion claiming to stay valid for an hour (beyond any sensible window).
     LongLivedAssertion,
-    /// A client assertion with `nbf` an hour ahead.
+    /// A client assertion with `nbf` an hour ahead (its `exp` within the window).
     NotYetValidAssertion,
-    /// A client assertion with `iat` an hour ahead.
+    /// A client assertion with `iat` five minutes ahead (its `exp` within the window).
     IssuedLaterAssertion,
 }
 
@@ -245,7 +245,8 @@ impl Agency {
         let (iat, exp) = match auth {
             ClientAuth::ExpiredAssertion => (now - 600, now - 300),
             ClientAuth::LongLivedAssertion => (now, now + 3600),
-            ClientAuth::IssuedLaterAssertion => (now + 3600, now + 3900),
+            // Within the exp window, so that only the future iat is wrong.
+            ClientAuth::IssuedLaterAssertion => (now + 300, now + 360),
             _ => (now, now + 300),
         };
         let mut claims = json!({

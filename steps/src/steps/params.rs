@@ -114,7 +114,7 @@ impl FromStr for PasswordVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
 #[param(
     name = "bad_exchange",
-    regex = "with a wrong PKCE verifier|without its PKCE verifier|with a PKCE verifier it never committed to|with a client assertion signed by another key|with a client assertion for another audience|replaying its client assertion|with a client assertion that has expired|with a client assertion that claims to last an hour|with a client assertion not valid for another hour|with a client assertion issued an hour from now|naming another return address|without naming its return address"
+    regex = "with a wrong PKCE verifier|without its PKCE verifier|with a PKCE verifier it never committed to|with a client assertion signed by another key|with a client assertion for another audience|replaying its client assertion|with a client assertion that has expired|with a client assertion that claims to last an hour|with a client assertion not valid for another hour|with a client assertion issued five minutes from now|naming another return address|without naming its return address"
 )]
 pub struct BadExchange(pub Exchange);
 
@@ -141,7 +141,10 @@ impl FromStr for BadExchange {
                     "with a client assertion not valid for another hour",
                     auth(ClientAuth::NotYetValidAssertion),
                 ),
-                ("with a client assertion issued an hour from now", auth(ClientAuth::IssuedLaterAssertion)),
+                (
+                    "with a client assertion issued five minutes from now",
+                    auth(ClientAuth::IssuedLaterAssertion),
+                ),
                 ("naming another return address", redirect_uri(RedirectUri::Another)),
                 ("without naming its return address", redirect_uri(RedirectUri::Omitted)),
             ],
