@@ -10,13 +10,14 @@ cd "$(dirname "$0")/.."
 
 examples=${1:-60}
 venv=target/security-venv
+venv_bin=$PWD/$venv/bin
 logs=target/security
 mkdir -p "$logs"
 
 # Schemathesis in a virtual environment of its own, pinned (ci/security-requirements.txt).
-if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$(sed -n 's/^schemathesis==//p' ci/security-requirements.txt)"; then
+if ! "$venv_bin/st" --version 2>/dev/null | grep -q "$(sed -n 's/^schemathesis==//p' ci/security-requirements.txt)"; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/security-requirements.txt
+  "$venv_bin/pip" install --quiet --disable-pip-version-check -r ci/security-requirements.txt
 fi
 
 cargo build --locked --quiet --bin reference-server
@@ -31,7 +32,11 @@ for _ in $(seq 1 100); do
 done
 
 # The committed document, not the served one: what clients are promised is what is checked.
-"$venv/bin/st" run reference-server/openapi.json --url "http://127.0.0.1:$port" \
+# Run from the log folder: Schemathesis keeps a cache in its working directory.
+document=$PWD/reference-server/openapi.json
+logs=$PWD/$logs
+cd "$logs"
+"$venv_bin/st" run "$document" --url "http://127.0.0.1:$port" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$examples" --seed 20261202 --workers 2 \
   --report junit --report-junit-path "$logs/junit.xml" \
