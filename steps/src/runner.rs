@@ -326,63 +326,50 @@ impl Admission {
         rule: Option<&gherkin::Rule>,
         scenario: &gherkin::Scenario,
     ) -> bool {
+        match self.left_out(feature, rule, scenario) {
+            Some(why) => {
+                self.recorder.not_run(feature, scenario, &why);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Why a scenario is not run, if it is not: the first reason that applies.
+    fn left_out(
+        &self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+    ) -> Option<String> {
+        let tagged = |tag| has_tag(feature, scenario, tag);
+        let in_browser = self.target.driver == DriverKind::Browser;
         if !self.selection.selects(tags_of(feature, rule, scenario), &scenario.name) {
-            self.recorder.not_run(feature, scenario, FILTERED_OUT);
-            return false;
+            return Some(FILTERED_OUT.to_owned());
         }
         if moves_time(feature, scenario) && !self.has_clock {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                "not run: needs clock control (the target has no clock hook)",
-            );
-            return false;
+            return Some("not run: needs clock control (the target has no clock hook)".to_owned());
         }
         if let Some(capability) = tags_of(feature, rule, scenario)
             .filter_map(|t| t.trim_start_matches('@').strip_prefix("needs_"))
             .find(|c| !self.target.offers(c))
         {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                &format!("not run: capability not declared ({capability})"),
-            );
-            return false;
+            return Some(format!("not run: capability not declared ({capability})"));
         }
-        if has_tag(feature, scenario, "load") && !self.load_asked {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                "not run: a load check, run only when asked (--tags @load), so that a shared service is never loaded by surprise",
-            );
-            return false;
-        }
-        if has_tag(feature, scenario, "timing") && self.target.driver == DriverKind::Browser {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                "not run: compares answer times, which page loads in a browser blur (the API driver runs it)",
-            );
-            return false;
-        }
-        if has_tag(feature, scenario, "parallel_requests") && self.target.driver == DriverKind::Browser {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                "not run: needs requests in parallel on one session, which the browser driver cannot make \
-                 (the API driver runs it)",
-            );
-            return false;
-        }
-        if has_tag(feature, scenario, "agency") && self.target.oidc.is_none() {
-            self.recorder.not_run(
-                feature,
-                scenario,
-                "not run: the target file registers no agencies ([oidc])",
-            );
-            return false;
-        }
-        true
+        let why = if tagged("load") && !self.load_asked {
+            "not run: a load check, run only when asked (--tags @load), so that a shared service is never loaded \
+             by surprise"
+        } else if tagged("timing") && in_browser {
+            "not run: compares answer times, which page loads in a browser blur (the API driver runs it)"
+        } else if tagged("parallel_requests") && in_browser {
+            "not run: needs requests in parallel on one session, which the browser driver cannot make (the API \
+             driver runs it)"
+        } else if tagged("agency") && self.target.oidc.is_none() {
+            "not run: the target file registers no agencies ([oidc])"
+        } else {
+            return None;
+        };
+        Some(why.to_owned())
     }
 }
 
