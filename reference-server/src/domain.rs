@@ -25,65 +25,47 @@ impl fmt::Display for AccountId {
 }
 
 /// An email address, normalised (`rules/email.rs`): made only by parsing what a person typed,
-/// or read back from the store, which keeps only parsed addresses.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+/// or by opening what the store sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-#[sqlx(transparent)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, crate::rules::email::InvalidEmail> {
         crate::rules::email::normalize(raw).map(Self)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-/// Read as text wherever text is wanted (messages, templates); it cannot be changed.
-impl std::ops::Deref for Email {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A phone number in E.164 form (`rules/phone.rs`): made only by parsing, or read back from
-/// the store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+/// A phone number in E.164 form (`rules/phone.rs`): made only by parsing, or by opening what
+/// the store sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-#[sqlx(transparent)]
 pub struct Phone(String);
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, crate::rules::phone::InvalidPhone> {
         crate::rules::phone::normalize(raw).map(Self)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-/// Read as text wherever text is wanted (messages, templates); it cannot be changed.
-impl std::ops::Deref for Phone {
-    type Target = str;
+/// Parsed text, read as text wherever text is wanted (messages, templates, digests); it
+/// cannot be changed.
+macro_rules! read_as_text {
+    ($($name:ident),*) => {$(
+        impl std::ops::Deref for $name {
+            type Target = str;
 
-    fn deref(&self) -> &str {
-        &self.0
-    }
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
 }
 
-impl fmt::Display for Phone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+read_as_text!(Email, Phone);
