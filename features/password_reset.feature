@@ -21,6 +21,10 @@ Feature: Resetting a forgotten password
     And I enter the security code
     Then I am given a new personal key
     And I am signed in to my account
+    When I sign out
+    And I sign in with my email and password
+    And I sign in with my previous personal key
+    Then the personal key is refused
 
   @PR-1
   Scenario: After a reset the old password no longer works

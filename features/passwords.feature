@@ -1,7 +1,9 @@
 @PW
 Feature: Passwords
-  The only rule for a password is its length. Long passphrases are welcome, commonly used
-  passwords are refused, and a strength meter gives advice without deciding anything.
+  A password must be long enough (8 characters, counted as characters, not bytes) and not a
+  commonly used one; nothing else about its make-up is asked. Long passphrases in any script
+  are welcome and always compared whole (the service may set a generous maximum), and a
+  strength meter gives advice without deciding anything.
 
   Background:
     Given I have confirmed my email address while creating an account
@@ -18,6 +20,8 @@ Feature: Passwords
       | only lower case letters | accepted              |
       | SHOUTING IN CAPITALS    | accepted              |
       | 4 8 15 16 23 42 108     | accepted              |
+      | ñandú東京                 | refused as too short  |
+      | ñandú東京й                | accepted              |
 
   @PW-1
   Scenario: After a refusal, a password that follows the rule is accepted
@@ -41,6 +45,32 @@ Feature: Passwords
   Scenario: Characters beyond ASCII are accepted
     When I choose the password "Grüße aus Köln, 東京 и Москва 🙂"
     Then the password is accepted
+
+  @PW-3
+  Scenario Outline: A long password signs in only whole
+    When I choose a password of <length> characters
+    Then the password is accepted
+    When I finish creating my account with my phone
+    And I try to sign in with only the first <part> characters of my password
+    Then I am refused as having the wrong email or password
+    When I sign in with my email and password
+    Then I am not signed in
+
+    Examples:
+      | length | part |
+      | 100    | 64   |
+      | 100    | 72   |
+      | 200    | 128  |
+
+  @PW-3
+  Scenario: A password beyond ASCII signs in only as it was typed
+    When I choose the password "Grüße aus Köln, 東京 и Москва 🙂"
+    Then the password is accepted
+    When I finish creating my account with my phone
+    And I try to sign in with my password's characters beyond ASCII replaced by question marks
+    Then I am refused as having the wrong email or password
+    When I sign in with my email and password
+    Then I am not signed in
 
   @PW-4
   Scenario Outline: Commonly used passwords are refused with a reason

@@ -22,10 +22,15 @@ Feature: Personal key
     Then I am signed in to my account
 
   @PK-5
-  Scenario: The personal key can be typed in lower case with spaces
+  Scenario Outline: The personal key can be typed <how>
     When I sign in with my email and password
-    And I sign in with my personal key typed in lower case with spaces
+    And I sign in with my personal key typed <how>
     Then I am signed in to my account
+
+    Examples:
+      | how                                |
+      | in lower case with spaces          |
+      | in lower case without separators   |
 
   @PK-5 @OTP-5
   Scenario: Wrong personal keys count toward the lockout

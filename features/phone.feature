@@ -27,17 +27,60 @@ Feature: Adding and confirming a phone
     When I enter the security code
     Then my phone is confirmed
     And I am signed in to my account
+    When I sign out
+    And I sign in with my email and password
+    And I ask for a security code by voice call
+    And I receive a security code by voice call
+    And I enter the security code
+    Then I am signed in to my account
 
   @PH-5
   Scenario: A mistyped phone number can be replaced before it is confirmed
     When I add a mistyped phone number and ask for the code by text message
     And I add my phone number and ask for the code by text message
     Then I receive a security code by text message
+    When I enter the code that went to the mistyped number
+    Then that code is refused
     When I enter the security code
     Then my phone is confirmed
 
+  @PH-6 @needs_voice
+  Scenario: The sign-up code can be asked for again, by text or by a call
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And I ask for a security code by text message
+    Then I receive a security code by text message
+    When I ask for a security code by voice call
+    Then I receive a security code by voice call
+    When I enter the newest security code
+    Then my phone is confirmed
+
+  @PH-6
+  Scenario: Asking again for the sign-up code is limited
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And I ask for a security code by text message 2 times
+    And I ask for a security code by text message
+    Then I am told to try again later
+    And no security code is sent
+    And no other message reached me
+
   @SU-1
-  Scenario: An account without a confirmed phone cannot be used
+  Scenario: An account without a phone cannot be used
     When I start again on a new device
     And I sign in with my email and password
     Then I am not signed in
+    And no sign-in code can be asked for
+    And no other message reached me
+
+  @SU-1
+  Scenario: An account whose phone was never confirmed cannot be used
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And I start again on a new device
+    And I sign in with my email and password
+    Then I am not signed in
+    And no sign-in code can be asked for
+    When I enter the security code
+    Then I am not signed in
+    And no other message reached me

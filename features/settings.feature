@@ -24,6 +24,17 @@ Feature: Changing account settings
       | password | why        |
       | short    | too short  |
       | password | too common |
+      | zqvm3kw  | too short  |
+
+  @ST-3 @needs_password_change
+  Scenario: A new password of 8 characters is accepted, and the old one stops working
+    When I change my password to "zqvm3kwj" giving my current password
+    Then the change is accepted
+    When I sign out
+    And I sign in with the password I had before
+    Then I am refused as having the wrong email or password
+    When I sign in with my email and password
+    Then the password is accepted
 
   @ST-1 @ST-2 @needs_password_change
   Scenario: Three wrong current passwords sign me out
@@ -54,4 +65,4 @@ Feature: Changing account settings
     And I receive an email saying my phone number was changed
     # Three codes went out in the last minutes (sign-up, sign-in, new number): the limit.
     When 15 minutes pass
-    Then my security codes now go to the new number
+    Then my security codes now go to the new number, and none to the old one

@@ -18,10 +18,14 @@ Feature: Signing in and out
     Then I am refused without being told whether the email or the password was wrong
 
   @SI-3 @serial
-  Scenario: Repeated wrong passwords are slowed down
-    When I keep signing in with a wrong password until I am told to wait
-    Then I am told to try again later
+  Scenario: Wrong passwords beyond the limit are refused until the window has passed
+    When I sign in with a wrong password as often as the limit allows
+    And I sign in with my email and a wrong password
+    Then I am told to try again when the window since the first wrong password ends
     And the right password is refused too until the time has passed
+    When the window since the first wrong password has passed but for 1 second
+    And I try to sign in with my email and password
+    Then I am told to try again later
     When the time I was told to wait has passed
     And I sign in with my email and password
     And I ask for a security code by text message
@@ -37,13 +41,16 @@ Feature: Signing in and out
     And I enter the security code
     And I sign out
     Then I am not signed in
+    And the session I had before signing out does not work even on another device
 
   @SI-4 @serial
-  Scenario: An idle session ends after 15 minutes
+  Scenario: A session ends after 15 minutes without use, however long it has lasted
     When I sign in with my email and password
     And I ask for a security code by text message
     And I receive a security code by text message
     And I enter the security code
+    Then I am signed in to my account
+    When 14 minutes and 59 seconds pass
     Then I am signed in to my account
     When 14 minutes and 59 seconds pass
     Then I am signed in to my account

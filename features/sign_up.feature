@@ -37,15 +37,18 @@ Feature: Creating an account
     Then my email address is confirmed
 
   @SU-3 @serial
-  Scenario: Sending the confirmation again is rate limited, and works again later
-    When I start creating an account with my email address
-    And I receive an email with a confirmation link
-    And I keep asking for the confirmation email to be sent again until I am told to wait
-    Then I am told to try again later
+  Scenario: Confirmation emails are limited per address, and work again once the window has passed
+    When I start creating an account and ask for the email again until the limit is used up
+    And I ask for the confirmation email to be sent again
+    Then I am told to try again when the window since the first email ends
     And no confirmation email was sent for the refused request
+    When the window since the first email has passed but for 1 second
+    And I ask for the confirmation email to be sent again
+    Then I am told to try again later
     When the time I was told to wait has passed
     And I start creating an account with my email address
     Then I receive another email with a different confirmation link
+    And no other message reached me
 
   @SU-4
   Scenario: A mistyped address is replaced by simply starting again

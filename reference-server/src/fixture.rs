@@ -20,6 +20,20 @@ pub enum Fixture {
     OneHourLinks,
     /// Broken: signing up with an address that has an account says so on the page.
     ExistingAddressTold,
+    /// Broken (SI-4): signing out through the API only tells the client to drop its cookie;
+    /// the session lives on in the store.
+    SignOutOnlyClearsCookie,
+    /// Broken (SI-4): every session ends 15 minutes after sign-in, however it is used (as if
+    /// the idle timer were never reset).
+    FifteenMinuteSessions,
+    /// Broken (PW-3): the API compares only a password's first 72 bytes, as bcrypt does.
+    PasswordsCutAt72Bytes,
+    /// Broken (SI-3): six wrong passwords are refused as wrong before sign-in is throttled,
+    /// not the five the documented policy allows.
+    SixWrongPasswords,
+    /// Broken (SU-3): confirmation emails are limited per 30 minutes, not 15, so the refusal
+    /// says to come back later than the window allows.
+    HalfHourEmailWindow,
 }
 
 impl FromStr for Fixture {
@@ -32,6 +46,11 @@ impl FromStr for Fixture {
             "password-step-server-error" => Self::PasswordStepServerError,
             "one-hour-links" => Self::OneHourLinks,
             "existing-address-told" => Self::ExistingAddressTold,
+            "sign-out-only-clears-cookie" => Self::SignOutOnlyClearsCookie,
+            "fifteen-minute-sessions" => Self::FifteenMinuteSessions,
+            "passwords-cut-at-72-bytes" => Self::PasswordsCutAt72Bytes,
+            "six-wrong-passwords" => Self::SixWrongPasswords,
+            "half-hour-email-window" => Self::HalfHourEmailWindow,
             other => return Err(format!("no fixture {other:?}")),
         })
     }
@@ -40,8 +59,12 @@ impl FromStr for Fixture {
 impl Fixture {
     /// The policy the variant runs under.
     pub fn policy(self, mut policy: crate::Policy) -> crate::Policy {
-        if self == Self::OneHourLinks {
-            policy.confirmation_link_lifetime_secs = 3600;
+        match self {
+            Self::OneHourLinks => policy.confirmation_link_lifetime_secs = 3600,
+            Self::FifteenMinuteSessions => policy.session_lifetime_secs = 15 * 60,
+            Self::SixWrongPasswords => policy.password_attempt_limit = 6,
+            Self::HalfHourEmailWindow => policy.confirmation_email_window_secs = 30 * 60,
+            _ => {}
         }
         policy
     }

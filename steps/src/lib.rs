@@ -13,6 +13,7 @@ pub mod driver;
 pub mod inbox;
 pub mod landing;
 pub mod model;
+pub mod notices;
 pub mod properties;
 pub mod record;
 pub mod report;

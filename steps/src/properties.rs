@@ -264,7 +264,8 @@ pub async fn play(
         }
         let observed = observe(&outcome, t0);
         if observed != expected {
-            let _ = write!(log, "t+{now}s {action} → expected {expected}, got {observed}");
+            let rule = model.blame(&expected, &observed);
+            let _ = write!(log, "t+{now}s {action} → expected {expected}, got {observed}{BLAME}{rule}");
             return Ok(Err(log));
         }
         let _ = write!(log, "t+{now}s {action} → {observed} · ");
@@ -272,9 +273,20 @@ pub async fn play(
     Ok(Ok(()))
 }
 
+/// Ends a failing schedule's report, before the ID of the rule that predicted the answer the
+/// target did not give.
+const BLAME: &str = " — predicted by the rule of ";
+
+/// The requirement ID a failing schedule's report blames (see [`BLAME`]).
+pub fn blamed_id(report: &str) -> Option<&str> {
+    report.rsplit_once(BLAME).map(|(_, id)| id.trim())
+}
+
 /// The requirement IDs the schedule property checks.
-pub const SCHEDULE_PROPERTY_IDS: &[&str] =
-    &["OTP-1", "OTP-2", "OTP-3", "OTP-4", "OTP-5", "PK-2", "PK-3", "PK-5", "SI-4", "ST-1", "ST-2", "ST-6"];
+pub const SCHEDULE_PROPERTY_IDS: &[&str] = &[
+    "OTP-1", "OTP-2", "OTP-3", "OTP-4", "OTP-5", "OTP-7", "OTP-8", "PK-2", "PK-3", "PK-5", "SI-1", "SI-3",
+    "SI-4", "ST-1", "ST-2", "ST-6",
+];
 pub const SCHEDULE_PROPERTY: &str = "random schedules of codes, app codes, personal keys, settings changes, waits and new sessions agree with the model";
 
 /// Runs the schedule property for `cases` cases against the context's target. `Ok(None)`:

@@ -607,6 +607,7 @@ async fn run_properties(
     let ids: Vec<String> =
         properties::Offered::by(&context.target).checked_ids().into_iter().map(str::to_owned).collect();
     let tags = ids.iter().map(String::as_str).chain(["property", "serial"]);
+    let mut failed_ids = Vec::new();
     let (status, detail) = if !selection.selects(tags, properties::SCHEDULE_PROPERTY) {
         (Status::Skipped, Some(FILTERED_OUT.to_owned()))
     } else if context.clock.is_none() {
@@ -622,7 +623,14 @@ async fn run_properties(
         println!("property: {} ({cases} cases)…", properties::SCHEDULE_PROPERTY);
         match properties::check_schedules(context.clone(), context.target.policy, cases).await? {
             None => (Status::Passed, None),
-            Some(report) => (Status::Failed, Some(report)),
+            Some(report) => {
+                failed_ids.extend(
+                    properties::blamed_id(&report)
+                        .filter(|id| ids.iter().any(|i| i == id))
+                        .map(str::to_owned),
+                );
+                (Status::Failed, Some(report))
+            }
         }
     };
     Ok(vec![PropertyResult {
@@ -631,6 +639,7 @@ async fn run_properties(
         cases,
         status,
         detail,
+        failed_ids,
         driver: driver_name(context.target.driver).to_owned(),
     }])
 }

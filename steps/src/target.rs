@@ -14,6 +14,9 @@
 //! [policy]                             # optional: declared values, if not the documented ones
 //! code_lifetime_secs = 300
 //!
+//! [notices]                            # optional: your security emails' subjects, if worded otherwise
+//! password_changed = "(?i)new password set"
+//!
 //! [browser]                            # optional, browser driver: your pages' words and paths
 //! labels = { "Email address" = "Email" }
 //! paths = { "/sign-up" = "/register" }
@@ -60,6 +63,10 @@ pub struct Target {
     /// Scenarios tagged `@needs_<capability>` for one not listed are not run (unchecked).
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
+    /// Security notices worded otherwise: event name → a regex over the subject
+    /// (`crate::notices`).
+    #[serde(default)]
+    pub notices: BTreeMap<String, String>,
 }
 
 /// The agencies the scenarios play, as registered with the target.
@@ -153,6 +160,7 @@ impl Target {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let target: Target = toml::from_str(text)?;
         target.browser.validate()?;
+        crate::notices::NoticePatterns::new(&target.notices)?;
         for capability in target.capabilities.iter().flatten() {
             anyhow::ensure!(
                 crate::contract::CAPABILITIES.iter().any(|(c, _)| c == capability),

@@ -178,6 +178,21 @@ pub struct LoginWorld {
     pub slow: crate::steps::SlowClients,
     /// My password before the latest reset, to check it no longer works.
     pub previous_password: Option<String>,
+    /// The limit a scenario is using up, and when its first counted request was made.
+    pub limit: Option<LimitWindow>,
+    /// My session cookies as they were just before I signed out, to replay them afterwards.
+    pub session_before_sign_out: Option<String>,
+    /// Texts and calls to my phone taken by the scenario (`receive_code`).
+    pub phone_received: usize,
+}
+
+/// A limit of so many requests in any window, as a scenario uses it up: the first counted
+/// request was made between `first_sent` and `first_answered` (the target's clock).
+#[derive(Debug, Clone, Copy)]
+pub struct LimitWindow {
+    pub first_sent: time::OffsetDateTime,
+    pub first_answered: time::OffsetDateTime,
+    pub window_secs: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +240,9 @@ impl LoginWorld {
             notes: Vec::new(),
             slow: Default::default(),
             previous_password: None,
+            limit: None,
+            session_before_sign_out: None,
+            phone_received: 0,
         })
     }
 
@@ -264,6 +282,7 @@ impl LoginWorld {
                 format!("no text or call to {} within {} s", self.me.phone, self.ctx.target.inbox.wait_secs)
             })?;
         self.phone_seen = message.id;
+        self.phone_received += 1;
         anyhow::ensure!(
             message.channel == channel,
             "expected a {channel} message, got a {} one",
@@ -280,6 +299,44 @@ impl LoginWorld {
         if let Some(m) = self.ctx.inbox.phone_within(&self.me.phone, self.phone_seen, wait).await? {
             anyhow::bail!("expected no text or call, but received {:?}", m.body);
         }
+        Ok(())
+    }
+
+    /// Waits for my next email and fails unless it is the security notice `notice`.
+    pub async fn receive_notice(&mut self, notice: crate::notices::Notice) -> anyhow::Result<Mail> {
+        let mail = self.receive_mail().await?;
+        crate::notices::NoticePatterns::new(&self.ctx.target.notices)?.expect(&mail, notice)?;
+        Ok(mail)
+    }
+
+    /// The target's time now (its clock hook's, else real time).
+    pub async fn target_now(&self) -> anyhow::Result<time::OffsetDateTime> {
+        crate::clock_hook::target_now(self.ctx.clock.as_ref()).await
+    }
+
+    /// Fails unless every email and every text or call that reached me was one the scenario
+    /// took: a message for a refused request that arrives late is caught here, at the end,
+    /// after a quiet period (one later than that is not seen by the suite).
+    pub async fn expect_nothing_else(&mut self) -> anyhow::Result<()> {
+        self.expect_no_mail().await?;
+        self.expect_no_code().await?;
+        let (_, mails) = self.ctx.inbox.mail(&self.me.email).await?;
+        anyhow::ensure!(
+            mails.len() == self.mails.len(),
+            "{} emails reached {}, but the scenario expected {}: {:?}",
+            mails.len(),
+            self.me.email,
+            self.mails.len(),
+            mails.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>()
+        );
+        let (_, messages) = self.ctx.inbox.phone(&self.me.phone).await?;
+        anyhow::ensure!(
+            messages.len() == self.phone_received,
+            "{} texts or calls reached {}, but the scenario expected {}",
+            messages.len(),
+            self.me.phone,
+            self.phone_received
+        );
         Ok(())
     }
 

@@ -32,7 +32,23 @@ pub async fn middleware(
             }
             response
         }
-        Fixture::OneHourLinks => next.run(request).await,
+        Fixture::OneHourLinks
+        | Fixture::FifteenMinuteSessions
+        | Fixture::SixWrongPasswords
+        | Fixture::HalfHourEmailWindow => next.run(request).await,
+        Fixture::SignOutOnlyClearsCookie => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/sign-out" {
+                return next.run(request).await;
+            }
+            let clear =
+                format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", crate::http::session::COOKIE_NAME);
+            (
+                [(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json".to_owned())],
+                r#"{"outcome":"accepted","next":"sign_in"}"#,
+            )
+                .into_response()
+        }
+        Fixture::PasswordsCutAt72Bytes => cut_passwords(request, next).await,
         Fixture::ExistingAddressTold => {
             if request.method() != Method::POST || request.uri().path() != "/sign-up" {
                 return next.run(request).await;
@@ -59,6 +75,35 @@ pub async fn middleware(
             response
         }
     }
+}
+
+/// Cuts every password field of a JSON API request to its first 72 bytes (on a character
+/// boundary), where it is set and where it is checked alike.
+async fn cut_passwords(request: Request, next: Next) -> Response {
+    if request.method() != Method::POST || !request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            for name in ["password", "current_password", "new_password"] {
+                if let Some(serde_json::Value::String(password)) = fields.get_mut(name) {
+                    let mut end = password.len().min(72);
+                    while !password.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    password.truncate(end);
+                }
+            }
+            serde_json::to_vec(&fields).map(axum::body::Bytes::from).unwrap_or(bytes)
+        }
+        _ => bytes,
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// Renames the session cookie both ways and strips the page contract's markup from pages.

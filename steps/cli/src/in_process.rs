@@ -91,6 +91,7 @@ impl InProcess {
             }),
             browser: Default::default(),
             capabilities: None,
+            notices: Default::default(),
         }
     }
 }

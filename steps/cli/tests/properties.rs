@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use conformance::driver::{Delivery, Outcome};
 use conformance::model::{Action, ModelPolicy};
-use conformance::properties::{play, schedules};
+use conformance::properties::{blamed_id, play, schedules};
 use conformance::target::DriverKind;
 use conformance::world::Context;
 use conformance_cli::in_process::InProcess;
@@ -25,6 +25,8 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         session_lifetime_secs: policy.session_lifetime_secs as u64,
         password_attempt_limit: policy.password_attempt_limit as u32,
         password_attempt_window_secs: policy.password_attempt_window_secs as u64,
+        confirmation_email_limit: policy.confirmation_email_limit as u32,
+        confirmation_email_window_secs: policy.confirmation_email_window_secs as u64,
         reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
         ..Policy::default()
     }
@@ -80,6 +82,7 @@ fn a_different_declared_policy_holds_too() {
         reauthentication_attempt_limit: 2,
         password_attempt_limit: 3,
         password_attempt_window_secs: 600,
+        ..ModelPolicy::default()
     });
 }
 
@@ -93,6 +96,7 @@ fn a_one_notch_disagreement_is_found_and_shrunk_to_the_boundary() {
         Err(TestError::Fail(reason, minimal)) => {
             let reason = reason.to_string();
             assert!(reason.contains("code_expired"), "the failure names the expiry: {reason}");
+            assert_eq!(blamed_id(&reason), Some("OTP-1"), "blamed on the expiry rule: {reason}");
             assert!(
                 minimal.iter().any(|a| matches!(a, Action::Advance(300..=359))),
                 "shrunk to a wait at the boundary: {minimal:?}"
@@ -100,6 +104,22 @@ fn a_one_notch_disagreement_is_found_and_shrunk_to_the_boundary() {
             println!("shrunk schedule: {reason}");
         }
         other => panic!("a 6-minute server passed a 5-minute model: {other:?}"),
+    }
+}
+
+/// Teeth, with blame: a server that sends a fourth code in the window is caught, and the
+/// failure is laid at the request limit's door (OTP-4, or OTP-8 while the sign-up's code still
+/// counts), never at an unrelated rule.
+#[test]
+fn a_looser_request_limit_is_blamed_on_the_request_limit() {
+    let model = ModelPolicy::default();
+    let server = Policy { code_request_limit: 4, ..server_policy(model) };
+    match check(model, server, &mut runner(64)) {
+        Err(TestError::Fail(reason, _)) => {
+            let reason = reason.to_string();
+            assert!(matches!(blamed_id(&reason), Some("OTP-4" | "OTP-8")), "{reason}");
+        }
+        other => panic!("a server with a limit of 4 passed a model of 3: {other:?}"),
     }
 }
 

@@ -67,6 +67,15 @@ impl ApiDriver {
     }
 }
 
+/// A cookie jar holding `cookies` ("name=value; name=value", as a `Cookie` header has them).
+fn jar_holding(cookies: &str, url: &url::Url) -> Arc<Jar> {
+    let jar = Arc::new(Jar::default());
+    for pair in cookies.split("; ").filter(|p| !p.is_empty()) {
+        jar.add_cookie_str(&format!("{pair}; Path=/"), url);
+    }
+    jar
+}
+
 /// The API takes an emailed link's `token` parameter.
 fn token_of(link: &str) -> anyhow::Result<String> {
     let url =
@@ -123,14 +132,17 @@ impl Driver for ApiDriver {
         Ok(())
     }
 
+    async fn resume_session(&mut self, marker: &str) -> anyhow::Result<()> {
+        let url = url::Url::parse(&self.base)?;
+        self.jar = jar_holding(marker, &url);
+        self.http = client(self.jar.clone());
+        Ok(())
+    }
+
     fn copy_of_session(&self) -> Option<Box<dyn Driver>> {
         let url = url::Url::parse(&self.base).ok()?;
-        let jar = Arc::new(Jar::default());
-        if let Some(cookies) = self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned)) {
-            for pair in cookies.split("; ") {
-                jar.add_cookie_str(&format!("{pair}; Path=/"), &url);
-            }
-        }
+        let cookies = self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned));
+        let jar = jar_holding(cookies.as_deref().unwrap_or_default(), &url);
         Some(Box::new(ApiDriver {
             base: self.base.clone(),
             http: client(jar.clone()),

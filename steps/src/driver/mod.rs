@@ -156,6 +156,10 @@ pub trait Driver: Send + Sync {
     /// An opaque value that changes whenever the target issues a new session identifier.
     async fn session_marker(&mut self) -> Option<String>;
 
+    /// Replaces this driver's cookies with the session cookies `marker` names (as
+    /// [`Driver::session_marker`] gave them): someone replaying a copied session cookie.
+    async fn resume_session(&mut self, marker: &str) -> anyhow::Result<()>;
+
     /// Another driver on this one's session (the same cookies), to make requests in parallel
     /// with it; `None` when this driver cannot (a browser drives one page at a time).
     fn same_session(&self) -> Option<Box<dyn Driver>> {

@@ -116,6 +116,17 @@ pub struct Model {
     t0_unix: i64,
     /// The newest authenticator step accepted.
     app_last_step: i64,
+    /// The requirement whose rule made the latest prediction (see [`Model::blame`]).
+    rule: &'static str,
+    /// Why the session is gone, as the rule that ended it.
+    ended_by: &'static str,
+    /// Sessions begun so far; the one in which the current run of wrong entries began, and
+    /// the one a lockout began in.
+    session_number: u32,
+    failures_since: u32,
+    locked_in: u32,
+    /// How many of `requests` the sign-up made (other flows' requests: OTP-8).
+    sign_up_requests: usize,
 }
 
 /// Seconds in a TOTP time step (RFC 6238).
@@ -142,7 +153,48 @@ impl Model {
             session: Session::Authenticating,
             started: 0,
             last_seen: 0,
+            rule: "SI-1",
+            ended_by: "SI-1",
+            session_number: 0,
+            failures_since: 0,
+            locked_in: 0,
+            sign_up_requests: earlier_requests,
         }
+    }
+
+    /// The requirement ID whose rule predicted the answer `expected` to the latest action,
+    /// given that the target answered `observed` instead: when a code was expected to work,
+    /// the refusal names the rule the target applied (or misapplied).
+    pub fn blame(&self, expected: &Expected, observed: &Expected) -> &'static str {
+        if *expected != Expected::Accepted || !matches!(self.rule, "OTP-1" | "OTP-2" | "OTP-3") {
+            return self.rule;
+        }
+        match observed {
+            Expected::Rejected(reason) if reason == "code_used" => "OTP-2",
+            Expected::Rejected(reason) if reason == "code_superseded" => "OTP-3",
+            Expected::Locked { .. } | Expected::SignedOut { locked_until: Some(_) } => "OTP-5",
+            Expected::SignedOut { locked_until: None } => "SI-4",
+            _ => "OTP-1",
+        }
+    }
+
+    /// A prediction of the rule `rule`.
+    fn by(&mut self, rule: &'static str, expected: Expected) -> Expected {
+        self.rule = rule;
+        expected
+    }
+
+    /// The prediction for an action that needs a session in `needed` state when it is not.
+    fn no_session(&mut self) -> Expected {
+        let rule = if self.session == Session::Gone { self.ended_by } else { "SI-1" };
+        self.by(rule, Expected::SignedOut { locked_until: None })
+    }
+
+    /// Locked: a lockout that began in an earlier session holds because it belongs to the
+    /// account (OTP-7); within its own session, it is the seed's rule (OTP-5).
+    fn locked_out(&mut self, until: i64) -> Expected {
+        let rule = if self.locked_in == self.session_number { "OTP-5" } else { "OTP-7" };
+        self.by(rule, Expected::Locked { until })
     }
 
     pub fn now(&self) -> i64 {
@@ -173,6 +225,7 @@ impl Model {
         let old = self.now - self.started >= self.policy.session_lifetime_secs;
         if self.session != Session::Gone && (idle || old) {
             self.session = Session::Gone;
+            self.ended_by = if old && !idle { "SI-6" } else { "SI-4" };
         }
         if self.session != Session::Gone {
             self.last_seen = self.now;
@@ -185,15 +238,27 @@ impl Model {
 
     /// One more wrong entry: the one reaching the limit signs out and locks.
     fn wrong(&mut self, reason: &str) -> Expected {
+        if self.failures == 0 {
+            self.failures_since = self.session_number;
+        }
         self.failures += 1;
+        // A count carried over from an earlier session is the account's (OTP-7); wrong
+        // personal keys counting at all is PK-5; the rest is the seed's OTP-5.
+        let rule = match reason {
+            _ if self.failures_since != self.session_number => "OTP-7",
+            "personal_key_wrong" => "PK-5",
+            _ => "OTP-5",
+        };
         if self.failures >= self.policy.code_attempt_limit {
             self.failures = 0;
             let until = self.now + self.policy.lockout_secs;
             self.locked_until = Some(until);
+            self.locked_in = self.session_number;
             self.session = Session::Gone;
-            return Expected::SignedOut { locked_until: Some(until) };
+            self.ended_by = "OTP-5";
+            return self.by(rule, Expected::SignedOut { locked_until: Some(until) });
         }
-        Expected::Rejected(reason.to_owned())
+        self.by(rule, Expected::Rejected(reason.to_owned()))
     }
 
     /// Applies `action`; `None` when it sends nothing to the target (time passing, or
@@ -210,20 +275,28 @@ impl Model {
                 let recent: Vec<i64> =
                     self.password_failures.iter().copied().filter(|t| *t > self.now - window).collect();
                 let limit = self.policy.password_attempt_limit;
+                self.session_number += 1;
                 if limit > 0 && recent.len() >= limit {
                     self.session = Session::Gone;
-                    return Some(Expected::RateLimited { retry_at: recent[recent.len() - limit] + window });
+                    self.ended_by = "SI-3";
+                    let retry_at = recent[recent.len() - limit] + window;
+                    return Some(self.by("SI-3", Expected::RateLimited { retry_at }));
                 }
                 self.session = Session::Authenticating;
                 self.started = self.now;
                 self.last_seen = self.now;
                 self.reauthentication_failures = 0;
-                Some(Expected::Accepted)
+                Some(self.by("SI-3", Expected::Accepted))
             }
             Action::PreviousPersonalKey if !self.key_replaced => None,
             Action::PreviousPersonalKey => {
                 self.arrive();
-                Some(self.personal_key(false))
+                let expected = self.personal_key(false);
+                // The replaced key refused as wrong: the replacing rule's prediction.
+                if expected == Expected::Rejected("personal_key_wrong".into()) {
+                    self.rule = "PK-3";
+                }
+                Some(expected)
             }
             Action::AppCode { offset } => {
                 self.arrive();
@@ -251,13 +324,17 @@ impl Model {
 
     fn send(&mut self) -> Expected {
         if self.session != Session::Authenticating {
-            return Expected::SignedOut { locked_until: None };
+            return self.no_session();
         }
         if let Some(until) = self.locked() {
-            return Expected::Locked { until };
+            return self.locked_out(until);
         }
         let window = self.policy.code_request_window_secs;
-        let mut recent: Vec<i64> = self.requests.iter().copied().filter(|t| *t > self.now - window).collect();
+        let in_window = |t: &i64| *t > self.now - window;
+        let mut recent: Vec<i64> = self.requests.iter().copied().filter(in_window).collect();
+        // The sign-up's requests still in the window make this the shared budget's call.
+        let shared = self.requests[..self.sign_up_requests].iter().any(in_window);
+        self.rule = if shared { "OTP-8" } else { "OTP-4" };
         let limit = self.policy.code_request_limit;
         if recent.len() >= limit {
             recent.sort_unstable();
@@ -273,29 +350,30 @@ impl Model {
 
     fn submit(&mut self, which: Option<usize>) -> Expected {
         if self.session != Session::Authenticating {
-            return Expected::SignedOut { locked_until: None };
+            return self.no_session();
         }
         if let Some(until) = self.locked() {
-            return Expected::Locked { until };
+            return self.locked_out(until);
         }
         if self.codes.is_empty() {
-            return Expected::Rejected("no_code_sent".into());
+            return self.by("OTP-3", Expected::Rejected("no_code_sent".into()));
         }
         let Some(i) = which else { return self.wrong("code_wrong") };
         let lifetime = self.policy.code_lifetime_secs;
         let code = &mut self.codes[i];
-        if code.used {
-            Expected::Rejected("code_used".into())
+        let (rule, expected) = if code.used {
+            ("OTP-2", Expected::Rejected("code_used".into()))
         } else if code.superseded {
-            Expected::Rejected("code_superseded".into())
+            ("OTP-3", Expected::Rejected("code_superseded".into()))
         } else if self.now >= code.sent + lifetime {
-            Expected::Rejected("code_expired".into())
+            ("OTP-1", Expected::Rejected("code_expired".into()))
         } else {
             code.used = true;
             self.failures = 0;
             self.signed_in();
-            Expected::Accepted
-        }
+            ("OTP-1", Expected::Accepted)
+        };
+        self.by(rule, expected)
     }
 
     /// Signed in: a new session begins (its lifetime counts from now).
@@ -306,10 +384,10 @@ impl Model {
 
     fn personal_key(&mut self, right: bool) -> Expected {
         if self.session != Session::Authenticating {
-            return Expected::SignedOut { locked_until: None };
+            return self.no_session();
         }
         if let Some(until) = self.locked() {
-            return Expected::Locked { until };
+            return self.locked_out(until);
         }
         if !right {
             return self.wrong("personal_key_wrong");
@@ -317,47 +395,53 @@ impl Model {
         self.failures = 0;
         self.key_replaced = true;
         self.signed_in();
-        Expected::Accepted
+        self.by("PK-2", Expected::Accepted)
     }
 
     /// A code matches the previous, current or next step; each step works once (ST-6).
     fn app_code(&mut self, offset: i8) -> Expected {
         if self.session != Session::Authenticating {
-            return Expected::SignedOut { locked_until: None };
+            return self.no_session();
         }
         if let Some(until) = self.locked() {
-            return Expected::Locked { until };
+            return self.locked_out(until);
         }
         if offset.abs() > 1 {
-            return self.wrong("code_wrong");
+            let expected = self.wrong("code_wrong");
+            // A code too far off refused as wrong is the app's own rule (ST-6).
+            if matches!(expected, Expected::Rejected(_)) && self.rule == "OTP-5" {
+                self.rule = "ST-6";
+            }
+            return expected;
         }
         let step = (self.t0_unix + self.now) / TOTP_STEP + i64::from(offset);
         if step <= self.app_last_step {
-            return Expected::Rejected("code_used".into());
+            return self.by("ST-6", Expected::Rejected("code_used".into()));
         }
         self.app_last_step = step;
         self.failures = 0;
         self.signed_in();
-        Expected::Accepted
+        self.by("ST-6", Expected::Accepted)
     }
 
     /// Settings changes need the current password; the limit's worth of wrong ones in a
     /// session signs out (ST-1, ST-2).
     fn change_password(&mut self, right: bool) -> Expected {
         if self.session != Session::SignedIn {
-            return Expected::SignedOut { locked_until: None };
+            return self.no_session();
         }
         if right {
             self.reauthentication_failures = 0;
-            return Expected::Accepted;
+            return self.by("ST-1", Expected::Accepted);
         }
         self.reauthentication_failures += 1;
         self.password_failures.push(self.now);
         if self.reauthentication_failures >= self.policy.reauthentication_attempt_limit {
             self.session = Session::Gone;
-            return Expected::SignedOut { locked_until: None };
+            self.ended_by = "ST-2";
+            return self.by("ST-2", Expected::SignedOut { locked_until: None });
         }
-        Expected::Rejected("current_password_wrong".into())
+        self.by("ST-2", Expected::Rejected("current_password_wrong".into()))
     }
 }
 
@@ -367,6 +451,46 @@ mod tests {
 
     fn model() -> Model {
         Model::new(ModelPolicy::default(), 1, 1_800_000_000)
+    }
+
+    /// Each prediction names the rule that made it; a lockout or count carried over from an
+    /// earlier session is the stricter rule's (OTP-7), the sign-up's code in the window OTP-8's.
+    #[test]
+    fn predictions_are_blamed_on_the_rule_that_made_them() {
+        let mut m = model();
+        let accepted = Expected::Accepted;
+        m.step(Action::Send { voice: false });
+        assert_eq!(m.blame(&accepted, &Expected::RateLimited { retry_at: 900 }), "OTP-8");
+        m.step(Action::SubmitWrong);
+        m.step(Action::NewSession);
+        let wrong = m.step(Action::SubmitWrong).unwrap();
+        assert_eq!(m.blame(&wrong, &Expected::Rejected("code_wrong".into())), "OTP-7");
+        let out = m.step(Action::SubmitWrong).unwrap();
+        assert_eq!(out, Expected::SignedOut { locked_until: Some(300) });
+        assert_eq!(m.blame(&out, &Expected::Rejected("code_wrong".into())), "OTP-7");
+        m.step(Action::NewSession);
+        let locked = m.step(Action::SubmitLatest).unwrap();
+        assert_eq!(m.blame(&locked, &Expected::Rejected("code_wrong".into())), "OTP-7");
+        m.step(Action::Advance(900));
+        m.step(Action::NewSession);
+        m.step(Action::Send { voice: false });
+        assert_eq!(m.blame(&accepted, &Expected::RateLimited { retry_at: 0 }), "OTP-4");
+        m.step(Action::Advance(300));
+        let expired = m.step(Action::SubmitLatest).unwrap();
+        assert_eq!(m.blame(&expired, &Expected::Accepted), "OTP-1");
+        m.step(Action::Send { voice: false });
+        let works = m.step(Action::SubmitLatest).unwrap();
+        assert_eq!(works, Expected::Accepted);
+        assert_eq!(m.blame(&works, &Expected::Rejected("code_used".into())), "OTP-2");
+        assert_eq!(m.blame(&works, &Expected::SignedOut { locked_until: None }), "SI-4");
+
+        // Within one session the seed's rule decides.
+        let mut m = model();
+        m.step(Action::Send { voice: false });
+        m.step(Action::SubmitWrong);
+        m.step(Action::PersonalKey { right: false });
+        let out = m.step(Action::SubmitWrong).unwrap();
+        assert_eq!(m.blame(&out, &Expected::Rejected("code_wrong".into())), "OTP-5");
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub struct PropertyResult {
     pub status: Status,
     /// The shrunk failing schedule, or why it did not run.
     pub detail: Option<String>,
+    /// When it failed: the IDs the failure is blamed on (the rule whose prediction the
+    /// target did not meet); its other IDs held. Empty: all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_ids: Vec<String>,
     /// The driver it was played through.
     #[serde(default)]
     pub driver: String,
@@ -187,7 +191,12 @@ fn requirement_result(
         if !property_names.contains(&p.name) {
             property_names.push(p.name.clone());
         }
-        by_check.entry(format!("property: {}", p.name)).or_default().push((p.status, p.detail.as_deref()));
+        // A failure blamed on other IDs leaves this one's rule holding wherever it was met.
+        let blamed_elsewhere =
+            p.status == Status::Failed && !p.failed_ids.is_empty() && !p.failed_ids.contains(&r.id);
+        let (status, detail) =
+            if blamed_elsewhere { (Status::Passed, None) } else { (p.status, p.detail.as_deref()) };
+        by_check.entry(format!("property: {}", p.name)).or_default().push((status, detail));
     }
     let checks: Vec<Check> = by_check.into_values().map(|v| combine(v.into_iter())).collect();
     let not_run: Vec<&Check> = checks.iter().filter(|c| c.status == Status::Skipped).collect();

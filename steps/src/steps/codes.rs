@@ -20,6 +20,13 @@ pub(super) async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()
 #[given("I have an account with a confirmed phone")]
 pub async fn full_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     password_chosen(world).await?;
+    finish_account(world).await
+}
+
+/// After the password step: the phone added and confirmed by text (and the personal key
+/// seen, where there is one); then a fresh session.
+#[when("I finish creating my account with my phone")]
+pub async fn finish_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     add_phone(world, By::TEXT).await?;
     expect_accepted(world.last()?)?;
     world.receive_code("sms").await?;
@@ -46,10 +53,33 @@ pub(super) async fn add_phone(world: &mut LoginWorld, by: By) -> anyhow::Result<
 
 #[when("I add a mistyped phone number and ask for the code by text message")]
 async fn add_mistyped(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let typo = world.ctx.new_person().phone;
+    let typo = world.ctx.new_person();
     world.entering = CodeStep::ConfirmPhone;
-    world.last = Some(world.driver.add_phone(&typo, Delivery::Sms).await?);
+    world.last = Some(world.driver.add_phone(&typo.phone, Delivery::Sms).await?);
+    world.other = Some(typo);
     expect_accepted(world.last()?)
+}
+
+/// PH-5: the code texted to the mistyped number, entered after the right number replaced it.
+#[when("I enter the code that went to the mistyped number")]
+async fn enter_typo_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let typo = world.other.clone().context("no mistyped number was entered")?.phone;
+    let message = world
+        .ctx
+        .inbox
+        .next_phone_message(&typo, 0)
+        .await?
+        .with_context(|| format!("no code reached the mistyped number {typo}"))?;
+    let code = message.code.with_context(|| format!("no code in {:?}", message.body))?;
+    submit(world, &code).await
+}
+
+#[then("that code is refused")]
+async fn that_code_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
+    match world.last()? {
+        Outcome::Rejected { reason, .. } if reason == "code_superseded" || reason == "code_wrong" => Ok(()),
+        other => anyhow::bail!("expected the code to be refused as replaced or wrong, got {other:?}"),
+    }
 }
 
 #[when("I ask for the code by voice call instead")]
@@ -192,6 +222,71 @@ async fn codes_shape(world: &mut LoginWorld, digits: usize) -> anyhow::Result<()
     Ok(())
 }
 
+/// OTP-6: a sample of codes, signing in afresh in each request window so that the limit never
+/// refuses one (the sign-up's codes are not part of it).
+#[when(regex = r"^I collect (\d+) sign-in codes, as many as the request limit allows in each window$")]
+async fn collect_codes(world: &mut LoginWorld, count: usize) -> anyhow::Result<()> {
+    let policy = world.ctx.target.policy;
+    let window = u64::try_from(policy.code_request_window_secs).context("a negative request window")?;
+    anyhow::ensure!(policy.code_request_limit > 0, "the declared request limit is 0");
+    world.codes.clear();
+    while world.codes.len() < count {
+        world.advance_clock(window).await?;
+        world.driver.new_session().await?;
+        super::sign_in::sign_in(world).await?;
+        for _ in 0..policy.code_request_limit.min(count - world.codes.len()) {
+            ask_code(world, By::TEXT).await?;
+            expect_accepted(world.last()?)?;
+            world.receive_code("sms").await?;
+        }
+    }
+    world.note(format!("codes sampled: {}", world.codes.len()));
+    Ok(())
+}
+
+/// Among n uniformly drawn d-digit codes a repeat is this unlikely: n(n-1)/2 / 10^d, 0.04 %
+/// for 30 six-digit codes — the false-alarm rate of this check.
+#[then("no two of them are the same")]
+async fn sample_distinct(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mut sorted = world.codes.clone();
+    sorted.sort();
+    let repeated: Vec<&String> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+    anyhow::ensure!(repeated.is_empty(), "codes repeat in a sample of {}: {repeated:?}", world.codes.len());
+    Ok(())
+}
+
+/// Pearson's chi-squared over the digits of every code, against the uniform spread: alarm
+/// above 27.88, the 0.1 % point with 9 degrees of freedom, so a random generator is flagged
+/// once in a thousand runs; a counter, a fixed digit or a narrow range is flagged at once.
+#[then("their digits are spread evenly")]
+async fn digits_even(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (statistic, digits) = digit_spread(&world.codes)?;
+    world.note(format!("chi-squared of {digits} code digits: {statistic:.2} (alarm above 27.88)"));
+    anyhow::ensure!(
+        statistic <= 27.88,
+        "the digits of {} codes are not evenly spread: chi-squared {statistic:.2} > 27.88 (p < 0.001): {:?}",
+        world.codes.len(),
+        world.codes
+    );
+    Ok(())
+}
+
+/// The chi-squared statistic of the codes' digits against a uniform spread, and how many
+/// digits there were.
+fn digit_spread(codes: &[String]) -> anyhow::Result<(f64, usize)> {
+    let mut counts = [0usize; 10];
+    for code in codes {
+        for c in code.chars() {
+            let digit = c.to_digit(10).with_context(|| format!("{code:?} is not all digits"))?;
+            counts[digit as usize] += 1;
+        }
+    }
+    let total: usize = counts.iter().sum();
+    anyhow::ensure!(total >= 50, "{total} digits are too few to judge their spread");
+    let expected = total as f64 / 10.0;
+    Ok((counts.iter().map(|&n| (n as f64 - expected).powi(2) / expected).sum(), total))
+}
+
 #[then("I am shown a personal key")]
 pub async fn shown_personal_key(world: &mut LoginWorld) -> anyhow::Result<()> {
     let key = world.last()?.detail("personal_key").context("no personal key was shown")?;
@@ -203,4 +298,21 @@ pub async fn shown_personal_key(world: &mut LoginWorld) -> anyhow::Result<()> {
     );
     world.personal_keys.push(key);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digit_spread;
+
+    #[test]
+    fn a_counter_or_a_fixed_digit_is_flagged_and_an_even_spread_is_not() {
+        let counter: Vec<String> = (0..30).map(|n| format!("{:06}", 100_000 + n)).collect();
+        assert!(digit_spread(&counter).unwrap().0 > 27.88);
+        let fixed_first: Vec<String> = (0..30).map(|n| format!("1{:05}", (n * 7919) % 100_000)).collect();
+        assert!(digit_spread(&fixed_first).unwrap().0 > 27.88, "{:?}", digit_spread(&fixed_first));
+        let even: Vec<String> = (0..30).map(|n| format!("{0}{0}{0}{0}{0}{0}", n % 10)).collect();
+        assert!(digit_spread(&even).unwrap().0 < 1e-9);
+        assert!(digit_spread(&vec!["12ab56".to_owned(); 10]).is_err());
+        assert!(digit_spread(&["123456".to_owned()]).is_err());
+    }
 }

@@ -1,3 +1,4 @@
+use anyhow::Context as _;
 use cucumber::{given, then, when};
 
 use crate::driver::Outcome;
@@ -69,6 +70,55 @@ async fn told_to_wait(world: &mut LoginWorld) -> anyhow::Result<()> {
         }
         other => anyhow::bail!("expected to be told to try again later, got {other:?}"),
     }
+}
+
+/// The refusal says to come back exactly when the first counted request leaves the window:
+/// a sliding window of `limit` requests admits one more at first request + window.
+#[then(
+    regex = r"^I am told to try again when the window since the first (?:email|wrong password|request) ends$"
+)]
+async fn told_window_end(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let limit = world.limit.context("no limit was used up in this scenario")?;
+    let Outcome::RateLimited { retry_at, message } = world.last()?.clone() else {
+        anyhow::bail!("expected to be told to try again later, got {:?}", world.last);
+    };
+    anyhow::ensure!(
+        !message.trim().is_empty(),
+        "the refusal must say when to try again, but its message is empty"
+    );
+    let retry_at = retry_at.context("the refusal did not say when asking works again")?;
+    let window = time::Duration::seconds(limit.window_secs);
+    // A time stated in whole seconds (or to the page's precision) may round either way.
+    let slack = time::Duration::seconds(1 + world.time_precision_secs());
+    let (earliest, latest) = (limit.first_sent + window - slack, limit.first_answered + window + slack);
+    anyhow::ensure!(
+        earliest <= retry_at && retry_at <= latest,
+        "told to try again at {retry_at}, but the first counted request was made between {} and {}, so its \
+         {} s window ends between {} and {}",
+        limit.first_sent,
+        limit.first_answered,
+        limit.window_secs,
+        limit.first_sent + window,
+        limit.first_answered + window
+    );
+    Ok(())
+}
+
+/// Moves the target's clock to one second before the earliest moment the first counted
+/// request can leave its window: anything asked then must still be refused.
+#[when(regex = r"^the window since the first (?:email|wrong password|request) has passed but for 1 second$")]
+async fn window_but_a_second(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let limit = world.limit.context("no limit was used up in this scenario")?;
+    let edge = limit.first_sent + time::Duration::seconds(limit.window_secs - 1);
+    let now = world.target_now().await?;
+    let wait = (edge - now).whole_seconds();
+    anyhow::ensure!(wait >= 0, "the window's last second ({edge}) is already past ({now})");
+    world.advance_clock(u64::try_from(wait).unwrap_or(0)).await
+}
+
+#[then("no other message reached me")]
+async fn nothing_else(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.expect_nothing_else().await
 }
 
 #[when("the time I was told to wait has passed")]

@@ -28,6 +28,28 @@ async fn choose_of_length(world: &mut LoginWorld, length: usize) -> anyhow::Resu
     choose(world, password).await
 }
 
+/// PW-3: part of my password, to check the service compares all of it (a bcrypt-style cut at
+/// 72 bytes, or any other, lets a prefix in).
+#[when(regex = r"^I try to sign in with only the first (\d+) characters of my password$")]
+async fn sign_in_with_prefix(world: &mut LoginWorld, length: usize) -> anyhow::Result<()> {
+    let whole = world.me.password.clone();
+    anyhow::ensure!(whole.chars().count() > length, "my password is not longer than {length} characters");
+    let prefix: String = whole.chars().take(length).collect();
+    let email = world.me.email.clone();
+    world.last = Some(world.driver.sign_in(&email, &prefix).await?);
+    Ok(())
+}
+
+/// PW-3: my password with every character beyond ASCII replaced, as a lossy conversion would.
+#[when("I try to sign in with my password's characters beyond ASCII replaced by question marks")]
+async fn sign_in_with_ascii_only(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let lossy: String = world.me.password.chars().map(|c| if c.is_ascii() { c } else { '?' }).collect();
+    anyhow::ensure!(lossy != world.me.password, "my password has no character beyond ASCII");
+    let email = world.me.email.clone();
+    world.last = Some(world.driver.sign_in(&email, &lossy).await?);
+    Ok(())
+}
+
 #[then(expr = "the password is {password_verdict}")]
 async fn password_verdict(world: &mut LoginWorld, verdict: PasswordVerdict) -> anyhow::Result<()> {
     match verdict.0 {

@@ -8,6 +8,7 @@ use super::codes::{enter_code, full_account};
 use super::common::{expect_accepted, expect_rejected};
 use crate::clock_hook::target_now;
 use crate::driver::{Delivery, Outcome};
+use crate::notices::{Notice, NoticePatterns};
 use crate::world::{CodeStep, LoginWorld};
 
 #[given("I am signed in to an account with a confirmed phone")]
@@ -26,7 +27,7 @@ async fn change_password(world: &mut LoginWorld, new: String) -> anyhow::Result<
     let current = world.me.password.clone();
     world.last = Some(world.driver.change_password(&current, &new).await?);
     if matches!(world.last, Some(Outcome::Accepted { .. })) {
-        world.me.password = new;
+        world.previous_password = Some(std::mem::replace(&mut world.me.password, new));
     }
     Ok(())
 }
@@ -81,9 +82,7 @@ async fn other_mail(world: &mut LoginWorld) -> anyhow::Result<crate::inbox::Mail
 
 #[then("my current address receives an email saying a change was requested")]
 async fn old_told(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let mail = world.receive_mail().await?;
-    anyhow::ensure!(mail.subject.to_lowercase().contains("change"), "unexpected email {:?}", mail.subject);
-    Ok(())
+    world.receive_notice(crate::notices::Notice::EmailChangeRequested).await.map(|_| ())
 }
 
 #[then("the new address receives an email with a confirmation link")]
@@ -102,16 +101,9 @@ async fn follow_new_link(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[then("both addresses receive an email saying the address was changed")]
 async fn both_told(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let old = world.receive_mail().await?;
+    world.receive_notice(Notice::EmailChanged).await?;
     let new = other_mail(world).await?;
-    for mail in [old, new] {
-        anyhow::ensure!(
-            mail.subject.to_lowercase().contains("changed"),
-            "unexpected email {:?}",
-            mail.subject
-        );
-    }
-    Ok(())
+    NoticePatterns::new(&world.ctx.target.notices)?.expect(&new, Notice::EmailChanged)
 }
 
 #[then(regex = r"^I can sign in with my (old|new) email address but not with the (old|new) one$")]
@@ -153,16 +145,21 @@ async fn enter_new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
     enter_code(world).await
 }
 
-#[then("my security codes now go to the new number")]
+#[then("my security codes now go to the new number, and none to the old one")]
 async fn codes_to_new(world: &mut LoginWorld) -> anyhow::Result<()> {
     let new = world.other.clone().context("no new number")?;
-    world.me.phone = new.phone;
+    let old = std::mem::replace(&mut world.me.phone, new.phone);
+    let old_seen = world.ctx.inbox.phone(&old).await?.0;
     world.phone_seen = world.ctx.inbox.phone(&world.me.phone).await?.0;
     world.driver.sign_out().await?;
     super::sign_in::sign_in(world).await?;
     world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
     expect_accepted(world.last()?)?;
-    world.receive_code("sms").await.map(|_| ())
+    world.receive_code("sms").await?;
+    if let Some(message) = world.ctx.inbox.phone_within(&old, old_seen, crate::world::QUIET_PERIOD).await? {
+        anyhow::bail!("the old number {old} still received {:?}", message.body);
+    }
+    Ok(())
 }
 
 #[when("I add an authenticator app giving my current password")]

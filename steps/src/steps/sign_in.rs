@@ -32,17 +32,33 @@ async fn unknown_email(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[when("I keep signing in with a wrong password until I am told to wait")]
-async fn until_throttled(world: &mut LoginWorld) -> anyhow::Result<()> {
-    for _ in 0..50 {
+/// SI-3: exactly the declared number of wrong passwords is refused as wrong (none of them is
+/// throttled early); the first one starts the window.
+#[when("I sign in with a wrong password as often as the limit allows")]
+async fn wrong_passwords_to_limit(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let policy = world.ctx.target.policy;
+    let (limit, window_secs) = (policy.password_attempt_limit, policy.password_attempt_window_secs);
+    let first_sent = world.target_now().await?;
+    let mut first_answered = first_sent;
+    for n in 1..=limit {
         wrong_password(world).await?;
-        match world.last()? {
-            Outcome::RateLimited { .. } => return Ok(()),
-            Outcome::Rejected { .. } => {}
-            other => anyhow::bail!("expected a refusal or a request to wait, got {other:?}"),
+        if n == 1 {
+            first_answered = world.target_now().await?;
         }
+        expect_rejected(world.last()?, "credentials_invalid").with_context(|| {
+            format!("wrong password {n} of the {limit} the declared limit allows in {window_secs} s")
+        })?;
     }
-    anyhow::bail!("50 wrong passwords in a row were never slowed down")
+    world.limit = Some(crate::world::LimitWindow { first_sent, first_answered, window_secs });
+    Ok(())
+}
+
+#[when("I try to sign in with my email and password")]
+async fn try_sign_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (email, password) = (world.me.email.clone(), world.me.password.clone());
+    world.entering = CodeStep::SignIn;
+    world.last = Some(world.driver.sign_in(&email, &password).await?);
+    Ok(())
 }
 
 #[then("I am refused without being told whether the email or the password was wrong")]
@@ -72,8 +88,34 @@ async fn right_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[when(regex = r"^I (?:sign|signed) out$")]
 async fn sign_out(world: &mut LoginWorld) -> anyhow::Result<()> {
+    world.session_before_sign_out = world.driver.session_marker().await;
     world.last = Some(world.driver.sign_out().await?);
     expect_accepted(world.last()?)
+}
+
+/// SI-4: signing out ends the session on the service, not only in this browser: its cookie,
+/// replayed by a fresh client, opens nothing.
+#[then("the session I had before signing out does not work even on another device")]
+async fn old_session_dead(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let marker = world.session_before_sign_out.clone().context(
+        "the session cookie could not be read before signing out, so whether the service ended the \
+         session (rather than only clearing the cookie) was not checked",
+    )?;
+    world.driver.new_session().await?;
+    world.driver.resume_session(&marker).await?;
+    // Else a cookie that was never set would look like a session that ended.
+    let replayed = world.driver.session_marker().await;
+    anyhow::ensure!(
+        replayed.as_deref() == Some(marker.as_str()),
+        "the copied session cookie could not be replayed (holding {replayed:?}), so sign-out was not checked"
+    );
+    let account = world.driver.account().await?;
+    world.driver.new_session().await?;
+    anyhow::ensure!(
+        matches!(account, Outcome::SignedOut { .. }),
+        "the session cookie from before signing out still opens the account: {account:?}"
+    );
+    Ok(())
 }
 
 #[when("I start again on a new device")]
@@ -123,6 +165,25 @@ async fn not_signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SU-1: with no confirmed phone there is no second factor, so no sign-in code may be sent,
+/// by any channel, and none arrives.
+#[then("no sign-in code can be asked for")]
+async fn no_sign_in_code(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mut channels = vec![crate::driver::Delivery::Sms];
+    if world.ctx.target.offers("voice") {
+        channels.push(crate::driver::Delivery::Voice);
+    }
+    for by in channels {
+        let answer = world.driver.send_sign_in_code(by).await?;
+        anyhow::ensure!(
+            !matches!(answer, Outcome::Accepted { .. }),
+            "a sign-in code by {} was sent for an account with no confirmed phone: {answer:?}",
+            by.as_str()
+        );
+    }
+    world.expect_no_code().await
+}
+
 #[when("I note my session")]
 async fn note_session(world: &mut LoginWorld) -> anyhow::Result<()> {
     let marker = world.driver.session_marker().await.context("the target gave no session before sign-in")?;
@@ -138,13 +199,17 @@ async fn new_session_id(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[when(regex = r"^I sign in with my (previous )?personal key( typed in lower case with spaces)?$")]
-async fn with_personal_key(world: &mut LoginWorld, previous: String, sloppy: String) -> anyhow::Result<()> {
+#[when(
+    regex = r"^I sign in with my (previous )?personal key(?: typed in lower case (with spaces|without separators))?$"
+)]
+async fn with_personal_key(world: &mut LoginWorld, previous: String, typed: String) -> anyhow::Result<()> {
     let keys = &world.personal_keys;
     let index = if previous.is_empty() { keys.len().checked_sub(1) } else { keys.len().checked_sub(2) };
     let mut key = index.and_then(|i| keys.get(i)).cloned().context("not enough personal keys were shown")?;
-    if !sloppy.is_empty() {
-        key = key.to_lowercase().replace('-', " ");
+    match typed.as_str() {
+        "with spaces" => key = key.to_lowercase().replace('-', " "),
+        "without separators" => key = key.to_lowercase().replace('-', ""),
+        _ => {}
     }
     world.last = Some(world.driver.use_personal_key(&key).await?);
     if let Some(new_key) = world.last()?.detail("personal_key") {
@@ -177,13 +242,7 @@ async fn new_key_shown(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[then("I receive an email saying my personal key was used")]
 async fn key_used_mail(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let mail = world.receive_mail().await?;
-    anyhow::ensure!(
-        mail.subject.to_lowercase().contains("personal key"),
-        "unexpected email {:?}",
-        mail.subject
-    );
-    Ok(())
+    world.receive_notice(crate::notices::Notice::PersonalKeyUsed).await.map(|_| ())
 }
 
 #[then("my personal key is not shown again")]
