@@ -16,6 +16,7 @@ Feature: Adding and confirming a phone
     And I am shown a personal key
     And I am signed in to my account
     And my personal key is not shown again
+    And another new account is shown a different personal key
 
   @PH-1 @PH-4 @needs_voice
   Scenario: A landline gets its code by voice call
@@ -33,6 +34,24 @@ Feature: Adding and confirming a phone
     And I receive a security code by voice call
     And I enter the security code
     Then I am signed in to my account
+
+  @PH-2
+  Scenario: A wrong code does not confirm the phone
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And I enter a wrong security code
+    Then the code is refused as wrong
+    And I am not signed in
+    When I enter the security code
+    Then my phone is confirmed
+
+  @OTP-1 @serial
+  Scenario: A sign-up code stops working 5 minutes after it was sent
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And 5 minutes pass
+    And I enter the security code
+    Then the code is refused as expired
 
   @PH-5
   Scenario: A mistyped phone number can be replaced before it is confirmed

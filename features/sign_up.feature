@@ -17,6 +17,11 @@ Feature: Creating an account
     When I start creating an account with my email address
     And I try to choose a password before confirming my email
     Then I am asked to confirm my email address first
+    When I try to add my phone number before confirming my email
+    Then that is refused, and no code is sent
+    When I start again on a new device
+    And I try to sign in with my email and password
+    Then that is refused, and no code is sent
 
   @SU-2
   Scenario: A damaged confirmation link does not work

@@ -2,6 +2,7 @@
 //! only): other presentations and deliberately broken services that the conformance suite must
 //! pass or fail by the right requirement ID. One build serves them all; the variant is chosen
 //! when the server starts (`Config::fixture`). What each changes is in `http/fixture.rs`.
+//! (A rule broken by a number alone needs no variant: start the server with another policy.)
 
 use std::str::FromStr;
 
@@ -23,17 +24,11 @@ pub enum Fixture {
     /// Broken (SI-4): signing out through the API only tells the client to drop its cookie;
     /// the session lives on in the store.
     SignOutOnlyClearsCookie,
-    /// Broken (SI-4): every session ends 15 minutes after sign-in, however it is used (as if
-    /// the idle timer were never reset).
-    FifteenMinuteSessions,
     /// Broken (PW-3): the API compares only a password's first 72 bytes, as bcrypt does.
     PasswordsCutAt72Bytes,
-    /// Broken (SI-3): six wrong passwords are refused as wrong before sign-in is throttled,
-    /// not the five the documented policy allows.
-    SixWrongPasswords,
-    /// Broken (SU-3): confirmation emails are limited per 30 minutes, not 15, so the refusal
-    /// says to come back later than the window allows.
-    HalfHourEmailWindow,
+    /// Broken (PR-2): the API answers a reset request for an address with no account with
+    /// 404, where a known address gets 200 (the same body otherwise).
+    UnknownResetAddressTold,
 }
 
 impl FromStr for Fixture {
@@ -47,10 +42,8 @@ impl FromStr for Fixture {
             "one-hour-links" => Self::OneHourLinks,
             "existing-address-told" => Self::ExistingAddressTold,
             "sign-out-only-clears-cookie" => Self::SignOutOnlyClearsCookie,
-            "fifteen-minute-sessions" => Self::FifteenMinuteSessions,
             "passwords-cut-at-72-bytes" => Self::PasswordsCutAt72Bytes,
-            "six-wrong-passwords" => Self::SixWrongPasswords,
-            "half-hour-email-window" => Self::HalfHourEmailWindow,
+            "unknown-reset-address-told" => Self::UnknownResetAddressTold,
             other => return Err(format!("no fixture {other:?}")),
         })
     }
@@ -59,12 +52,8 @@ impl FromStr for Fixture {
 impl Fixture {
     /// The policy the variant runs under.
     pub fn policy(self, mut policy: crate::Policy) -> crate::Policy {
-        match self {
-            Self::OneHourLinks => policy.confirmation_link_lifetime_secs = 3600,
-            Self::FifteenMinuteSessions => policy.session_lifetime_secs = 15 * 60,
-            Self::SixWrongPasswords => policy.password_attempt_limit = 6,
-            Self::HalfHourEmailWindow => policy.confirmation_email_window_secs = 30 * 60,
-            _ => {}
+        if self == Self::OneHourLinks {
+            policy.confirmation_link_lifetime_secs = 3600;
         }
         policy
     }

@@ -8,6 +8,7 @@ pub mod agency;
 pub mod catalogue;
 pub mod check;
 pub mod clock_hook;
+pub mod code_reading;
 pub mod contract;
 pub mod driver;
 pub mod inbox;

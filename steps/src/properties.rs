@@ -139,7 +139,8 @@ async fn new_account(
     accepted(driver.confirm_email(mail.links.first().context("no link")?).await?, "the confirmation link")?;
     accepted(driver.choose_password(password).await?, "the password")?;
     accepted(driver.add_phone(phone, Delivery::Sms).await?, "the phone")?;
-    let code = ctx.inbox.next_phone_message(phone, 0).await?.and_then(|m| m.code).context("no phone code")?;
+    let text = ctx.inbox.next_phone_message(phone, 0).await?.context("no phone code")?;
+    let code = ctx.target.code_reader()?.read(&text.body)?;
     let confirmed = accepted(driver.confirm_phone(&code).await?, "the phone code")?;
     if !ctx.target.offers("personal_key") {
         return Ok(None);
@@ -207,6 +208,7 @@ pub async fn play(
     let mut phone_seen = ctx.inbox.phone(&person.phone).await?.0;
     let mut model = Model::new(policy, 1, t0.unix_timestamp());
     let mut received: Vec<String> = Vec::new();
+    let codes = ctx.target.code_reader()?;
     let mut log = String::new();
     for &action in actions {
         let code = model.code_for(action);
@@ -256,7 +258,7 @@ pub async fn play(
                 .await?
                 .context("an accepted code request delivered nothing")?;
             phone_seen = message.id;
-            received.push(message.code.context("no code in the message")?);
+            received.push(codes.read(&message.body)?);
         }
         if let (Action::PersonalKey { right: true }, Some(new_key)) = (action, outcome.detail("personal_key"))
         {

@@ -193,7 +193,7 @@ async fn walk(
                     .next_phone_message(phone, 0)
                     .await?
                     .with_context(|| format!("no text to {phone} reached the fakes' inbox"))?;
-                values.insert("code", text.code.context("the text holds no code")?);
+                values.insert("code", crate::code_reading::CodeReader::default().read(&text.body)?);
                 fill_and_submit(client, &page, &values).await?;
             }
             _ => {}
@@ -216,7 +216,7 @@ async fn continue_after_password(
     let page = read(client, "phone_code").await?;
     recording.pages.push(page.clone());
     let text = inbox.next_phone_message(phone, 0).await?.context("no text reached the fakes' inbox")?;
-    values.insert("code", text.code.context("the text holds no code")?);
+    values.insert("code", crate::code_reading::CodeReader::default().read(&text.body)?);
     fill_and_submit(client, &page, values).await?;
     recording.pages.push(read(client, "personal_key").await?);
     Ok(())

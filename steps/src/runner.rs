@@ -290,7 +290,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     let selection = Selection::new(options)?;
     let recorder = Recorder::default();
     let admission = Admission {
-        load_asked: options.tags.as_deref().is_some_and(|t| t.contains("@load")),
+        load_asked: selection.asks_for("load"),
         selection: selection.clone(),
         has_clock: context.clock.is_some() || options.real_time,
         target: context.target.clone(),
@@ -528,6 +528,8 @@ struct Inconclusive(String);
 #[derive(Clone)]
 struct Selection {
     tags: Option<gherkin::tagexpr::TagOperation>,
+    /// The expression as given.
+    tags_text: Option<String>,
     name: Option<regex::Regex>,
 }
 
@@ -537,11 +539,19 @@ impl Selection {
             .tags
             .as_deref()
             .map(|t| {
-                t.parse::<gherkin::tagexpr::TagOperation>()
+                tight_not(t)
+                    .parse::<gherkin::tagexpr::TagOperation>()
                     .map_err(|e| anyhow::anyhow!("tag expression {t:?}: {e}"))
             })
             .transpose()?;
-        Ok(Self { tags, name: options.name.clone() })
+        Ok(Self { tags, tags_text: options.tags.clone(), name: options.name.clone() })
+    }
+
+    /// Whether the tag expression names `@tag` and would select a scenario tagged only with
+    /// it: `--tags @load` asks for load checks, `--tags "not @load"` does not.
+    fn asks_for(&self, tag: &str) -> bool {
+        let names = self.tags_text.as_deref().is_some_and(|t| t.contains(&format!("@{tag}")));
+        names && self.tags.as_ref().is_some_and(|t| t.eval([tag].iter()))
     }
 
     fn selects<S: AsRef<str>>(&self, tags: impl Iterator<Item = S> + Clone, name: &str) -> bool {
@@ -549,6 +559,70 @@ impl Selection {
         self.tags.as_ref().is_none_or(|t| t.eval(tags.iter()))
             && self.name.as_ref().is_none_or(|n| n.is_match(name))
     }
+}
+
+/// The tag expression with every `not` bracketed with its operand, so that it binds tightest
+/// as Cucumber's tag expressions have it: the parser underneath reads `not @a and not @b` as
+/// `not (@a and not @b)`.
+fn tight_not(expression: &str) -> String {
+    // Tokens: parentheses (unless escaped) stand apart.
+    let mut spaced = String::new();
+    let mut escaped = false;
+    for c in expression.chars() {
+        if (c == '(' || c == ')') && !escaped {
+            spaced.push_str(&format!(" {c} "));
+        } else {
+            spaced.push(c);
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    fn operand(tokens: &[&str], i: usize) -> (String, usize) {
+        match tokens.get(i) {
+            Some(&"not") => {
+                let (inner, next) = operand(tokens, i + 1);
+                (format!("(not {inner})"), next)
+            }
+            Some(&"(") => {
+                let mut depth = 0;
+                let mut end = i;
+                for (j, token) in tokens.iter().enumerate().skip(i) {
+                    match *token {
+                        "(" => depth += 1,
+                        ")" => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        end = j;
+                        break;
+                    }
+                }
+                if end == i {
+                    // Unbalanced: left as it is, for the parser to refuse.
+                    return (tokens[i..].join(" "), tokens.len());
+                }
+                (format!("({})", sequence(&tokens[i + 1..end])), end + 1)
+            }
+            Some(token) => ((*token).to_owned(), i + 1),
+            None => (String::new(), i + 1),
+        }
+    }
+    fn sequence(tokens: &[&str]) -> String {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            if matches!(tokens[i], "and" | "or") {
+                out.push(tokens[i].to_owned());
+                i += 1;
+            } else {
+                let (op, next) = operand(tokens, i);
+                out.push(op);
+                i = next;
+            }
+        }
+        out.join(" ")
+    }
+    sequence(&tokens)
 }
 
 /// Keeps the deliberate panics that mark scenarios as not run (stopped early) off the
@@ -650,6 +724,40 @@ mod tests {
 
     fn fail(step: &str) -> Option<(String, String)> {
         Some((step.into(), "boom".into()))
+    }
+
+    #[test]
+    fn not_binds_tightest() {
+        use super::tight_not;
+        assert_eq!(tight_not("not @timing and not @load"), "(not @timing) and (not @load)");
+        assert_eq!(tight_not("not @a or @b"), "(not @a) or @b");
+        assert_eq!(tight_not("not (@a or @b) and @c"), "(not (@a or @b)) and @c");
+        assert_eq!(tight_not("@a and not not @b"), "@a and (not (not @b))");
+        assert_eq!(tight_not("@SU-1"), "@SU-1");
+        assert_eq!(tight_not("@a\\(b and @c"), "@a\\(b and @c");
+        let parsed: cucumber::gherkin::tagexpr::TagOperation =
+            tight_not("not @timing and not @load").parse().unwrap();
+        assert_eq!(format!("{parsed:?}"), r#"And(Not(Tag("timing")), Not(Tag("load")))"#);
+    }
+
+    #[test]
+    fn only_an_expression_that_selects_load_checks_asks_for_them() {
+        let asks = |tags: &str| {
+            super::Selection::new(&super::RunOptions {
+                tags: Some(tags.into()),
+                ..super::RunOptions::new(
+                    crate::target::Target::parse("base_url = \"http://x\"\n[inbox]\nurl = \"http://y\"")
+                        .unwrap(),
+                )
+            })
+            .unwrap()
+            .asks_for("load")
+        };
+        assert!(asks("@load"));
+        assert!(asks("@SU-1 or @load"));
+        assert!(!asks("not @timing and not @load"));
+        assert!(!asks("not @timing"));
+        assert!(!asks("@SU-1"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! [inbox]                              # the fakes' inbox API (`conformance fakes`)
 //! url = "http://127.0.0.1:8026"
 //! wait_secs = 10                       # how long an email or text may take to arrive
+//! code_pattern = "code: (\\d+)"         # optional: where the code is, if the suite misreads it
 //!
 //! [policy]                             # optional: declared values, if not the documented ones
 //! code_lifetime_secs = 300
@@ -124,6 +125,10 @@ pub struct InboxSettings {
     pub url: String,
     #[serde(default = "default_wait_secs")]
     pub wait_secs: u64,
+    /// A regex with one group, the code, for messages the suite's own reading gets wrong
+    /// (`crate::code_reading`; `conformance explain-code` shows that reading).
+    #[serde(default)]
+    pub code_pattern: Option<String>,
 }
 
 fn default_wait_secs() -> u64 {
@@ -134,6 +139,11 @@ impl Target {
     /// Whether the service offers `capability` (every one, when the target lists none).
     pub fn offers(&self, capability: &str) -> bool {
         self.capabilities.as_ref().is_none_or(|list| list.iter().any(|c| c == capability))
+    }
+
+    /// How codes are read from this target's texts and calls.
+    pub fn code_reader(&self) -> anyhow::Result<crate::code_reading::CodeReader> {
+        crate::code_reading::CodeReader::new(self.inbox.code_pattern.as_deref())
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
@@ -161,6 +171,7 @@ impl Target {
         let target: Target = toml::from_str(text)?;
         target.browser.validate()?;
         crate::notices::NoticePatterns::new(&target.notices)?;
+        target.code_reader()?;
         for capability in target.capabilities.iter().flatten() {
             anyhow::ensure!(
                 crate::contract::CAPABILITIES.iter().any(|(c, _)| c == capability),

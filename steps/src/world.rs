@@ -184,6 +184,8 @@ pub struct LoginWorld {
     pub session_before_sign_out: Option<String>,
     /// Texts and calls to my phone taken by the scenario (`receive_code`).
     pub phone_received: usize,
+    /// When my latest second factor was accepted: between these two instants (target clock).
+    pub signed_in_at: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
 }
 
 /// A limit of so many requests in any window, as a scenario uses it up: the first counted
@@ -243,6 +245,7 @@ impl LoginWorld {
             limit: None,
             session_before_sign_out: None,
             phone_received: 0,
+            signed_in_at: None,
         })
     }
 
@@ -288,7 +291,7 @@ impl LoginWorld {
             "expected a {channel} message, got a {} one",
             message.channel
         );
-        let code = message.code.with_context(|| format!("no code in {:?}", message.body))?;
+        let code = self.read_code(&message.body)?;
         self.codes.push(code.clone());
         Ok(code)
     }
@@ -307,6 +310,20 @@ impl LoginWorld {
         let mail = self.receive_mail().await?;
         crate::notices::NoticePatterns::new(&self.ctx.target.notices)?.expect(&mail, notice)?;
         Ok(mail)
+    }
+
+    /// After a second factor was entered (the request sent after `before`): when the answer
+    /// signed me in, remembers the time, for an agency's `auth_time`.
+    pub async fn note_sign_in(&mut self, before: time::OffsetDateTime) -> anyhow::Result<()> {
+        if matches!(self.last, Some(Outcome::Accepted { .. })) {
+            self.signed_in_at = Some((before, self.target_now().await?));
+        }
+        Ok(())
+    }
+
+    /// The security code in a text or call, by the suite's reading (`crate::code_reading`).
+    pub fn read_code(&self, message: &str) -> anyhow::Result<String> {
+        self.ctx.target.code_reader()?.read(message)
     }
 
     /// The target's time now (its clock hook's, else real time).

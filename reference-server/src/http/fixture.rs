@@ -32,10 +32,29 @@ pub async fn middleware(
             }
             response
         }
-        Fixture::OneHourLinks
-        | Fixture::FifteenMinuteSessions
-        | Fixture::SixWrongPasswords
-        | Fixture::HalfHourEmailWindow => next.run(request).await,
+        Fixture::OneHourLinks => next.run(request).await,
+        Fixture::UnknownResetAddressTold => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/password/forgot" {
+                return next.run(request).await;
+            }
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            let email = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("email").and_then(|e| e.as_str()).map(str::to_owned))
+                .and_then(|e| crate::domain::Email::parse(&e).ok());
+            let known = match &email {
+                Some(email) => matches!(app.services.store.account_by_email(email).await, Ok(Some(_))),
+                None => true,
+            };
+            let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            if !known {
+                *response.status_mut() = StatusCode::NOT_FOUND;
+            }
+            response
+        }
         Fixture::SignOutOnlyClearsCookie => {
             if request.method() != Method::POST || request.uri().path() != "/api/v1/sign-out" {
                 return next.run(request).await;

@@ -56,6 +56,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Show how the suite reads a security code out of a text or a call's words: every
+    /// number in it, why each is or is not the code, and the reading (exit 1: no code read).
+    ExplainCode {
+        /// The message, as your service sends it.
+        message: String,
+        /// Read it with this target file's `code_pattern` (default: the suite's rule).
+        #[arg(long)]
+        target: Option<PathBuf>,
+    },
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -118,6 +127,15 @@ enum Failure {
     Internal(anyhow::Error),
 }
 
+fn explain_code(message: &str, target: Option<PathBuf>) -> Result<u8, Failure> {
+    let reader = match target {
+        Some(file) => Target::load(&file).and_then(|t| t.code_reader()).map_err(Failure::Target)?,
+        None => conformance::code_reading::CodeReader::default(),
+    };
+    print!("{}", reader.explain(message));
+    Ok(if reader.read(message).is_ok() { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -133,6 +151,7 @@ async fn main() -> ExitCode {
             Some(Command::Record { target, start, out }) => {
                 record(target, start, out).await.map(|()| exit::CONFORMANT)
             }
+            Some(Command::ExplainCode { message, target }) => explain_code(&message, target),
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
                 Ok(exit::CONFORMANT)

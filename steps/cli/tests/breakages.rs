@@ -1,7 +1,8 @@
 //! The suite's teeth: each deliberately broken reference server (its `fixtures` feature)
 //! breaks one rule, and the whole suite, run through the API, fails it by that rule's ID and
 //! no other. The table of what each breakage made fail is kept in `features/BREAKAGES.md`;
-//! this test checks that the file says what a run shows (`UPDATE_BREAKAGES=1` rewrites it).
+//! this test checks that the file says what a run shows (`UPDATE_BREAKAGES=1` rewrites it;
+//! `BREAKAGE=<name>` runs one row alone).
 //!
 //! Left out of these runs: the answer-time scenarios (`@timing`, which measure and take long)
 //! and the load check (`@load`); the browser-only breakages are in `fixtures.rs`.
@@ -13,27 +14,133 @@ use conformance::report::{Status, Summary, Verdict};
 use conformance::runner::{self, RunOptions};
 use conformance::target::DriverKind;
 use conformance_cli::in_process::InProcess;
+use reference_server::Config;
 use reference_server::fixture::Fixture;
 
-/// Each breakage, what it is called on the command line, and the IDs it must fail.
-const BREAKAGES: &[(Fixture, &str, &[&str])] = &[
-    (Fixture::OneHourLinks, "one-hour-links", &["SU-6"]),
-    (Fixture::HalfHourEmailWindow, "half-hour-email-window", &["SU-3"]),
-    (Fixture::SixWrongPasswords, "six-wrong-passwords", &["SI-3"]),
-    (Fixture::SignOutOnlyClearsCookie, "sign-out-only-clears-cookie", &["SI-4"]),
-    // A session that cannot outlive 15 minutes also cannot last 12 hours of use (SI-6).
-    (Fixture::FifteenMinuteSessions, "fifteen-minute-sessions", &["SI-4", "SI-6"]),
-    (Fixture::PasswordsCutAt72Bytes, "passwords-cut-at-72-bytes", &["PW-3"]),
+/// A reference server broken in one rule, and the IDs the suite must fail it by.
+struct Breakage {
+    name: &'static str,
+    /// What is broken, for the table.
+    what: &'static str,
+    /// Breaks it: a test-only variant, or a policy other than the documented one (which the
+    /// target still declares).
+    configure: fn(&mut Config),
+    fails: &'static [&'static str],
+}
+
+const BREAKAGES: &[Breakage] = &[
+    Breakage {
+        name: "one-hour-links",
+        what: "confirmation links work 1 hour, not 24",
+        configure: |c| c.fixture = Some(Fixture::OneHourLinks),
+        fails: &["SU-6"],
+    },
+    Breakage {
+        name: "half-hour-email-window",
+        what: "confirmation emails limited per 30 minutes, not 15",
+        configure: |c| c.policy.confirmation_email_window_secs = 1800,
+        fails: &["SU-3"],
+    },
+    Breakage {
+        name: "nine-character-minimum",
+        what: "passwords need 9 characters, not 8",
+        // The 8-character password of settings is ST-3's (a new password follows PW-1).
+        configure: |c| c.policy.password_min_length = 9,
+        fails: &["PW-1", "ST-3"],
+    },
+    Breakage {
+        name: "passwords-cut-at-72-bytes",
+        what: "only a password's first 72 bytes are compared",
+        configure: |c| c.fixture = Some(Fixture::PasswordsCutAt72Bytes),
+        fails: &["PW-3"],
+    },
+    Breakage {
+        name: "common-passwords-allowed",
+        what: "commonly used passwords are accepted",
+        // Refused common passwords are checked at sign-up, in a reset (PR-1) and in settings (ST-3).
+        configure: |c| c.policy.reject_common_passwords = false,
+        fails: &["PW-4", "PR-1", "ST-3"],
+    },
+    Breakage {
+        name: "six-minute-codes",
+        what: "security codes work 6 minutes, not 5",
+        configure: |c| c.policy.code_lifetime_secs = 360,
+        fails: &["OTP-1"],
+    },
+    Breakage {
+        name: "four-code-requests",
+        what: "4 code requests per 15 minutes, not 3",
+        // The one number limits sign-in codes (OTP-4), all flows together (OTP-8) and the
+        // sign-up code asked again (PH-6).
+        configure: |c| c.policy.code_request_limit = 4,
+        fails: &["OTP-4", "OTP-8", "PH-6"],
+    },
+    Breakage {
+        name: "four-wrong-codes",
+        what: "4 wrong entries before the lockout, not 3",
+        // Counted in a session (OTP-5), across sessions (OTP-7), with personal keys (PK-5).
+        configure: |c| c.policy.code_attempt_limit = 4,
+        fails: &["OTP-5", "OTP-7", "PK-5"],
+    },
+    Breakage {
+        name: "six-minute-lockout",
+        what: "the lockout lasts 6 minutes, not 5",
+        configure: |c| c.policy.lockout_secs = 360,
+        fails: &["OTP-5", "OTP-7", "PK-5"],
+    },
+    Breakage {
+        name: "six-wrong-passwords",
+        what: "6 wrong passwords before sign-in is throttled, where 5 are declared",
+        configure: |c| c.policy.password_attempt_limit = 6,
+        fails: &["SI-3"],
+    },
+    Breakage {
+        name: "sign-out-only-clears-cookie",
+        what: "signing out clears the cookie, and the session lives on",
+        configure: |c| c.fixture = Some(Fixture::SignOutOnlyClearsCookie),
+        fails: &["SI-4"],
+    },
+    Breakage {
+        name: "sixteen-minute-idle",
+        what: "an idle session ends after 16 minutes, not 15",
+        configure: |c| c.policy.session_idle_timeout_secs = 960,
+        fails: &["SI-4"],
+    },
+    Breakage {
+        name: "fifteen-minute-sessions",
+        what: "every session ends 15 minutes after sign-in, however used",
+        // A session that cannot outlive 15 minutes cannot last 12 hours of use either (SI-6).
+        configure: |c| c.policy.session_lifetime_secs = 900,
+        fails: &["SI-4", "SI-6"],
+    },
+    Breakage {
+        name: "unknown-reset-address-told",
+        what: "a reset for an address with no account answers 404",
+        configure: |c| c.fixture = Some(Fixture::UnknownResetAddressTold),
+        fails: &["PR-2"],
+    },
+    Breakage {
+        name: "hour-long-reset-links",
+        what: "reset links work 1 hour, not 30 minutes",
+        configure: |c| c.policy.reset_link_lifetime_secs = 3600,
+        fails: &["PR-3"],
+    },
+    Breakage {
+        name: "four-wrong-current-passwords",
+        what: "4 wrong current passwords before sign-out, not 3",
+        configure: |c| c.policy.reauthentication_attempt_limit = 4,
+        fails: &["ST-2"],
+    },
 ];
 
-/// The whole suite (but `@timing` and `@load`) through the API against `fixture`.
-async fn run(fixture: Fixture) -> Summary {
-    let server = InProcess::start_configured(|config| config.fixture = Some(fixture)).await.expect("server");
+/// The whole suite (but `@timing` and `@load`) through the API against `breakage`.
+async fn run(breakage: &Breakage) -> Summary {
+    let server = InProcess::start_configured(breakage.configure).await.expect("server");
     let summary = runner::run(RunOptions {
         tags: Some("not @timing and not @load".into()),
         property_cases: 0,
         bail: false,
-        report_dir: runner::workspace_dir().join(format!("target/conformance-breakage-{fixture:?}")),
+        report_dir: runner::workspace_dir().join(format!("target/conformance-breakage-{}", breakage.name)),
         ..RunOptions::new(server.target(DriverKind::Api))
     })
     .await
@@ -69,30 +176,40 @@ fn each_breakage_fails_exactly_its_ids() {
     let mut table = String::from(
         "# Breakages and what they fail\n\n\
          Generated by `cargo test -p conformance-cli --test breakages` (`UPDATE_BREAKAGES=1` \
-         rewrites it). Each row is a reference server broken in one rule (its `fixtures` \
-         feature, chosen at start), the IDs the whole suite failed through the API, and the \
+         rewrites it). Each row is a reference server broken in one rule (a test-only \
+         variant of its `fixtures` feature chosen at start, or a policy value other than the \
+         documented one the target declares), the IDs the whole suite failed through the API, and the \
          scenarios that failed (each run's report, under `target/conformance-breakage-*`, says why). Not run for these: `@timing` and \
          `@load`.\n\n\
-         | breakage | failed IDs | failed scenarios |\n|---|---|---|\n",
+         | breakage | what is broken | failed IDs | failed scenarios |\n|---|---|---|---|\n",
     );
     let mut wrong = Vec::new();
-    for (fixture, name, expected) in BREAKAGES {
-        let summary = runtime.block_on(run(*fixture));
+    // `BREAKAGE=<name>` runs that row alone (the file is then left unchecked).
+    let only = std::env::var("BREAKAGE").ok();
+    for breakage in BREAKAGES.iter().filter(|b| only.as_deref().is_none_or(|name| name == b.name)) {
+        let summary = runtime.block_on(run(breakage));
         let failed = failed_ids(&summary);
-        let expected: BTreeSet<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        let expected: BTreeSet<String> = breakage.fails.iter().map(|s| (*s).to_owned()).collect();
         let got: BTreeSet<String> = failed.iter().cloned().collect();
         if got != expected {
+            let name = breakage.name;
             wrong
                 .push(format!("{name}: expected {expected:?} to fail, {got:?} failed\n{}", summary.render()));
         }
         let _ = writeln!(
             table,
-            "| `{name}` | {} | {} |",
+            "| `{}` | {} | {} | {} |",
+            breakage.name,
+            breakage.what,
             failed.join(", "),
             failed_scenarios(&summary).join("<br>")
         );
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+    if only.is_some() {
+        print!("{table}");
+        return;
+    }
     let path = runner::workspace_dir().join("features/BREAKAGES.md");
     if std::env::var_os("UPDATE_BREAKAGES").is_some() {
         std::fs::write(&path, &table).expect("features/BREAKAGES.md is written");

@@ -347,6 +347,13 @@ async fn id_token(world: &mut LoginWorld) -> anyhow::Result<()> {
     let auth_time = claims.auth_time().context("the ID token has no auth_time")?;
     let issued = claims.issue_time();
     anyhow::ensure!(auth_time <= issued, "auth_time {auth_time} is after the token was issued ({issued})");
+    // AG-1: the time I entered my second factor (stated in whole seconds).
+    let (before, after) = world.signed_in_at.context("the scenario never saw me sign in")?;
+    let at = auth_time.timestamp();
+    anyhow::ensure!(
+        before.unix_timestamp() - 1 <= at && at <= after.unix_timestamp() + 1,
+        "auth_time {auth_time} is not when I signed in (between {before} and {after})"
+    );
     anyhow::ensure!(
         (issued.timestamp() - now.unix_timestamp()).abs() <= 60,
         "iat {issued} is not the target's time ({now})"
@@ -395,6 +402,34 @@ async fn userinfo_returns(world: &mut LoginWorld, what: String) -> anyhow::Resul
             body.get("phone").is_none(),
             "userinfo gave a phone number nobody agreed to share: {body}"
         );
+    }
+    // PV-3 holds for the ID token too: what it says of me is what was agreed, and mine.
+    if let Some((by, claims)) = &world.agency.claims
+        && *by == name
+    {
+        if let Some(email) = claims.email() {
+            anyhow::ensure!(
+                email.as_str() == world.me.email,
+                "the ID token names another email: {}",
+                email.as_str()
+            );
+        }
+        match claims.phone_number() {
+            Some(phone) if !what.contains("phone") => {
+                anyhow::bail!(
+                    "the ID token carries a phone number nobody agreed to share: {}",
+                    phone.as_str()
+                )
+            }
+            Some(phone) => {
+                anyhow::ensure!(
+                    phone.as_str() == world.me.phone,
+                    "the ID token names another phone: {}",
+                    phone.as_str()
+                )
+            }
+            None => {}
+        }
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ async fn enter_typo_code(world: &mut LoginWorld) -> anyhow::Result<()> {
         .next_phone_message(&typo, 0)
         .await?
         .with_context(|| format!("no code reached the mistyped number {typo}"))?;
-    let code = message.code.with_context(|| format!("no code in {:?}", message.body))?;
+    let code = world.read_code(&message.body)?;
     submit(world, &code).await
 }
 
@@ -115,11 +115,16 @@ async fn receive(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
 }
 
 pub async fn submit(world: &mut LoginWorld, code: &str) -> anyhow::Result<()> {
+    let before = world.target_now().await?;
     world.last = Some(match world.entering {
         CodeStep::ConfirmPhone => world.driver.confirm_phone(code).await?,
         CodeStep::SignIn => world.driver.enter_sign_in_code(code).await?,
         CodeStep::ChangePhone => world.driver.confirm_phone_change(code).await?,
     });
+    // Confirming the sign-up phone signs in too; a phone change does not.
+    if world.entering != CodeStep::ChangePhone {
+        world.note_sign_in(before).await?;
+    }
     Ok(())
 }
 
@@ -285,6 +290,39 @@ fn digit_spread(codes: &[String]) -> anyhow::Result<(f64, usize)> {
     anyhow::ensure!(total >= 50, "{total} digits are too few to judge their spread");
     let expected = total as f64 / 10.0;
     Ok((counts.iter().map(|&n| (n as f64 - expected).powi(2) / expected).sum(), total))
+}
+
+/// PK-1: keys are drawn for each account: another person, finishing sign-up on a device of
+/// their own, is shown a different one.
+#[then("another new account is shown a different personal key")]
+async fn keys_differ(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mine = world.personal_keys.last().cloned().context("no personal key was shown to me")?;
+    let other = super::timing::account_for(world).await?;
+    let mut driver = world.ctx.new_driver()?;
+    let shown = async {
+        // A new device for the finished sign-up: sign in, which continues to the phone step.
+        let signed_in = driver.sign_in(&other.email, &other.password).await?;
+        anyhow::ensure!(
+            matches!(signed_in, Outcome::Accepted { .. }),
+            "the other person's sign-in: {signed_in:?}"
+        );
+        let added = driver.add_phone(&other.phone, Delivery::Sms).await?;
+        anyhow::ensure!(matches!(added, Outcome::Accepted { .. }), "the other person's phone: {added:?}");
+        let message = world
+            .ctx
+            .inbox
+            .next_phone_message(&other.phone, 0)
+            .await?
+            .context("no code for the other person")?;
+        let code = world.read_code(&message.body)?;
+        let confirmed = driver.confirm_phone(&code).await?;
+        confirmed.detail("personal_key").with_context(|| format!("no personal key was shown: {confirmed:?}"))
+    }
+    .await;
+    driver.close().await;
+    let theirs = shown?;
+    anyhow::ensure!(theirs != mine, "two accounts were shown the same personal key {mine}");
+    Ok(())
 }
 
 #[then("I am shown a personal key")]

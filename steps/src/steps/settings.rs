@@ -135,7 +135,8 @@ async fn new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
     let message =
         world.ctx.inbox.next_phone_message(&new, 0).await?.context("no code reached the new number")?;
     anyhow::ensure!(message.channel == "sms", "expected a text, got a {}", message.channel);
-    world.codes.push(message.code.context("no code in the text")?);
+    let code = world.read_code(&message.body)?;
+    world.codes.push(code);
     Ok(())
 }
 
@@ -193,11 +194,13 @@ async fn app_code(world: &LoginWorld) -> anyhow::Result<String> {
 async fn enter_app_code(world: &mut LoginWorld, to_sign_in: String) -> anyhow::Result<()> {
     let code = app_code(world).await?;
     world.app_code = Some(code.clone());
-    world.last = Some(if to_sign_in.is_empty() {
-        world.driver.confirm_authenticator(&code).await?
+    if to_sign_in.is_empty() {
+        world.last = Some(world.driver.confirm_authenticator(&code).await?);
     } else {
-        world.driver.sign_in_with_authenticator(&code).await?
-    });
+        let before = world.target_now().await?;
+        world.last = Some(world.driver.sign_in_with_authenticator(&code).await?);
+        world.note_sign_in(before).await?;
+    }
     Ok(())
 }
 

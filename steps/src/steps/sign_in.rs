@@ -211,7 +211,9 @@ async fn with_personal_key(world: &mut LoginWorld, previous: String, typed: Stri
         "without separators" => key = key.to_lowercase().replace('-', ""),
         _ => {}
     }
+    let before = world.target_now().await?;
     world.last = Some(world.driver.use_personal_key(&key).await?);
+    world.note_sign_in(before).await?;
     if let Some(new_key) = world.last()?.detail("personal_key") {
         world.personal_keys.push(new_key);
     }

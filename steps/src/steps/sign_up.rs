@@ -247,6 +247,24 @@ async fn count_emails(world: &mut LoginWorld, count: usize) -> anyhow::Result<()
     Ok(())
 }
 
+#[when("I try to add my phone number before confirming my email")]
+async fn phone_too_early(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let phone = world.me.phone.clone();
+    world.last = Some(world.driver.add_phone(&phone, crate::driver::Delivery::Sms).await?);
+    Ok(())
+}
+
+/// SU-2: a step before confirmation is refused in words the contract knows (never accepted,
+/// never an answer the suite cannot read), and no text goes out for it.
+#[then("that is refused, and no code is sent")]
+async fn refused_nothing_sent(world: &mut LoginWorld) -> anyhow::Result<()> {
+    match world.last()? {
+        Outcome::Rejected { .. } | Outcome::SignedOut { .. } | Outcome::Invalid { .. } => {}
+        other => anyhow::bail!("expected a refusal before the email address is confirmed, got {other:?}"),
+    }
+    world.expect_no_code().await
+}
+
 #[when("I try to choose a password before confirming my email")]
 async fn password_too_early(world: &mut LoginWorld) -> anyhow::Result<()> {
     let password = world.me.password.clone();

@@ -57,7 +57,7 @@ fn within_margin(known: Duration, unknown: Duration) -> (bool, String) {
 }
 
 /// A finished sign-up (email confirmed, password chosen) for a new person, on a driver of its own.
-async fn account_for(world: &LoginWorld) -> anyhow::Result<Person> {
+pub(super) async fn account_for(world: &LoginWorld) -> anyhow::Result<Person> {
     let person = world.ctx.new_person();
     let mut driver = world.ctx.new_driver()?;
     let result = async {
