@@ -48,5 +48,8 @@ cargo run --locked --quiet --bin conformance -- --tags @load --property-cases 0 
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh
 
+step "interop: Python's smtplib sends through the fakes with STARTTLS and login, and over TLS from the first byte"
+bash ci/interop.sh
+
 step "security: fuzz the JSON API from its committed OpenAPI document (Schemathesis, pinned)"
 bash ci/security.sh

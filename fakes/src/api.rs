@@ -36,7 +36,13 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug, Serialize)]
 pub struct Settings {
     pub smtp_host: String,
+    /// SMTP, STARTTLS offered, AUTH optional.
     pub smtp_port: u16,
+    /// SMTP with TLS from the first byte, when started with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtps_port: Option<u16>,
+    /// SHA-256 of the TLS certificate, to pin or compare.
+    pub smtp_tls_fingerprint: String,
     pub sms_base_url: String,
     pub sms_account_sid: String,
     pub sms_auth_token: String,
@@ -48,6 +54,8 @@ impl Settings {
         Self {
             smtp_host: mail.addr().ip().to_string(),
             smtp_port: mail.addr().port(),
+            smtps_port: mail.tls_addr().map(|a| a.port()),
+            smtp_tls_fingerprint: mail.fingerprint().to_owned(),
             sms_base_url: sms.base_url(),
             sms_account_sid: sms.credentials().account_sid.clone(),
             sms_auth_token: sms.credentials().auth_token.clone(),

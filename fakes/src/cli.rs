@@ -1,8 +1,10 @@
 //! The fakes' command-line options, shared by the `fakes` binary and `conformance fakes`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::{FakesConfig, SmsCredentials};
+use crate::{FakesConfig, MailConfig, SmsCredentials};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Listen {
@@ -12,6 +14,27 @@ pub struct Listen {
     /// SMTP port (0: any free port).
     #[arg(long, default_value_t = 2525)]
     pub smtp_port: u16,
+    /// SMTP port with TLS from the first byte, 465-style (absent: none).
+    #[arg(long)]
+    pub smtps_port: Option<u16>,
+    /// SMTP connections served at once; one more is told 421 at once.
+    #[arg(long, default_value_t = 256)]
+    pub smtp_max_connections: usize,
+    /// Seconds an SMTP connection may stay silent before it is closed.
+    #[arg(long, default_value_t = 30)]
+    pub smtp_idle_timeout_secs: u64,
+    /// The only SMTP user AUTH accepts (with --smtp-password; default: any credentials).
+    #[arg(long, requires = "smtp_password")]
+    pub smtp_user: Option<String>,
+    #[arg(long, requires = "smtp_user")]
+    pub smtp_password: Option<String>,
+    /// PEM certificate chain for STARTTLS and the TLS port (default: a self-signed one made
+    /// at start; its SHA-256 fingerprint is printed).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// SMS/voice provider port (0: any free port).
     #[arg(long, default_value_t = 8025)]
     pub sms_port: u16,
@@ -30,7 +53,15 @@ impl Listen {
     pub fn config(&self) -> FakesConfig {
         let defaults = SmsCredentials::default();
         FakesConfig {
-            smtp: SocketAddr::new(self.host, self.smtp_port),
+            mail: MailConfig {
+                addr: SocketAddr::new(self.host, self.smtp_port),
+                tls_addr: self.smtps_port.map(|port| SocketAddr::new(self.host, port)),
+                max_connections: self.smtp_max_connections,
+                idle_timeout: Duration::from_secs(self.smtp_idle_timeout_secs),
+                credentials: self.smtp_user.clone().zip(self.smtp_password.clone()),
+                tls_files: self.tls_cert.clone().zip(self.tls_key.clone()),
+                ..MailConfig::on(SocketAddr::new(self.host, self.smtp_port))
+            },
             sms: SocketAddr::new(self.host, self.sms_port),
             api: SocketAddr::new(self.host, self.api_port),
             credentials: SmsCredentials {

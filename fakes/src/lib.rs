@@ -1,7 +1,8 @@
 //! Fake delivery providers for the conformance suite.
 //!
-//! * [`mail::FakeMail`]: a real SMTP server (mailin-embedded) that keeps every message it
-//!   receives, decoded, in an inbox.
+//! * [`mail::FakeMail`]: a real SMTP server (the `mailin` protocol core on tokio, with
+//!   STARTTLS, implicit TLS, optional AUTH) that keeps every message it receives, decoded, in
+//!   an inbox.
 //! * [`sms::FakeSms`]: a Twilio-shaped SMS and voice provider (wiremock) that keeps every text
 //!   and call it is asked to deliver, with documented fault-injection numbers.
 //! * [`api`]: an HTTP inbox API (JSON) and a small HTML page over both, for people and for
@@ -22,13 +23,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use inbox::Inbox;
-pub use mail::{FakeMail, Mail};
+pub use mail::{FakeMail, Mail, MailConfig};
 pub use sms::{FakeSms, PhoneKind, PhoneMessage, SmsCredentials};
 
 /// Where to listen. Port 0 picks a free port.
 #[derive(Clone, Debug)]
 pub struct FakesConfig {
-    pub smtp: SocketAddr,
+    pub mail: MailConfig,
     pub sms: SocketAddr,
     pub api: SocketAddr,
     pub credentials: SmsCredentials,
@@ -38,7 +39,7 @@ impl FakesConfig {
     /// Every fake on a free loopback port, with the default credentials.
     pub fn ephemeral() -> Self {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        Self { smtp: any, sms: any, api: any, credentials: SmsCredentials::default() }
+        Self { mail: MailConfig::on(any), sms: any, api: any, credentials: SmsCredentials::default() }
     }
 }
 
@@ -52,7 +53,7 @@ pub struct Fakes {
 
 impl Fakes {
     pub async fn start(config: FakesConfig) -> anyhow::Result<Self> {
-        let mail = Arc::new(FakeMail::start(config.smtp)?);
+        let mail = Arc::new(FakeMail::start(config.mail).await?);
         let sms = Arc::new(FakeSms::start(config.sms, config.credentials).await?);
         let listener = tokio::net::TcpListener::bind(config.api).await?;
         let api_addr = listener.local_addr()?;

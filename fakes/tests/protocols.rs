@@ -121,3 +121,153 @@ async fn texts_and_calls_follow_the_twilio_shape_with_documented_faults() {
         .unwrap();
     assert_eq!(listing["messages"][0]["code"], "123456");
 }
+
+/// A raw SMTP conversation: sends each line, returns every reply line read after it.
+struct Raw {
+    reader: tokio::io::BufReader<tokio::net::TcpStream>,
+}
+
+impl Raw {
+    async fn connect(port: u16) -> (Self, String) {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut raw = Self { reader: tokio::io::BufReader::new(stream) };
+        let greeting = raw.reply().await;
+        (raw, greeting)
+    }
+
+    /// One reply, all its lines (a multi-line reply ends at "NNN ").
+    async fn reply(&mut self) -> String {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let read = tokio::time::timeout(Duration::from_secs(10), self.reader.read_line(&mut line))
+                .await
+                .expect("a reply within 10 s")
+                .unwrap();
+            all.push_str(&line);
+            if read == 0 || line.as_bytes().get(3) != Some(&b'-') {
+                return all;
+            }
+        }
+    }
+
+    async fn say(&mut self, line: &str) -> String {
+        use tokio::io::AsyncWriteExt as _;
+        self.reader.get_mut().write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
+        self.reply().await
+    }
+}
+
+/// Held-open idle connections (a service's pool, a crashed client) never keep another
+/// client from its greeting: 50 are open while a lettre client sends.
+#[tokio::test]
+async fn fifty_idle_connections_do_not_stall_another_sender() {
+    let fakes = start().await;
+    let port = fakes.mail.addr().port();
+    let mut idle = Vec::new();
+    for _ in 0..50 {
+        let (raw, greeting) = Raw::connect(port).await;
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        idle.push(raw);
+    }
+    let message = Message::builder()
+        .from("no-reply@example.test".parse::<Mailbox>().unwrap())
+        .to("busy@example.test".parse().unwrap())
+        .subject("Delivered while 50 others wait")
+        .body("hello".to_owned())
+        .unwrap();
+    let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
+    tokio::time::timeout(Duration::from_secs(10), smtp.send(message)).await.expect("sent in time").unwrap();
+    assert_eq!(fakes.mail.messages("busy@example.test").len(), 1);
+    drop(idle);
+}
+
+/// Past the connection cap a client is told 421 at once; a silent one is closed with 421.
+#[tokio::test]
+async fn the_cap_and_the_idle_timeout_answer_421() {
+    let mut config = FakesConfig::ephemeral();
+    config.mail.max_connections = 2;
+    config.mail.idle_timeout = Duration::from_secs(1);
+    let fakes = Fakes::start(config).await.unwrap();
+    let port = fakes.mail.addr().port();
+    let (mut first, _) = Raw::connect(port).await;
+    let (_second, _) = Raw::connect(port).await;
+    let (_third, refused) = Raw::connect(port).await;
+    assert!(refused.starts_with("421 "), "{refused}");
+    // The first says nothing: the server closes it, saying why.
+    let closed = first.reply().await;
+    assert!(closed.starts_with("421 ") && closed.contains("Idle"), "{closed}");
+    assert_eq!(first.reply().await, "", "then the connection is closed");
+}
+
+/// EHLO lists what production settings expect; AUTH is optional, and checked when configured;
+/// SIZE is enforced; an SMTPUTF8 address goes through.
+#[tokio::test]
+async fn auth_size_and_smtputf8_as_production_clients_use_them() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut config = FakesConfig::ephemeral();
+    config.mail.credentials = Some(("service".into(), "s3cret".into()));
+    config.mail.max_message_bytes = 1000;
+    let fakes = Fakes::start(config).await.unwrap();
+    let (mut c, _) = Raw::connect(fakes.mail.addr().port()).await;
+    let ehlo = c.say("EHLO client.test").await;
+    for extension in ["STARTTLS", "AUTH PLAIN LOGIN", "SIZE 1000", "SMTPUTF8", "8BITMIME", "PIPELINING"] {
+        assert!(ehlo.contains(extension), "{extension} missing from {ehlo}");
+    }
+    assert!(c.say(&format!("AUTH PLAIN {}", b64("\0service\0wrong"))).await.starts_with("535 "));
+    assert!(c.say("AUTH LOGIN").await.starts_with("334 "));
+    assert!(c.say(&b64("service")).await.starts_with("334 "));
+    assert!(c.say(&b64("s3cret")).await.starts_with("235 "));
+    assert!(c.say("MAIL FROM:<a@example.test> SIZE=5000").await.starts_with("552 "));
+    assert!(c.say("MAIL FROM:<josé@example.test> SIZE=300 SMTPUTF8").await.starts_with("250"));
+    assert!(c.say("RCPT TO:<zoë@example.test>").await.starts_with("250"));
+    assert!(c.say("DATA").await.starts_with("354"));
+    let sent = c.say("Subject: Grüße\r\n\r\nBonjour.\r\n.").await;
+    assert!(sent.starts_with("250"), "{sent}");
+    assert_eq!(fakes.mail.messages("zoë@example.test")[0].subject, "Grüße");
+    // Without credentials configured, AUTH is optional: a client that never logs in sends too.
+    let open = start().await;
+    let (mut c, _) = Raw::connect(open.mail.addr().port()).await;
+    c.say("EHLO client.test").await;
+    assert!(c.say("MAIL FROM:<a@example.test>").await.starts_with("250"));
+}
+
+/// A client that requires TLS (STARTTLS, and TLS from the first byte) and logs in, as
+/// production mail settings do, delivers; the certificate is the fake's own.
+#[tokio::test]
+async fn lettre_with_required_starttls_and_auth_delivers() {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let mut config = FakesConfig::ephemeral();
+    config.mail.tls_addr = Some("127.0.0.1:0".parse().unwrap());
+    let fakes = Fakes::start(config).await.unwrap();
+    let tls = TlsParameters::builder("localhost".into())
+        .add_root_certificate(Certificate::from_pem(fakes.mail.certificate_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let message = |to: &str| {
+        Message::builder()
+            .from("no-reply@example.test".parse::<Mailbox>().unwrap())
+            .to(to.parse().unwrap())
+            .subject("Over TLS")
+            .body("hello".to_owned())
+            .unwrap()
+    };
+    let starttls = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(fakes.mail.addr().port())
+        .tls(Tls::Required(tls.clone()))
+        .credentials(Credentials::new("service".into(), "anything".into()))
+        .build();
+    starttls.send(message("starttls@example.test")).await.unwrap();
+    let implicit = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(fakes.mail.tls_addr().unwrap().port())
+        .tls(Tls::Wrapper(tls))
+        .credentials(Credentials::new("service".into(), "anything".into()))
+        .build();
+    implicit.send(message("wrapped@example.test")).await.unwrap();
+    assert_eq!(fakes.mail.messages("starttls@example.test").len(), 1);
+    assert_eq!(fakes.mail.messages("wrapped@example.test").len(), 1);
+    assert_eq!(fakes.settings().smtp_tls_fingerprint.len(), 32 * 3 - 1);
+}

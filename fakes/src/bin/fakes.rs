@@ -15,7 +15,11 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let fakes = Fakes::start(Args::parse().listen.config()).await?;
     let s = fakes.settings();
-    println!("fake mail (SMTP)    {}:{}", s.smtp_host, s.smtp_port);
+    println!("fake mail (SMTP)    {}:{}  (STARTTLS offered; AUTH optional)", s.smtp_host, s.smtp_port);
+    if let Some(port) = s.smtps_port {
+        println!("fake mail (SMTPS)   {}:{port}", s.smtp_host);
+    }
+    println!("TLS certificate     SHA-256 {}", s.smtp_tls_fingerprint);
     println!(
         "fake SMS/voice      {}  (account SID {}, auth token {})",
         s.sms_base_url, s.sms_account_sid, s.sms_auth_token

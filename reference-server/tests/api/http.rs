@@ -340,7 +340,7 @@ async fn mail_queued_while_the_mail_server_is_down_arrives_when_it_is_back() {
     assert_eq!(server.services.store.mail_waiting().await.unwrap(), 1, "the known address's mail waits");
 
     let mut back = FakesConfig::ephemeral();
-    back.smtp = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    back.mail.addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mail_server = Fakes::start(back).await.unwrap();
     server.services.outbox.notify_one();
     let mail = mail_server.mail.wait_for_message(known, std::time::Duration::from_secs(20)).await;

@@ -253,7 +253,11 @@ async fn fakes(args: fakes::cli::Listen) -> Result<(), Failure> {
     let s = started.settings();
     println!("The fakes are running. Configure your implementation with:\n");
     println!("  SMTP host           {}", s.smtp_host);
-    println!("  SMTP port           {}  (plain SMTP, no TLS, no authentication)", s.smtp_port);
+    println!("  SMTP port           {}  (STARTTLS offered; AUTH PLAIN/LOGIN optional)", s.smtp_port);
+    if let Some(port) = s.smtps_port {
+        println!("  SMTPS port          {port}  (TLS from the first byte)");
+    }
+    println!("  TLS certificate     SHA-256 {}", s.smtp_tls_fingerprint);
     println!(
         "  SMS provider URL    {}  (Twilio REST shape: /2010-04-01/Accounts/{{sid}}/Messages.json and Calls.json)",
         s.sms_base_url
