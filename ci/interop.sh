@@ -13,6 +13,6 @@ trap 'kill "$fakes" 2>/dev/null || true; wait "$fakes" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:12526/api/settings >/dev/null 2>&1 && break
   kill -0 "$fakes" 2>/dev/null || { cat "$log/fakes.log"; exit 1; }
-  sleep 0.1
+  sleep 0.1 # start-up, not a rule: bounded, and it stops at the first answer
 done
 python3 ci/interop/smtp_client.py http://127.0.0.1:12526

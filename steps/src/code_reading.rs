@@ -71,7 +71,6 @@ impl CodeReader {
         }
         let mut codes: Vec<String> =
             self.candidates(text).into_iter().filter(|c| c.excluded.is_none()).map(|c| c.digits).collect();
-        codes.dedup();
         codes.sort();
         codes.dedup();
         match codes.as_slice() {

@@ -37,20 +37,12 @@ pub async fn middleware(
             if request.method() != Method::POST || request.uri().path() != "/api/v1/password/forgot" {
                 return next.run(request).await;
             }
-            let (parts, body) = request.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            let (request, has_account) = match with_account_named(&app, request).await {
+                Ok(read) => read,
+                Err(refused) => return refused,
             };
-            let email = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("email").and_then(|e| e.as_str()).map(str::to_owned))
-                .and_then(|e| crate::domain::Email::parse(&e).ok());
-            let known = match &email {
-                Some(email) => matches!(app.services.store.account_by_email(email).await, Ok(Some(_))),
-                None => true,
-            };
-            let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-            if !known {
+            let mut response = next.run(request).await;
+            if has_account == Some(false) {
                 *response.status_mut() = StatusCode::NOT_FOUND;
             }
             response
@@ -72,19 +64,12 @@ pub async fn middleware(
             if request.method() != Method::POST || request.uri().path() != "/sign-up" {
                 return next.run(request).await;
             }
-            let (parts, body) = request.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            let (request, has_account) = match with_account_named(&app, request).await {
+                Ok(read) => read,
+                Err(refused) => return refused,
             };
-            let email = url::form_urlencoded::parse(&bytes)
-                .find(|(k, _)| k == "email")
-                .and_then(|(_, v)| crate::domain::Email::parse(&v).ok());
-            let exists = match &email {
-                Some(email) => matches!(app.services.store.account_by_email(email).await, Ok(Some(_))),
-                None => false,
-            };
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-            if exists {
+            let response = next.run(request).await;
+            if has_account == Some(true) {
                 return Html(
                     "<main class=\"wrap\" id=\"main\" data-page=\"check_email\"><h1>Check your email</h1>\
                      <p>You already have an account. Sign in instead.</p></main>",
@@ -96,15 +81,41 @@ pub async fn middleware(
     }
 }
 
+/// The request's body, read whole.
+async fn read_body(request: Request) -> Result<(axum::http::request::Parts, axum::body::Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(_) => Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+    }
+}
+
+/// The request as it came, and whether the `email` its form or JSON body names has an
+/// account (`None`: it names no valid address).
+async fn with_account_named(app: &AppState, request: Request) -> Result<(Request, Option<bool>), Response> {
+    let (parts, bytes) = read_body(request).await?;
+    let named = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(json) => json.get("email").and_then(|e| e.as_str()).map(str::to_owned),
+        Err(_) => {
+            url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "email").map(|(_, v)| v.into_owned())
+        }
+    };
+    let has_account = match named.and_then(|e| crate::domain::Email::parse(&e).ok()) {
+        Some(email) => Some(matches!(app.services.store.account_by_email(&email).await, Ok(Some(_)))),
+        None => None,
+    };
+    Ok((Request::from_parts(parts, Body::from(bytes)), has_account))
+}
+
 /// Cuts every password field of a JSON API request to its first 72 bytes (on a character
 /// boundary), where it is set and where it is checked alike.
 async fn cut_passwords(request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !request.uri().path().starts_with("/api/v1/") {
         return next.run(request).await;
     }
-    let (mut parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    let (mut parts, bytes) = match read_body(request).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
