@@ -61,11 +61,47 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed when a
+    /// per-client limit asks who the client is. Empty: the connection's peer is the client.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Wrong passwords one client address may send in `per_client_window_secs`, whatever
+    /// addresses they are for (password spraying). 0: no such limit.
+    pub per_client_wrong_passwords: u32,
+    /// Emails (sign-up confirmations, resends, reset links) one client address may ask for
+    /// in `per_client_window_secs`, whatever addresses they go to. 0: no such limit.
+    pub per_client_emails: u32,
+    pub per_client_window_secs: u64,
+}
+
+/// Networks written as `10.0.0.0/8` or as one address, `10.0.0.2`.
+fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let written = Vec::<String>::deserialize(deserializer)?;
+    written
+        .iter()
+        .map(|n| {
+            n.parse::<ipnet::IpNet>()
+                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("{n:?} is neither an address nor a CIDR block"))
+                })
+        })
+        .collect()
 }
 
 impl Default for Limits {
+    // Per-client limits are off by default: every local test comes from one address, and
+    // behind a proxy they need `trusted_proxies` to see clients at all.
     fn default() -> Self {
-        Self { header_read_timeout_secs: 10, request_timeout_secs: 30, max_connections: 1024 }
+        Self {
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            trusted_proxies: Vec::new(),
+            per_client_wrong_passwords: 0,
+            per_client_emails: 0,
+            per_client_window_secs: 900,
+        }
     }
 }
 
@@ -265,6 +301,11 @@ impl Config {
              server could move its clock (only a loopback address may go without)",
             self.listen
         );
+        let l = &self.limits;
+        anyhow::ensure!(
+            l.per_client_window_secs > 0 || (l.per_client_wrong_passwords == 0 && l.per_client_emails == 0),
+            "limits.per_client_window_secs must be at least 1 when a per-client limit is on"
+        );
         let problems = self.policy.problems();
         anyhow::ensure!(problems.is_empty(), "the policy is not usable: {}", problems.join("; "));
         if let Some(url) = &self.public_url {
@@ -341,6 +382,18 @@ mod tests {
         let table: toml::Table = toml::from_str("[smtp]\nprot = 25").unwrap();
         let error = toml::Value::Table(table).try_into::<Config>().unwrap_err();
         assert!(error.to_string().contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let table: toml::Table =
+            toml::from_str("[limits]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"::1\"]").unwrap();
+        let config = toml::Value::Table(table).try_into::<Config>().unwrap();
+        let written: Vec<String> = config.limits.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(written, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let table: toml::Table = toml::from_str("[limits]\ntrusted_proxies = [\"proxy\"]").unwrap();
+        let error = toml::Value::Table(table).try_into::<Config>().unwrap_err();
+        assert!(error.to_string().contains("neither an address nor a CIDR block"), "{error}");
     }
 
     #[test]

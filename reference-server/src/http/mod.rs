@@ -1,6 +1,7 @@
 //! HTTP: web pages, the JSON API (`/api/v1`), and the conformance hooks.
 
 pub mod api;
+pub mod client;
 pub mod csrf;
 pub mod error;
 #[cfg(feature = "fixtures")]

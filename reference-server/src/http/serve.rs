@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 use crate::config::Limits;
 
@@ -24,8 +26,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits) {
     let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
     loop {
         let Ok(permit) = connections.clone().acquire_owned().await else { return };
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: pause instead of spinning (real time:
                 // this is about the machine recovering, not a rule of the service).
@@ -35,7 +37,12 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits) {
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Who is on the other end, for per-client limits (`http::client`).
+        let app = app.clone().map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let service = TowerToHyperService::new(app);
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())

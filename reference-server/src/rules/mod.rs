@@ -1,5 +1,6 @@
 //! The service's rules as pure functions: no I/O, and `now` is always an argument.
 
+pub mod client_address;
 pub mod client_assertion;
 pub mod email;
 pub mod lockout;

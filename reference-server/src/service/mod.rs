@@ -11,6 +11,7 @@ pub mod signin;
 pub mod signing;
 pub mod signup;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -199,6 +200,15 @@ fn rate_limited(retry_at: OffsetDateTime, now: OffsetDateTime) -> ServiceError {
     }
 }
 
+/// What one client address may do only so often (`[limits] per_client_*`).
+#[derive(Clone, Copy, Debug)]
+pub enum PerClient {
+    /// Wrong passwords, whatever addresses they are for (password spraying).
+    WrongPasswords,
+    /// Emails asked for, whatever addresses they go to (mail bombing).
+    Emails,
+}
+
 /// Everything a use case needs, built once at start-up.
 pub struct Services {
     pub config: Arc<Config>,
@@ -237,6 +247,21 @@ impl Services {
     /// A limiter key for `what` about an email address, without the address in it.
     pub fn address_key(&self, what: &str, address: &str) -> String {
         format!("{what}:{}", crate::rules::tokens::keyed_digest(&self.lookup_key, address))
+    }
+
+    /// The limiter key and limit for `what` one client address may do, or `None` when that
+    /// limit is off (the default) or the address is unknown. The address is kept as a keyed
+    /// digest, like email addresses.
+    pub fn per_client(&self, client: Option<IpAddr>, what: PerClient) -> Option<(String, u32, u64)> {
+        let limits = &self.config.limits;
+        let (name, limit) = match what {
+            PerClient::WrongPasswords => ("client-wrong-password", limits.per_client_wrong_passwords),
+            PerClient::Emails => ("client-email", limits.per_client_emails),
+        };
+        let client = client.filter(|_| limit > 0)?;
+        let key =
+            format!("{name}:{}", crate::rules::tokens::keyed_digest(&self.lookup_key, &client.to_string()));
+        Some((key, limit, limits.per_client_window_secs))
     }
 
     /// Refuses when `key` already has `limit` events in the window (nothing is recorded).

@@ -1,6 +1,8 @@
 //! Forgotten passwords (PR-1 … PR-3, PK-4).
 
-use super::{ServiceError, ServiceResult, Services};
+use std::net::IpAddr;
+
+use super::{PerClient, ServiceError, ServiceResult, Services};
 use crate::delivery::notices;
 use crate::domain::Email;
 use crate::policy::secs;
@@ -11,10 +13,13 @@ use crate::store::LinkPurpose;
 impl Services {
     /// Emails a reset link when the address has an account; the answer is the same either
     /// way (PR-2), and so is the limit on requests.
-    pub async fn request_password_reset(&self, raw_email: &str) -> ServiceResult<()> {
+    pub async fn request_password_reset(&self, client: Option<IpAddr>, raw_email: &str) -> ServiceResult<()> {
         let email = Email::parse(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
         let now = self.clock.now();
         let p = &self.policy;
+        if let Some((key, limit, window)) = self.per_client(client, PerClient::Emails) {
+            self.limit(&key, limit, window, now).await?;
+        }
         self.limit(
             &self.address_key("reset-email", &email),
             p.confirmation_email_limit,

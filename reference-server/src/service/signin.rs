@@ -1,6 +1,8 @@
 //! The first sign-in step: email and password (SI-1 … SI-3).
 
-use super::{Reason, ServiceError, ServiceResult, Services};
+use std::net::IpAddr;
+
+use super::{PerClient, Reason, ServiceError, ServiceResult, Services};
 use crate::domain::{AccountId, Email};
 use crate::store::Account;
 
@@ -8,7 +10,14 @@ impl Services {
     /// Checks email and password. Unknown addresses and wrong passwords get one answer and
     /// cost the same argon2 verification (SI-2); wrong passwords are limited per address
     /// (SI-3), whether or not it has an account, so the limit tells nobody which addresses do.
-    pub async fn verify_password(&self, raw_email: &str, password: &str) -> ServiceResult<Account> {
+    /// With `[limits] per_client_wrong_passwords`, a client address is also limited across
+    /// every address it tries (password spraying).
+    pub async fn verify_password(
+        &self,
+        client: Option<IpAddr>,
+        raw_email: &str,
+        password: &str,
+    ) -> ServiceResult<Account> {
         let now = self.clock.now();
         let (address, account) = match Email::parse(raw_email) {
             Ok(email) => (email.to_string(), self.store.account_by_email(&email).await?),
@@ -16,6 +25,10 @@ impl Services {
         };
         let p = &self.policy;
         let key = self.address_key("password-failure", &address);
+        let per_client = self.per_client(client, PerClient::WrongPasswords);
+        if let Some((client_key, limit, window)) = &per_client {
+            self.check_limit(client_key, *limit, *window, now).await?;
+        }
         self.check_limit(&key, p.password_attempt_limit, p.password_attempt_window_secs, now).await?;
         let hash = account.as_ref().map_or(&self.dummy_password_hash, |a| &a.password_hash);
         let matches = self.passwords.verify(password, hash).await?;
@@ -23,6 +36,9 @@ impl Services {
             Some(account) if matches => Ok(account),
             _ => {
                 self.store.record_event(&key, now).await?;
+                if let Some((client_key, _, _)) = &per_client {
+                    self.store.record_event(client_key, now).await?;
+                }
                 Err(ServiceError::Rejected(Reason::CredentialsInvalid))
             }
         }

@@ -7,25 +7,30 @@ use crate::policy::secs;
 use crate::rules::{password, tokens};
 use crate::store::{EmailLink, LinkPurpose};
 
-use super::{Reason, ServiceError, ServiceResult, Services};
+use std::net::IpAddr;
+
+use super::{PerClient, Reason, ServiceError, ServiceResult, Services};
 
 impl Services {
     /// Sends a confirmation link to `raw_email`, or, when the address already has an account,
     /// tells its owner. Both look the same to the caller (SU-5). Returns the normalized address.
-    pub async fn start_sign_up(&self, raw_email: &str) -> ServiceResult<Email> {
+    pub async fn start_sign_up(&self, client: Option<IpAddr>, raw_email: &str) -> ServiceResult<Email> {
         let email = Email::parse(raw_email).map_err(|_| ServiceError::Rejected(Reason::InvalidEmail))?;
-        self.send_confirmation(&email).await?;
+        self.send_confirmation(client, &email).await?;
         Ok(email)
     }
 
     /// "Send again" (SU-3): a new link; older ones stop working.
-    pub async fn resend_confirmation(&self, email: &Email) -> ServiceResult<()> {
-        self.send_confirmation(email).await
+    pub async fn resend_confirmation(&self, client: Option<IpAddr>, email: &Email) -> ServiceResult<()> {
+        self.send_confirmation(client, email).await
     }
 
-    async fn send_confirmation(&self, email: &Email) -> ServiceResult<()> {
+    async fn send_confirmation(&self, client: Option<IpAddr>, email: &Email) -> ServiceResult<()> {
         let now = self.clock.now();
         let p = &self.policy;
+        if let Some((key, limit, window)) = self.per_client(client, PerClient::Emails) {
+            self.limit(&key, limit, window, now).await?;
+        }
         self.limit(
             &self.address_key("confirmation-email", email),
             p.confirmation_email_limit,

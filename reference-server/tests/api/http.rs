@@ -457,3 +457,78 @@ async fn plaintext_contacts_from_before_are_sealed_on_open() {
     let account = store.account_by_email(&address).await.unwrap().expect("found by its address");
     assert_eq!(account.phone.as_deref(), Some("+15550123777"));
 }
+
+/// A post from `client`, as a proxy at 127.0.0.1 would forward it.
+async fn post_from(server: &RunningServer, client: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1{path}", server.base_url))
+        .header("x-forwarded-for", client)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+fn wrong_password(address: &str) -> Value {
+    json!({ "email": address, "password": "not the password at all" })
+}
+
+/// Per-client limits count the client a trusted proxy names, across every address it tries:
+/// password spraying and mail bombing are cut off, other clients are not.
+#[tokio::test]
+async fn per_client_limits_count_the_client_a_trusted_proxy_names() {
+    let (server, _fakes) = spawn_app(|config| {
+        config.limits.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.limits.per_client_wrong_passwords = 3;
+        config.limits.per_client_emails = 2;
+    })
+    .await;
+    let sprayer = "1.2.3.4, 203.0.113.7"; // the proxy appended what it saw; the rest is the client's
+    for i in 0..3 {
+        let (status, body) =
+            post_from(&server, sprayer, "/sign-in", wrong_password(&format!("s{i}@example.test"))).await;
+        assert_eq!(body["reason"], "credentials_invalid", "{status} {body}");
+    }
+    let (status, body) = post_from(&server, sprayer, "/sign-in", wrong_password("fresh@example.test")).await;
+    assert_eq!(status, 429, "the fourth wrong password from one client, for a fresh address: {body}");
+    assert!(body["retry_at"].is_string(), "{body}");
+    // What the client wrote itself changes nothing; another client is not held back.
+    let (status, _) =
+        post_from(&server, "9.9.9.9, 203.0.113.7", "/sign-in", wrong_password("x@example.test")).await;
+    assert_eq!(status, 429);
+    let (_, body) = post_from(&server, "203.0.113.8", "/sign-in", wrong_password("fresh@example.test")).await;
+    assert_eq!(body["reason"], "credentials_invalid", "{body}");
+
+    let bomber = "198.51.100.9";
+    for (i, path) in ["/password/forgot", "/sign-up"].iter().enumerate() {
+        let (status, body) =
+            post_from(&server, bomber, path, json!({ "email": format!("v{i}@example.test") })).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (status, body) =
+        post_from(&server, bomber, "/password/forgot", json!({ "email": "v9@example.test" })).await;
+    assert_eq!(status, 429, "a third email for one client, to a fresh address: {body}");
+    let (status, _) =
+        post_from(&server, "198.51.100.10", "/password/forgot", json!({ "email": "v9@example.test" })).await;
+    assert_eq!(status, 200);
+}
+
+/// Without trusted proxies `X-Forwarded-For` is never read: rotating it does not dodge a limit.
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let (server, _fakes) = spawn_app(|config| config.limits.per_client_wrong_passwords = 2).await;
+    for i in 0..2 {
+        let (_, body) = post_from(
+            &server,
+            &format!("203.0.113.{i}"),
+            "/sign-in",
+            wrong_password(&format!("r{i}@example.test")),
+        )
+        .await;
+        assert_eq!(body["reason"], "credentials_invalid", "{body}");
+    }
+    let (status, body) =
+        post_from(&server, "203.0.113.99", "/sign-in", wrong_password("r9@example.test")).await;
+    assert_eq!(status, 429, "every request came from 127.0.0.1: {body}");
+}

@@ -1,5 +1,6 @@
 //! Forgotten password (PR-*).
 
+use crate::http::client::Client;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -32,9 +33,10 @@ pub(super) struct Reset {
 #[utoipa::path(post, path = "/api/v1/password/forgot", operation_id = "recovery_forgot", tag = "password reset", request_body = Forgot, responses(answer::Answers))]
 pub(super) async fn forgot(
     State(app): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<Forgot>,
 ) -> Result<Response, ApiError> {
-    app.services.request_password_reset(&body.email).await?;
+    app.services.request_password_reset(client, &body.email).await?;
     Ok(accepted(json!({ "next": "check_email" })))
 }
 

@@ -1,6 +1,7 @@
 //! Signing in: password, then a code by text or voice, or the personal key (SI-*, PK-*).
 
 use crate::domain::AccountId;
+use crate::http::client::Client;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -61,10 +62,11 @@ fn signed_out() -> ApiError {
 #[utoipa::path(post, path = "/api/v1/sign-in", operation_id = "signin_sign_in", tag = "sign-in", request_body = Credentials, responses(answer::Answers))]
 pub(super) async fn sign_in(
     State(app): State<AppState>,
+    Client(client): Client,
     session: Session,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult {
-    let account = app.services.verify_password(&body.email, &body.password).await?;
+    let account = app.services.verify_password(client, &body.email, &body.password).await?;
     // A new session id for the new identity (SI-5).
     session.rotate();
     if !account.completed {

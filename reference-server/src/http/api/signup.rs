@@ -1,3 +1,4 @@
+use crate::http::client::Client;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -45,10 +46,11 @@ type ApiResult = Result<Response, ApiError>;
 #[utoipa::path(post, path = "/api/v1/sign-up", operation_id = "signup_start", tag = "sign-up", request_body = EmailBody, responses(answer::Answers))]
 pub(super) async fn start(
     State(app): State<AppState>,
+    Client(client): Client,
     session: Session,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> ApiResult {
-    let email = app.services.start_sign_up(&body.email).await?;
+    let email = app.services.start_sign_up(client, &body.email).await?;
     session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: false }));
     Ok(accepted(json!({ "next": "confirm_email" })))
 }
@@ -60,11 +62,15 @@ pub(super) async fn start(
     tag = "sign-up",
     responses(answer::Answers)
 )]
-pub(super) async fn resend(State(app): State<AppState>, session: Session) -> ApiResult {
+pub(super) async fn resend(
+    State(app): State<AppState>,
+    Client(client): Client,
+    session: Session,
+) -> ApiResult {
     let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
         return Err(ServiceError::Rejected(Reason::NoSignUpInProgress).into());
     };
-    app.services.resend_confirmation(&progress.email).await?;
+    app.services.resend_confirmation(client, &progress.email).await?;
     Ok(accepted(json!({ "next": "confirm_email" })))
 }
 

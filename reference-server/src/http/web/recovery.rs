@@ -1,5 +1,6 @@
 //! Forgotten password pages, and the link that confirms a new email address.
 
+use crate::http::client::Client;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -44,8 +45,13 @@ pub struct ForgotForm {
     email: String,
 }
 
-async fn forgot(State(app): State<AppState>, session: Session, Form(form): Form<ForgotForm>) -> Response {
-    match app.services.request_password_reset(&form.email).await {
+async fn forgot(
+    State(app): State<AppState>,
+    Client(client): Client,
+    session: Session,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    match app.services.request_password_reset(client, &form.email).await {
         // The same words whether or not the address has an account (PR-2).
         Ok(()) => render(
             StatusCode::OK,

@@ -1,6 +1,7 @@
 //! Sign-in pages: email and password, the choice of second factor, and each factor.
 
 use crate::domain::AccountId;
+use crate::http::client::Client;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -63,8 +64,13 @@ pub struct Credentials {
     password: String,
 }
 
-async fn sign_in(State(app): State<AppState>, session: Session, Form(form): Form<Credentials>) -> Response {
-    match app.services.verify_password(&form.email, &form.password).await {
+async fn sign_in(
+    State(app): State<AppState>,
+    Client(client): Client,
+    session: Session,
+    Form(form): Form<Credentials>,
+) -> Response {
+    match app.services.verify_password(client, &form.email, &form.password).await {
         Ok(account) => {
             session.update(|s| {
                 s.restart();

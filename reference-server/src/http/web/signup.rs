@@ -1,3 +1,4 @@
+use crate::http::client::Client;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -40,10 +41,11 @@ struct EmailForm {
 
 async fn submit_email(
     State(app): State<AppState>,
+    Client(client): Client,
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    match app.services.start_sign_up(&form.email).await {
+    match app.services.start_sign_up(client, &form.email).await {
         Ok(email) => {
             session.update(|s| s.sign_up = Some(SignUpProgress { email, confirmed: false }));
             redirect("/sign-up/check-email")
@@ -77,12 +79,12 @@ async fn check_email(session: Session) -> Response {
     }
 }
 
-async fn resend(State(app): State<AppState>, session: Session) -> Response {
+async fn resend(State(app): State<AppState>, Client(client): Client, session: Session) -> Response {
     let Some(progress) = session.state().sign_up.filter(|p| !p.confirmed) else {
         return redirect("/sign-up");
     };
     let csrf = session.csrf_token();
-    match app.services.resend_confirmation(&progress.email).await {
+    match app.services.resend_confirmation(client, &progress.email).await {
         Ok(()) => render(
             StatusCode::OK,
             CheckEmailPage {
