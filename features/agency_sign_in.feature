@@ -154,6 +154,20 @@ Feature: Signing in for an agency
         | without its PKCE verifier   |
 
     @AG-1
+    Scenario: A failed PKCE exchange leaves the code no easier to use
+      A service may keep the code for the agency after a failed exchange or spend it; either
+      way it must still ask for the verifier, and give tokens for the code once at most.
+
+      Given I have an account with a confirmed phone
+      And the parks agency has sent me to sign in for my email address and I was sent back with a code
+      When the parks agency exchanges the code with a wrong PKCE verifier
+      Then the exchange is refused as "invalid_grant"
+      When the parks agency exchanges the code without its PKCE verifier
+      Then the exchange is refused as "invalid_grant"
+      When the parks agency exchanges the code with its right verifier
+      Then the code gives tokens once at most
+
+    @AG-1
     Scenario: A verifier for a code requested without PKCE is refused as a downgrade
       Given I have an account with a confirmed phone
       And the benefits agency has sent me to sign in for my email address without PKCE and I was sent back with a code

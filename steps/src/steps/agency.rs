@@ -294,7 +294,7 @@ async fn exchange(world: &mut LoginWorld, name: &str, how: Exchange) -> anyhow::
 }
 
 #[given(regex = r"^the (\w+) agency has exchanged the code$")]
-#[when(regex = r"^the (\w+) agency exchanges the code(?: again)?$")]
+#[when(regex = r"^the (\w+) agency exchanges the code(?: again| with its right verifier)?$")]
 async fn exchanges(world: &mut LoginWorld, name: String) -> anyhow::Result<()> {
     exchange(world, &name, Exchange::AS_REGISTERED).await
 }
@@ -313,6 +313,33 @@ async fn exchange_refused(world: &mut LoginWorld, error: String) -> anyhow::Resu
         }
         Some(Ok(_)) => anyhow::bail!("the exchange succeeded; expected a refusal as {error:?}"),
         None => anyhow::bail!("no exchange was made"),
+    }
+}
+
+/// After failed exchanges a service may keep the code or have spent it; tokens once at most.
+#[then("the code gives tokens once at most")]
+async fn tokens_once_at_most(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let name = world.agency.request.as_ref().map(|(n, _)| n.clone()).context("no agency in this scenario")?;
+    match &world.agency.exchange {
+        Some(Ok(_)) => {
+            exchange(world, &name, Exchange::AS_REGISTERED).await?;
+            exchange_refused(world, "invalid_grant".into())
+                .await
+                .context("the code gave tokens, and then gave them again")?;
+            world.note(
+                "the service kept the code through the failed exchanges, gave tokens once, then refused it"
+                    .into(),
+            );
+            Ok(())
+        }
+        Some(Err(refusal)) if refusal.error == "invalid_grant" => {
+            world.note(
+                "the service spent the code on a failed exchange: the right verifier got no tokens either"
+                    .into(),
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("expected tokens or an invalid_grant refusal, got {other:?}"),
     }
 }
 
