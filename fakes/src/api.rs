@@ -12,6 +12,11 @@
 //! | `GET /api/phone/latest?to=` | the newest text or call to `to`, with its `code` |
 //! | `GET /api/phone/wait?to=&after=&timeout_ms=` | as for mail |
 //! | `DELETE /api/phone` | forget every text and call |
+//! | `GET /api/faults` | the faults switched on (see `faults`) |
+//! | `PUT /api/faults/smtp` | e.g. `{"fail_next": 2, "code": 451, "stage": "data"}`, `{"drop_next": 1}` |
+//! | `PUT /api/faults/sms` | e.g. `{"fail_next": 1, "status": 503}`, `{"drop_next": 1}`, `{"delay_ms": 2000}` |
+//! | `DELETE /api/faults` | switch every fault off |
+//! | `POST /v2/email/outbound-emails` | Amazon SES v2 `SendEmail` (see `ses`) |
 //! | `GET /` | the HTML page |
 
 use std::sync::Arc;
@@ -20,7 +25,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,6 +51,11 @@ pub struct Settings {
     pub sms_base_url: String,
     pub sms_account_sid: String,
     pub sms_auth_token: String,
+    /// An API key (`SK…`) and secret the provider accepts instead of the auth token.
+    pub sms_api_key_sid: String,
+    pub sms_api_key_secret: String,
+    /// Base URL of the SES v2-shaped mail API (`POST /v2/email/outbound-emails`).
+    pub ses_endpoint: String,
     pub inbox_url: String,
 }
 
@@ -59,6 +69,9 @@ impl Settings {
             sms_base_url: sms.base_url(),
             sms_account_sid: sms.credentials().account_sid.clone(),
             sms_auth_token: sms.credentials().auth_token.clone(),
+            sms_api_key_sid: sms.credentials().api_key_sid.clone(),
+            sms_api_key_secret: sms.credentials().api_key_secret.clone(),
+            ses_endpoint: inbox_url.to_owned(),
             inbox_url: inbox_url.to_owned(),
         }
     }
@@ -81,6 +94,10 @@ pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>) -> Router {
         .route("/api/phone", get(list_phone).delete(clear_phone))
         .route("/api/phone/latest", get(latest_phone))
         .route("/api/phone/wait", get(wait_phone))
+        .route("/api/faults", get(faults).delete(clear_faults))
+        .route("/api/faults/smtp", put(set_smtp_faults))
+        .route("/api/faults/sms", put(set_sms_faults))
+        .route(crate::ses::PATH, post(ses_send_email))
         .with_state(Fakes { mail, sms })
 }
 
@@ -192,6 +209,57 @@ async fn wait_phone(State(f): State<Fakes>, Query(q): Query<Wait>) -> Response {
 async fn clear_phone(State(f): State<Fakes>) -> StatusCode {
     f.sms.clear();
     StatusCode::NO_CONTENT
+}
+
+async fn faults(State(f): State<Fakes>) -> Response {
+    let (smtp, _) = f.mail.faults().snapshot();
+    let (_, sms) = f.sms.faults().snapshot();
+    Json(json!({ "smtp": smtp, "sms": sms })).into_response()
+}
+
+async fn clear_faults(State(f): State<Fakes>) -> StatusCode {
+    f.mail.faults().clear();
+    f.sms.faults().clear();
+    StatusCode::NO_CONTENT
+}
+
+fn switched(result: Result<(), String>) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response(),
+    }
+}
+
+fn bad_json(error: axum::extract::rejection::JsonRejection) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": error.body_text() }))).into_response()
+}
+
+async fn set_smtp_faults(
+    State(f): State<Fakes>,
+    body: Result<Json<crate::faults::SmtpFaults>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(faults)) => switched(f.mail.faults().set_smtp(faults)),
+        Err(error) => bad_json(error),
+    }
+}
+
+async fn set_sms_faults(
+    State(f): State<Fakes>,
+    body: Result<Json<crate::faults::SmsFaults>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(faults)) => switched(f.sms.faults().set_sms(faults)),
+        Err(error) => bad_json(error),
+    }
+}
+
+async fn ses_send_email(
+    State(f): State<Fakes>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    crate::ses::send_email(&f.mail, &headers, &body)
 }
 
 /// Escapes text for HTML element content and attribute values.

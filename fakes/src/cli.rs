@@ -44,9 +44,14 @@ pub struct Listen {
     /// Account SID the SMS provider accepts (default: the fake's own).
     #[arg(long)]
     pub account_sid: Option<String>,
-    /// Auth token the SMS provider accepts (default: the fake's own).
+    /// Auth token the SMS provider accepts and signs webhooks with (default: the fake's own).
     #[arg(long)]
     pub auth_token: Option<String>,
+    /// API key sid (`SK…`) the SMS provider also accepts, with --api-key-secret.
+    #[arg(long, requires = "api_key_secret")]
+    pub api_key_sid: Option<String>,
+    #[arg(long, requires = "api_key_sid")]
+    pub api_key_secret: Option<String>,
 }
 
 impl Listen {
@@ -67,6 +72,8 @@ impl Listen {
             credentials: SmsCredentials {
                 account_sid: self.account_sid.clone().unwrap_or(defaults.account_sid),
                 auth_token: self.auth_token.clone().unwrap_or(defaults.auth_token),
+                api_key_sid: self.api_key_sid.clone().unwrap_or(defaults.api_key_sid),
+                api_key_secret: self.api_key_secret.clone().unwrap_or(defaults.api_key_secret),
             },
         }
     }

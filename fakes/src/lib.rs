@@ -6,7 +6,8 @@
 //! * [`sms::FakeSms`]: a Twilio-shaped SMS and voice provider (wiremock) that keeps every text
 //!   and call it is asked to deliver, with documented fault-injection numbers.
 //! * [`api`]: an HTTP inbox API (JSON) and a small HTML page over both, for people and for
-//!   tools that are not written in Rust.
+//!   tools that are not written in Rust; also an Amazon SES v2 `SendEmail` endpoint, and the
+//!   switches of [`faults`] (failures, lost messages, a slow provider).
 //!
 //! Everything can be started in-process on port 0 ([`Fakes::start`]) or as the `fakes` binary.
 
@@ -15,8 +16,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod faults;
 pub mod inbox;
 pub mod mail;
+pub mod ses;
 pub mod sms;
 
 use std::net::SocketAddr;
@@ -53,8 +56,9 @@ pub struct Fakes {
 
 impl Fakes {
     pub async fn start(config: FakesConfig) -> anyhow::Result<Self> {
-        let mail = Arc::new(FakeMail::start(config.mail).await?);
-        let sms = Arc::new(FakeSms::start(config.sms, config.credentials).await?);
+        let faults = Arc::new(faults::Faults::default());
+        let mail = Arc::new(FakeMail::start_with(config.mail, faults.clone()).await?);
+        let sms = Arc::new(FakeSms::start_with(config.sms, config.credentials, faults).await?);
         let listener = tokio::net::TcpListener::bind(config.api).await?;
         let api_addr = listener.local_addr()?;
         let router = api::router(mail.clone(), sms.clone());

@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
+use crate::faults::{Faults, MailFault, SmtpStage};
 use crate::inbox::{Delivered, Inbox};
 
 /// One message as the SMTP conversation delivered it, decoded.
@@ -94,6 +95,7 @@ pub struct FakeMail {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
     inbox: Arc<Inbox<Mail>>,
+    faults: Arc<Faults>,
     certificate_pem: String,
     fingerprint: String,
 }
@@ -102,6 +104,7 @@ pub struct FakeMail {
 struct Shared {
     config: MailConfig,
     inbox: Arc<Inbox<Mail>>,
+    faults: Arc<Faults>,
     tls: TlsAcceptor,
     slots: Arc<Semaphore>,
 }
@@ -116,6 +119,11 @@ const NAME: &str = "fake-mail.localhost";
 impl FakeMail {
     /// Starts listening; connections are served on the tokio runtime.
     pub async fn start(config: MailConfig) -> anyhow::Result<Self> {
+        Self::start_with(config, Arc::default()).await
+    }
+
+    /// Starts listening, answering with the `faults` switched on (see `faults`).
+    pub async fn start_with(config: MailConfig, faults: Arc<Faults>) -> anyhow::Result<Self> {
         let (certificate_pem, key_pem) = match &config.tls_files {
             Some((cert, key)) => (std::fs::read_to_string(cert)?, std::fs::read_to_string(key)?),
             None => {
@@ -136,13 +144,14 @@ impl FakeMail {
             slots: Arc::new(Semaphore::new(config.max_connections)),
             config,
             inbox: inbox.clone(),
+            faults: faults.clone(),
             tls,
         });
         tokio::spawn(accept(listener, shared.clone(), false));
         if let Some(listener) = tls_listener {
             tokio::spawn(accept(listener, shared, true));
         }
-        Ok(Self { addr, tls_addr, inbox, certificate_pem, fingerprint })
+        Ok(Self { addr, tls_addr, inbox, faults, certificate_pem, fingerprint })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -166,6 +175,30 @@ impl FakeMail {
 
     pub fn inbox(&self) -> &Inbox<Mail> {
         &self.inbox
+    }
+
+    /// Keeps a message that came by another way than SMTP (the SES-shaped API): `raw` MIME, or
+    /// the parts of a simple one.
+    pub fn store(&self, from: String, to: Vec<String>, content: Content) -> Result<Mail, String> {
+        let parsed = match content {
+            Content::Raw(raw) => parse(&raw).map_err(|e| format!("the raw message cannot be parsed: {e}"))?,
+            Content::Simple { subject, text, html } => Parsed { subject, text, html },
+        };
+        Ok(self.inbox.push(|id| Mail {
+            id,
+            from,
+            to,
+            subject: parsed.subject,
+            links: links_in(&parsed.text, parsed.html.as_deref()),
+            text: parsed.text,
+            html: parsed.html,
+            received_at: OffsetDateTime::now_utc(),
+        }))
+    }
+
+    /// The faults this server answers with (shared with the SMS fake under `Fakes`).
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// Messages to `to`, oldest first.
@@ -237,13 +270,16 @@ async fn connection(
 ) -> io::Result<()> {
     let mut builder = SessionBuilder::new(NAME);
     builder.enable_start_tls();
+    let refused = Refusal::default();
     let collector = Collector {
         inbox: shared.inbox.clone(),
+        faults: shared.faults.clone(),
+        refused: refused.clone(),
         max: shared.config.max_message_bytes,
         ..Collector::default()
     };
     let mut session = builder.build(peer.ip(), collector);
-    let mut state = Conversation { tls: implicit_tls, ..Conversation::default() };
+    let mut state = Conversation { tls: implicit_tls, refused, ..Conversation::default() };
     if implicit_tls {
         let tls = shared.tls.accept(stream).await?;
         session.tls_active();
@@ -259,13 +295,18 @@ async fn connection(
     Ok(())
 }
 
-/// What the adapter around `mailin` keeps: the TLS state, and an AUTH exchange under way.
+/// What the adapter around `mailin` keeps: the TLS state, an AUTH exchange under way, and
+/// the refusal of the message just ended (see `Collector::data_end`).
 #[derive(Default)]
 struct Conversation {
     tls: bool,
     in_data: bool,
     auth: Option<AuthStep>,
+    refused: Refusal,
 }
+
+/// A reply refusing a whole message, passed from the handler to the conversation.
+type Refusal = Arc<std::sync::Mutex<Option<Vec<u8>>>>;
 
 enum AuthStep {
     /// `AUTH PLAIN` without its credentials: they come on the next line.
@@ -335,6 +376,9 @@ fn answer(
         let response = session.process(line);
         if line == b".\r\n" || line == b".\n" {
             state.in_data = false;
+            if let Some(refusal) = state.refused.lock().expect("refusal lock").take() {
+                return (refusal, Action::Reply);
+            }
         }
         return reply(response);
     }
@@ -444,6 +488,8 @@ fn decode(base64: &[u8]) -> String {
 #[derive(Default)]
 struct Collector {
     inbox: Arc<Inbox<Mail>>,
+    faults: Arc<Faults>,
+    refused: Refusal,
     max: usize,
     from: String,
     to: Vec<String>,
@@ -451,7 +497,31 @@ struct Collector {
     too_large: bool,
 }
 
+/// The answer a switched-on fault gives instead of the usual one.
+fn failed(code: u16) -> Response {
+    let text = if code < 500 {
+        "4.3.0 Temporary failure (fault injected)"
+    } else {
+        "5.3.0 Failure (fault injected)"
+    };
+    Response::custom(code, text.into())
+}
+
 impl Handler for Collector {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        match self.faults.mail_at(SmtpStage::Mail) {
+            Some(MailFault::Fail(code)) => failed(code),
+            _ => mailin::response::OK,
+        }
+    }
+
+    fn rcpt(&mut self, _to: &str) -> Response {
+        match self.faults.mail_at(SmtpStage::Rcpt) {
+            Some(MailFault::Fail(code)) => failed(code),
+            _ => mailin::response::OK,
+        }
+    }
+
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.from = from.to_owned();
         self.to = to.to_vec();
@@ -469,9 +539,27 @@ impl Handler for Collector {
         Ok(())
     }
 
+    /// `mailin` stays in its DATA state after an error here, so the next command would be
+    /// taken as message text: an error is handed to the conversation to send instead, and
+    /// `mailin` is told the message was taken.
     fn data_end(&mut self) -> Response {
+        let verdict = self.verdict();
+        if verdict.is_error {
+            *self.refused.lock().expect("refusal lock") = Some(verdict.buffer().unwrap_or_default());
+        }
+        mailin::response::OK
+    }
+}
+
+impl Collector {
+    fn verdict(&mut self) -> Response {
         if self.too_large {
             return Response::custom(552, "5.3.4 Message size exceeds fixed limit".into());
+        }
+        match self.faults.mail_at(SmtpStage::Data) {
+            Some(MailFault::Fail(code)) => return failed(code),
+            Some(MailFault::Drop) => return mailin::response::OK,
+            None => {}
         }
         match parse(&self.data) {
             Ok(parsed) => {
@@ -494,6 +582,12 @@ impl Handler for Collector {
             }
         }
     }
+}
+
+/// A message handed over whole.
+pub enum Content {
+    Raw(Vec<u8>),
+    Simple { subject: String, text: String, html: Option<String> },
 }
 
 struct Parsed {

@@ -227,6 +227,13 @@ async fn auth_size_and_smtputf8_as_production_clients_use_them() {
     let sent = c.say("Subject: Grüße\r\n\r\nBonjour.\r\n.").await;
     assert!(sent.starts_with("250"), "{sent}");
     assert_eq!(fakes.mail.messages("zoë@example.test")[0].subject, "Grüße");
+    // A message too large is refused at its end, and the conversation goes on.
+    assert!(c.say("MAIL FROM:<a@example.test>").await.starts_with("250"));
+    assert!(c.say("RCPT TO:<b@example.test>").await.starts_with("250"));
+    assert!(c.say("DATA").await.starts_with("354"));
+    let big = format!("Subject: big\r\n\r\n{}\r\n.", "x".repeat(1200));
+    assert!(c.say(&big).await.starts_with("552 "));
+    assert!(c.say("RSET").await.starts_with("250"), "the session left DATA");
     // Without credentials configured, AUTH is optional: a client that never logs in sends too.
     let open = start().await;
     let (mut c, _) = Raw::connect(open.mail.addr().port()).await;
