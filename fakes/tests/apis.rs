@@ -2,6 +2,10 @@
 //! (API keys, messaging services, reading back by sid, calls whose TwiML is fetched from the
 //! service, signed status callbacks), the fault switches, and the SES v2 `SendEmail` endpoint.
 
+// Deliveries, callbacks and the slow-provider fault happen in real time over real HTTP:
+// polling for them, and timing the delay, is waiting for the network, not for a rule.
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,13 +21,16 @@ async fn start() -> Fakes {
     Fakes::start(FakesConfig::ephemeral()).await.unwrap()
 }
 
+/// A request the service received: its path, its form, and whether its signature is right.
+type Received = (String, Vec<(String, String)>, bool);
+
 /// A stand-in for a team's service: serves TwiML and records the callbacks it is sent, each
 /// with whether its `X-Twilio-Signature` is right.
 #[derive(Clone, Default)]
 struct Service {
     base: Arc<Mutex<String>>,
     token: Arc<Mutex<String>>,
-    received: Arc<Mutex<Vec<(String, Vec<(String, String)>, bool)>>>,
+    received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Service {
