@@ -22,6 +22,17 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
 }
 
+impl MailError {
+    /// Whether trying again cannot help by itself: the mail server refused for good (5xx), or
+    /// the message cannot be built at all.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Address(_) | Self::Build(_) => true,
+            Self::Smtp(error) => error.is_permanent(),
+        }
+    }
+}
+
 impl Mailer {
     pub fn new(config: &SmtpConfig) -> Result<Self, MailError> {
         // Plain SMTP: the configured relay is local (the fake, or a relay on the host).

@@ -1,7 +1,8 @@
 //! Mail leaves through the outbox: a use case seals the message into the database and answers
 //! at once; a worker sends it afterwards and retries until the mail server takes it. So no
 //! answer waits for the mail server, an answer for an address with an account takes as long as
-//! one for an address without (PR-2, SU-5), and a mail-server outage loses nothing.
+//! one for an address without (PR-2, SU-5), and a mail-server outage loses nothing. Only a
+//! message the mail server refuses for good (5xx) several times over is given up.
 
 use std::sync::Arc;
 use std::time::Duration as Wait;
@@ -18,6 +19,9 @@ const BATCH: u32 = 32;
 const CLAIM: time::Duration = time::Duration::minutes(2);
 /// The longest wait between tries while the mail server refuses.
 const MAX_BACKOFF: Wait = Wait::from_secs(60);
+/// Tries of a message the mail server refuses for good (5xx) before it is dropped: a relay
+/// being reconfigured may refuse a few, but retrying a bounce for ever would only block.
+const PERMANENT_TRIES: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
@@ -61,6 +65,10 @@ impl Services {
                 let notice = Notice { subject: message.subject, text: message.text };
                 match self.mailer.send(&message.to, &notice).await {
                     Ok(()) => self.store.mail_sent(mail.id).await?,
+                    Err(error) if error.is_permanent() && mail.attempts + 1 >= PERMANENT_TRIES => {
+                        tracing::error!(id = mail.id, attempts = mail.attempts + 1, %error, "mail refused for good; dropped");
+                        self.store.mail_sent(mail.id).await?;
+                    }
                     Err(error) => {
                         tracing::warn!(id = mail.id, attempts = mail.attempts + 1, %error, "mail not sent yet; will retry");
                         self.store.mail_failed(mail.id).await?;

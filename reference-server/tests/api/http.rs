@@ -349,6 +349,43 @@ async fn mail_queued_while_the_mail_server_is_down_arrives_when_it_is_back() {
     assert!(mail_server.mail.messages("nobody.while.down@example.test").is_empty());
 }
 
+/// The outbox against the mail fake's fault switches: temporary refusals (451) are retried
+/// until the mail goes out, once; a permanent refusal (550) is given up after a few tries and
+/// does not hold back the mail after it.
+#[tokio::test]
+async fn the_outbox_retries_temporary_refusals_and_gives_up_permanent_ones() {
+    use fakes::faults::{SmtpFaults, SmtpStage};
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let http = client();
+    let refuse = |fail_next, code| SmtpFaults { fail_next, code, stage: SmtpStage::Rcpt, drop_next: 0 };
+    let wait = std::time::Duration::from_secs(20);
+
+    fakes.mail.faults().set_smtp(refuse(2, 451)).unwrap();
+    assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "later@example.test" })).await.0, 200);
+    assert!(fakes.mail.wait_for_message("later@example.test", wait).await.is_some(), "sent on the third try");
+    assert_eq!(fakes.mail.messages("later@example.test").len(), 1, "sent once");
+    assert_eq!(fakes.mail.faults().snapshot().0.fail_next, 0, "both refusals were met");
+
+    fakes.mail.faults().set_smtp(refuse(4, 550)).unwrap();
+    assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "bounced@example.test" })).await.0, 200);
+    // The retries pause in real time (they wait for a mail server, not for a rule).
+    let given_up = tokio::time::timeout(wait, async {
+        while server.services.store.mail_waiting().await.unwrap() > 0 {
+            #[allow(clippy::disallowed_methods)]
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    assert!(given_up.await.is_ok(), "the bounced mail is still waiting");
+    assert_eq!(fakes.mail.faults().snapshot().0.fail_next, 1, "given up after three refusals");
+    assert!(fakes.mail.messages("bounced@example.test").is_empty());
+    fakes.mail.faults().clear();
+    assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "after@example.test" })).await.0, 200);
+    assert!(
+        fakes.mail.wait_for_message("after@example.test", wait).await.is_some(),
+        "the next mail goes out"
+    );
+}
+
 /// Slow clients (headers sent a little at a time, then nothing) cannot hold the server: they
 /// are cut off after the header timeout, and a normal request is answered meanwhile even when
 /// they hold every connection slot.
