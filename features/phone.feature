@@ -35,6 +35,15 @@ Feature: Adding and confirming a phone
     And I enter the security code
     Then I am signed in to my account
 
+  @PH-1 @needs_voice
+  Scenario: A number that takes neither texts nor calls is refused
+    Given my phone number takes neither texts nor calls
+    When I add my phone number and ask for the code by text message
+    Then I am told my phone can get no security code
+    When I try a voice call to that number instead
+    Then I am told my phone can get no security code
+    And no other message reached me
+
   @PH-2
   Scenario: A wrong code does not confirm the phone
     When I add my phone number and ask for the code by text message

@@ -313,6 +313,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("password_not_set", "the phone step needs the password set first"),
     ("sms_not_supported", "the number cannot receive texts; a call works"),
     ("sms_opted_out", "the number opted out of texts; a call works"),
+    ("phone_unreachable", "the number takes neither texts nor calls"),
     ("no_code_sent", "no code was sent that this entry could match"),
     ("code_wrong", "the code is not the one sent"),
     ("code_expired", "the code is past its lifetime"),

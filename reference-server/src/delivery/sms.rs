@@ -21,6 +21,9 @@ pub enum SmsError {
     /// Twilio 21610: the person opted out of texts from us.
     #[error("the number has opted out of text messages")]
     OptedOut,
+    /// Twilio 21211 (texts), 13224 (calls), 21217: not a phone number that can be reached.
+    #[error("the number cannot be reached by text or call")]
+    NotAPhone,
     #[error("the provider refused the request: HTTP {status}, error {code:?}: {message}")]
     Refused { status: u16, code: Option<u32>, message: String },
     #[error("the provider could not be reached: {0}")]
@@ -84,6 +87,7 @@ impl SmsClient {
         match code {
             Some(21614) => Err(SmsError::NotMobile),
             Some(21610) => Err(SmsError::OptedOut),
+            Some(21211 | 13224 | 21217) => Err(SmsError::NotAPhone),
             _ => Err(SmsError::Refused {
                 status: status.as_u16(),
                 code,

@@ -64,6 +64,7 @@ impl Services {
         Err(match error {
             SmsError::NotMobile => ServiceError::Rejected(Reason::SmsNotSupported),
             SmsError::OptedOut => ServiceError::Rejected(Reason::SmsOptedOut),
+            SmsError::NotAPhone => ServiceError::Rejected(Reason::PhoneUnreachable),
             other => {
                 tracing::warn!(error = %other, "security code not delivered");
                 ServiceError::Delivery(

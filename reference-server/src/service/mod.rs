@@ -51,6 +51,8 @@ pub enum Reason {
     SmsNotSupported,
     /// The person opted out of texts at the provider: choose a voice call.
     SmsOptedOut,
+    /// The number takes neither texts nor calls (the provider says it is no phone number).
+    PhoneUnreachable,
     NoCodeSent,
     CodeWrong {
         remaining: u32,
@@ -94,6 +96,7 @@ impl Reason {
             Self::PasswordNotSet => "password_not_set",
             Self::SmsNotSupported => "sms_not_supported",
             Self::SmsOptedOut => "sms_opted_out",
+            Self::PhoneUnreachable => "phone_unreachable",
             Self::NoCodeSent => "no_code_sent",
             Self::CodeWrong { .. } => "code_wrong",
             Self::CodeExpired => "code_expired",
@@ -142,6 +145,9 @@ impl Reason {
                 "This number cannot receive text messages (it may be a landline). Choose a phone call instead.".into()
             }
             Self::SmsOptedOut => "This number has blocked our text messages. Choose a phone call instead.".into(),
+            Self::PhoneUnreachable => {
+                "This number cannot get text messages or phone calls. Enter a number that can.".into()
+            }
             Self::NoCodeSent => "Ask for a security code first.".into(),
             Self::CodeWrong { remaining } => tries_left("That security code is not right.", remaining),
             Self::CodeExpired => "That security code has expired. Ask for a new one.".into(),

@@ -43,6 +43,12 @@ async fn landline(world: &mut LoginWorld) {
     world.me.phone = world.me.phone.replacen("+15550", "+15551", 1);
 }
 
+/// The fake provider refuses texts and calls to `+15556…` as no phone number (its table).
+#[given("my phone number takes neither texts nor calls")]
+async fn unreachable(world: &mut LoginWorld) {
+    world.me.phone = world.me.phone.replacen("+15550", "+15556", 1);
+}
+
 #[when(expr = "I add my phone number and ask for the code by {delivery}")]
 pub(super) async fn add_phone(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
     let phone = world.me.phone.clone();
@@ -84,9 +90,15 @@ async fn that_code_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[when("I ask for the code by voice call instead")]
 async fn voice_instead(world: &mut LoginWorld) -> anyhow::Result<()> {
+    try_voice_instead(world).await?;
+    expect_accepted(world.last()?)
+}
+
+#[when("I try a voice call to that number instead")]
+async fn try_voice_instead(world: &mut LoginWorld) -> anyhow::Result<()> {
     let phone = world.me.phone.clone();
     world.last = Some(world.driver.add_phone(&phone, Delivery::Voice).await?);
-    expect_accepted(world.last()?)
+    Ok(())
 }
 
 #[when(expr = "I ask for a security code by {delivery}")]
@@ -160,6 +172,11 @@ async fn phone_confirmed(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("I am told my phone cannot receive text messages")]
 async fn no_texts(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_rejected(world.last()?, "sms_not_supported")
+}
+
+#[then("I am told my phone can get no security code")]
+async fn no_codes(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_rejected(world.last()?, "phone_unreachable")
 }
 
 #[then(expr = "the code is refused as {code_refusal}")]

@@ -78,6 +78,7 @@ pub enum ReasonCode {
     PasswordNotSet,
     SmsNotSupported,
     SmsOptedOut,
+    PhoneUnreachable,
     NoCodeSent,
     CodeWrong,
     CodeExpired,

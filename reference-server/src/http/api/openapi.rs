@@ -90,6 +90,7 @@ mod tests {
             Reason::PasswordNotSet,
             Reason::SmsNotSupported,
             Reason::SmsOptedOut,
+            Reason::PhoneUnreachable,
             Reason::NoCodeSent,
             Reason::CodeWrong { remaining: 1 },
             Reason::CodeExpired,
@@ -122,6 +123,7 @@ mod tests {
                 | Reason::PasswordNotSet
                 | Reason::SmsNotSupported
                 | Reason::SmsOptedOut
+                | Reason::PhoneUnreachable
                 | Reason::NoCodeSent
                 | Reason::CodeWrong { .. }
                 | Reason::CodeExpired

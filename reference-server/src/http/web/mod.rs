@@ -88,7 +88,7 @@ fn field_in_error<'a>(reason: Option<&str>, fields: &[Field<'a>]) -> Option<&'a 
     let wanted = |f: &&Field<'a>| match reason {
         "current_password_wrong" => f.name == "current_password",
         r if r.starts_with("password_") => f.strength,
-        "invalid_phone" | "sms_not_supported" | "sms_opted_out" => f.kind == "tel",
+        "invalid_phone" | "sms_not_supported" | "sms_opted_out" | "phone_unreachable" => f.kind == "tel",
         "invalid_email" | "already_registered" => f.kind == "email",
         _ => false,
     };
