@@ -65,6 +65,15 @@ Feature: Creating an account
     And I can choose a password
 
   @SU-4
+  Scenario: Emails used up on a mistyped address do not hold up the corrected one
+    When I start creating an account with a mistyped email address and ask for the email again as often as allowed
+    And I start creating an account with my email address
+    Then I receive an email with a confirmation link
+    When I follow the confirmation link
+    Then my email address is confirmed
+    And I can choose a password
+
+  @SU-4
   Scenario: An unfinished sign-up never blocks the address
     Given someone started creating an account with my email address and never confirmed it
     When I start creating an account with my email address

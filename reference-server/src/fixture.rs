@@ -29,6 +29,9 @@ pub enum Fixture {
     /// Broken (PR-2): the API answers a reset request for an address with no account with
     /// 404, where a known address gets 200 (the same body otherwise).
     UnknownResetAddressTold,
+    /// Broken (SU-4): the API limits confirmation emails per session, not per address, so
+    /// emails spent on a mistyped address hold up the corrected one.
+    ConfirmationEmailsPerSession,
 }
 
 impl FromStr for Fixture {
@@ -44,6 +47,7 @@ impl FromStr for Fixture {
             "sign-out-only-clears-cookie" => Self::SignOutOnlyClearsCookie,
             "passwords-cut-at-72-bytes" => Self::PasswordsCutAt72Bytes,
             "unknown-reset-address-told" => Self::UnknownResetAddressTold,
+            "confirmation-emails-per-session" => Self::ConfirmationEmailsPerSession,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -60,6 +60,7 @@ pub async fn middleware(
                 .into_response()
         }
         Fixture::PasswordsCutAt72Bytes => cut_passwords(request, next).await,
+        Fixture::ConfirmationEmailsPerSession => emails_per_session(&app, request, next).await,
         Fixture::ExistingAddressTold => {
             if request.method() != Method::POST || request.uri().path() != "/sign-up" {
                 return next.run(request).await;
@@ -79,6 +80,43 @@ pub async fn middleware(
             response
         }
     }
+}
+
+/// Confirmation emails sent, by session cookie, for [`Fixture::ConfirmationEmailsPerSession`].
+static EMAILS_BY_SESSION: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Sign-up emails through the API counted per session (the policy's limit and window) before
+/// the real, per-address limit is reached.
+async fn emails_per_session(app: &AppState, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let counted =
+        request.method() == Method::POST && (path == "/api/v1/sign-up" || path == "/api/v1/sign-up/resend");
+    if !counted {
+        return next.run(request).await;
+    }
+    let named = format!("{}=", crate::http::session::COOKIE_NAME);
+    let session_in = |value: &HeaderValue| {
+        let value = value.to_str().ok()?;
+        value.split(';').find_map(|c| c.trim().strip_prefix(named.as_str())).map(str::to_owned)
+    };
+    let sent = request.headers().get(header::COOKIE).and_then(session_in);
+    let (now, p) = (app.services.clock.now(), &app.services.policy);
+    let window = crate::policy::secs(p.confirmation_email_window_secs);
+    let earlier = sent.as_ref().and_then(|s| EMAILS_BY_SESSION.lock().expect("lock").get(s).cloned());
+    let limit = p.confirmation_email_limit;
+    if let Err(retry_at) = crate::rules::throttle::admit(&earlier.unwrap_or_default(), now, limit, window) {
+        return crate::http::error::ApiError::from(crate::service::rate_limited(retry_at, now))
+            .into_response();
+    }
+    let response = next.run(request).await;
+    // A first request has no session yet: it is counted under the one its answer starts.
+    let session = sent.or_else(|| response.headers().get_all(header::SET_COOKIE).iter().find_map(session_in));
+    if let (true, Some(session)) = (response.status().is_success(), session) {
+        EMAILS_BY_SESSION.lock().expect("lock").entry(session).or_default().push(now);
+    }
+    response
 }
 
 /// The request's body, read whole.

@@ -199,7 +199,7 @@ impl From<StoreError> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-fn rate_limited(retry_at: OffsetDateTime, now: OffsetDateTime) -> ServiceError {
+pub(crate) fn rate_limited(retry_at: OffsetDateTime, now: OffsetDateTime) -> ServiceError {
     ServiceError::RateLimited {
         retry_at,
         wait_secs: u64::try_from((retry_at - now).whole_seconds()).unwrap_or(0),

@@ -36,6 +36,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["SU-6"],
     },
     Breakage {
+        name: "confirmation-emails-per-session",
+        what: "confirmation emails limited per session, not per address",
+        configure: |c| c.fixture = Some(Fixture::ConfirmationEmailsPerSession),
+        fails: &["SU-4"],
+    },
+    Breakage {
         name: "half-hour-email-window",
         what: "confirmation emails limited per 30 minutes, not 15",
         configure: |c| c.policy.confirmation_email_window_secs = 1800,

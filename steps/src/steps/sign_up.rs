@@ -133,6 +133,21 @@ async fn resend_to_limit(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SU-4: the declared number of emails spent on a mistyped address, in this session.
+#[when(
+    "I start creating an account with a mistyped email address and ask for the email again as often as allowed"
+)]
+async fn typo_to_limit(world: &mut LoginWorld) -> anyhow::Result<()> {
+    start_with_typo(world).await?;
+    let limit = world.ctx.target.policy.confirmation_email_limit;
+    for n in 2..=limit {
+        resend(world).await?;
+        expect_accepted(world.last()?)
+            .with_context(|| format!("confirmation email {n} of the {limit} the declared limit allows"))?;
+    }
+    Ok(())
+}
+
 #[then("no confirmation email was sent for the refused request")]
 async fn nothing_for_refused(world: &mut LoginWorld) -> anyhow::Result<()> {
     world.expect_no_mail().await
