@@ -91,6 +91,18 @@ Feature: Creating an account
     And that email tells me how to reset my password
     And that email contains no confirmation link
 
+  @SU-7
+  Scenario: The owner of an address can report that someone else is using it
+    Given an account exists for my email address
+    When someone starts creating an account with my email address
+    Then I receive an email saying someone tried to create an account with my address
+    And that email tells me how to report that it was not me
+    When I report it through that email
+    Then my report is acknowledged with a reference
+    When I report it through that email again
+    Then I am given the same reference, not a second report
+    And a report through a link the service never sent is refused
+
   @SU-6 @serial
   Scenario: A confirmation link still works just before 24 hours have passed
     When I start creating an account with my email address

@@ -11,6 +11,7 @@
 //! url = "http://127.0.0.1:8026"
 //! wait_secs = 10                       # how long an email or text may take to arrive
 //! code_pattern = "code: (\\d+)"         # optional: where the code is, if the suite misreads it
+//! misuse_report_link = "/abuse"        # optional: which link of the sign-up-attempt notice reports misuse
 //!
 //! [policy]                             # optional: declared values, if not the documented ones
 //! code_lifetime_secs = 300
@@ -129,6 +130,10 @@ pub struct InboxSettings {
     /// (`crate::code_reading`; `conformance explain-code` shows that reading).
     #[serde(default)]
     pub code_pattern: Option<String>,
+    /// A regex naming, among the links of the notice of a sign-up attempt, the one that
+    /// reports misuse of the address (SU-7). Default: `(?i)report|misuse`.
+    #[serde(default)]
+    pub misuse_report_link: Option<String>,
 }
 
 fn default_wait_secs() -> u64 {
@@ -144,6 +149,13 @@ impl Target {
     /// How codes are read from this target's texts and calls.
     pub fn code_reader(&self) -> anyhow::Result<crate::code_reading::CodeReader> {
         crate::code_reading::CodeReader::new(self.inbox.code_pattern.as_deref())
+    }
+
+    /// Which link of the notice of a sign-up attempt reports misuse.
+    pub fn misuse_report_link(&self) -> anyhow::Result<regex::Regex> {
+        let pattern = self.inbox.misuse_report_link.as_deref().unwrap_or("(?i)report|misuse");
+        regex::Regex::new(pattern)
+            .with_context(|| format!("[inbox] misuse_report_link {pattern:?} is not a regex"))
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
@@ -172,6 +184,7 @@ impl Target {
         target.browser.validate()?;
         crate::notices::NoticePatterns::new(&target.notices)?;
         target.code_reader()?;
+        target.misuse_report_link()?;
         for capability in target.capabilities.iter().flatten() {
             anyhow::ensure!(
                 crate::contract::CAPABILITIES.iter().any(|(c, _)| c == capability),

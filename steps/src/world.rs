@@ -186,6 +186,8 @@ pub struct LoginWorld {
     pub phone_received: usize,
     /// When my latest second factor was accepted: between these two instants (target clock).
     pub signed_in_at: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
+    /// The link to report misuse of my address, and the reference a report was given (SU-7).
+    pub misuse_report: Option<(String, Option<String>)>,
 }
 
 /// A limit of so many requests in any window, as a scenario uses it up: the first counted
@@ -246,6 +248,7 @@ impl LoginWorld {
             session_before_sign_out: None,
             phone_received: 0,
             signed_in_at: None,
+            misuse_report: None,
         })
     }
 

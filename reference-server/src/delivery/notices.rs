@@ -57,14 +57,15 @@ pub fn confirm_email(link: &str, lifetime_secs: u64) -> Notice {
     }
 }
 
-pub fn sign_up_attempt_for_existing_account(sign_in_url: &str, reset_url: &str) -> Notice {
+pub fn sign_up_attempt_for_existing_account(sign_in_url: &str, reset_url: &str, report_url: &str) -> Notice {
     Notice {
         subject: "Someone tried to create an account with your email address".into(),
         text: format!(
             "Someone tried to create a new account with this email address, which already has an account.\n\n\
              If it was you, sign in at {sign_in_url}\n\n\
              If you forgot your password, reset it at {reset_url}\n\n\
-             If it was not you, your account is unchanged and you do not need to do anything."
+             If it was not you, your account is unchanged. To tell us someone is using your address, \
+             open {report_url}"
         ),
     }
 }

@@ -14,6 +14,17 @@ pub fn new_token() -> String {
 
 /// What is stored instead of a token: its SHA-256, hex. Tokens carry 256 bits of entropy,
 /// so a fast hash is enough, and looking a token up by its digest leaks nothing useful.
+/// A reference a person can read out or type: 8 characters in two groups, from an alphabet
+/// without look-alikes (no 0/O, 1/I/L).
+pub fn new_reference() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::rngs::OsRng;
+    let pick = |rng: &mut rand::rngs::OsRng| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char;
+    let chars: String = (0..8).map(|_| pick(&mut rng)).collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

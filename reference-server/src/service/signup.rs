@@ -11,6 +11,9 @@ use std::net::IpAddr;
 
 use super::{PerClient, Reason, ServiceError, ServiceResult, Services};
 
+/// How long the link to report misuse works (a notice may be read days later).
+const MISUSE_REPORT_LINK_LIFETIME: time::Duration = time::Duration::days(30);
+
 impl Services {
     /// Sends a confirmation link to `raw_email`, or, when the address already has an account,
     /// tells its owner. Both look the same to the caller (SU-5). Returns the normalized address.
@@ -38,8 +41,25 @@ impl Services {
             now,
         )
         .await?;
-        let notice = if self.store.account_by_email(email).await?.is_some() {
-            notices::sign_up_attempt_for_existing_account(&self.link("/"), &self.link("/password/forgot"))
+        let notice = if let Some(account) = self.store.account_by_email(email).await? {
+            // SU-7: the notice carries a link to say the address is being misused.
+            let token = tokens::new_token();
+            let expires_at = now + MISUSE_REPORT_LINK_LIFETIME;
+            self.store
+                .create_email_link(
+                    LinkPurpose::ReportMisuse,
+                    email,
+                    Some(account.id),
+                    &tokens::digest(&token),
+                    now,
+                    expires_at,
+                )
+                .await?;
+            notices::sign_up_attempt_for_existing_account(
+                &self.link("/"),
+                &self.link("/password/forgot"),
+                &self.link(&format!("/report-misuse?token={token}")),
+            )
         } else {
             let token = tokens::new_token();
             let expires_at = now + secs(p.confirmation_link_lifetime_secs);
@@ -59,6 +79,33 @@ impl Services {
             )
         };
         self.send_mail(email, &notice).await
+    }
+
+    /// A link to report misuse: any one the service sent and not expired (a notice about an
+    /// earlier attempt still works after a later one).
+    pub async fn misuse_report_link(&self, token: &str) -> ServiceResult<EmailLink> {
+        let Some(link) =
+            self.store.email_link(LinkPurpose::ReportMisuse, &tokens::digest(token.trim())).await?
+        else {
+            return Err(ServiceError::Rejected(Reason::LinkInvalid));
+        };
+        if self.clock.now() >= link.expires_at {
+            return Err(ServiceError::Rejected(Reason::LinkExpired));
+        }
+        Ok(link)
+    }
+
+    /// Receives a report that someone is misusing an address (SU-7); returns its reference.
+    /// The same link reported again gets the same reference.
+    pub async fn report_misuse(&self, token: &str) -> ServiceResult<String> {
+        let link = self.misuse_report_link(token).await?;
+        let account_id = link.account_id.ok_or(ServiceError::Rejected(Reason::LinkInvalid))?;
+        let reference = self
+            .store
+            .record_misuse_report(link.id, account_id, &tokens::new_reference(), self.clock.now())
+            .await?;
+        tracing::warn!(account = %account_id, %reference, "misuse of an address reported");
+        Ok(reference)
     }
 
     /// Uses a confirmation link: it must be the newest, unused and unexpired (SU-3, SU-6).

@@ -9,6 +9,8 @@ pub enum LinkPurpose {
     ConfirmSignUp,
     ResetPassword,
     ConfirmNewEmail,
+    /// In the notice of a sign-up attempt: tells the service the address is misused (SU-7).
+    ReportMisuse,
 }
 
 impl LinkPurpose {
@@ -17,6 +19,7 @@ impl LinkPurpose {
             Self::ConfirmSignUp => "confirm_sign_up",
             Self::ResetPassword => "reset_password",
             Self::ConfirmNewEmail => "confirm_new_email",
+            Self::ReportMisuse => "report_misuse",
         }
     }
 }

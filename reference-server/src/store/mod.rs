@@ -8,6 +8,7 @@ mod contacts;
 mod email_links;
 mod limits;
 mod lockout;
+mod misuse;
 mod outbox;
 mod sessions;
 

@@ -569,3 +569,46 @@ async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
         post_from(&server, "203.0.113.99", "/sign-in", wrong_password("r9@example.test")).await;
     assert_eq!(status, 429, "every request came from 127.0.0.1: {body}");
 }
+
+/// SU-7: the notice of a sign-up attempt carries a link to report misuse; presses of it, even
+/// at once, make one report with one reference; an expired link is refused.
+#[tokio::test]
+async fn a_misuse_report_is_received_once_whatever_the_presses() {
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let owner = "owner@example.test";
+    sign_up(&server, &fakes, owner, "the owner's passphrase").await;
+    let after = fakes.mail.inbox().cursor();
+    assert_eq!(post(&client(), &server, "/sign-up", json!({ "email": owner })).await.0, 200);
+    let notice = fakes
+        .mail
+        .inbox()
+        .wait_after(owner, after, std::time::Duration::from_secs(10))
+        .await
+        .expect("the notice");
+    let link =
+        notice.links.iter().find(|l| l.contains("/report-misuse?token=")).expect("a report link").clone();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+
+    let presses = (0..10).map(|_| {
+        let (server, token) = (&server, token.clone());
+        async move { post(&client(), server, "/misuse-reports", json!({ "token": token })).await }
+    });
+    let answers = futures::future::join_all(presses).await;
+    let references: std::collections::BTreeSet<_> = answers
+        .iter()
+        .map(|(status, body)| (*status, body["reference"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(references.len(), 1, "one reference for every press: {answers:?}");
+    let account = server
+        .services
+        .store
+        .account_by_email(&reference_server::domain::Email::parse(owner).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(server.services.store.misuse_reports(account.id).await.unwrap(), 1);
+
+    server.services.clock.advance(time::Duration::days(31)).unwrap();
+    let (status, body) = post(&client(), &server, "/misuse-reports", json!({ "token": token })).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("link_expired")), "{body}");
+}

@@ -83,7 +83,12 @@ impl InProcess {
                     .as_ref()
                     .map(|t| t.expose_secret().to_owned()),
             }),
-            inbox: InboxSettings { url: self.fakes.api_url(), wait_secs: 10, code_pattern: None },
+            inbox: InboxSettings {
+                url: self.fakes.api_url(),
+                wait_secs: 10,
+                code_pattern: None,
+                misuse_report_link: None,
+            },
             policy: conformance::model::ModelPolicy::default(),
             oidc: Some(OidcSettings {
                 issuer: self.server.base_url.clone(),

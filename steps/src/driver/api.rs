@@ -178,6 +178,10 @@ impl Driver for ApiDriver {
         self.act("/sign-up/confirm", json!({ "token": token })).await
     }
 
+    async fn report_misuse(&mut self, link: &str) -> anyhow::Result<Outcome> {
+        self.act("/misuse-reports", json!({ "token": token_of(link)? })).await
+    }
+
     async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome> {
         self.act("/sign-up/password", json!({ "password": password })).await
     }

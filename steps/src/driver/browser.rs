@@ -303,6 +303,7 @@ impl BrowserDriver {
               title: text("h1") || document.title,
               personal_key: Array.from(document.querySelectorAll(reads.personal_key)).map(s => s.innerText.trim()).join("-"),
               secret: text(reads.secret),
+              reference: text(reads.reference),
               otpauth_uri: link && link.getAttribute("href"),
               agency: text(reads.agency_name),
               attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => e.getAttribute("data-attribute") || e.innerText.trim()),
@@ -479,8 +480,8 @@ impl BrowserDriver {
         if page["personal_key"].as_str().is_some_and(|k| !k.is_empty()) {
             details["personal_key"] = page["personal_key"].clone();
         }
-        for key in ["secret", "otpauth_uri"] {
-            if page[key].is_string() {
+        for key in ["secret", "otpauth_uri", "reference"] {
+            if page[key].as_str().is_some_and(|v| !v.is_empty()) {
                 details[key] = page[key].clone();
             }
         }
@@ -846,6 +847,13 @@ impl Driver for BrowserDriver {
         self.fill("Your current password", current).await?;
         self.fill("New email address", new_email).await?;
         self.submit("Send confirmation link", &["email_change_sent"]).await
+    }
+
+    async fn report_misuse(&mut self, link: &str) -> anyhow::Result<Outcome> {
+        match self.follow(link, &["report_misuse"]).await? {
+            Outcome::Accepted { .. } => self.submit("Report misuse", &["misuse_reported"]).await,
+            refused => Ok(refused),
+        }
     }
 
     async fn confirm_email_change(&mut self, link: &str) -> anyhow::Result<Outcome> {

@@ -99,6 +99,9 @@ pub trait Driver: Send + Sync {
 
     async fn start_sign_up(&mut self, email: &str) -> anyhow::Result<Outcome>;
     async fn resend_confirmation(&mut self) -> anyhow::Result<Outcome>;
+    /// Reports misuse of the address through the link in the notice of a sign-up attempt
+    /// (SU-7); accepted with the acknowledgement's `reference` in its details.
+    async fn report_misuse(&mut self, link: &str) -> anyhow::Result<Outcome>;
     /// Follows a confirmation link received by email.
     async fn confirm_email(&mut self, link: &str) -> anyhow::Result<Outcome>;
     async fn choose_password(&mut self, password: &str) -> anyhow::Result<Outcome>;

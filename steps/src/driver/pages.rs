@@ -83,6 +83,8 @@ pub struct Reads {
     pub secret: String,
     /// The link whose `href` is the `otpauth://` URI.
     pub otpauth_link: String,
+    /// The reference acknowledging a report of misuse (SU-7), as text.
+    pub reference: String,
     /// The name of the agency asking for consent.
     pub agency_name: String,
     /// The details an agency would receive, one element each: its `data-attribute`, or its
@@ -98,6 +100,7 @@ impl Default for Reads {
             personal_key: ".personal-key span".into(),
             secret: "#authenticator-secret".into(),
             otpauth_link: "a[href^='otpauth:']".into(),
+            reference: ".reference".into(),
             agency_name: "#agency-name".into(),
             attributes: "[data-attribute]".into(),
             attribute_names: BTreeMap::new(),

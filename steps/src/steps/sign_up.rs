@@ -175,12 +175,16 @@ async fn follow_older(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[when("I follow a tampered copy of the confirmation link")]
 async fn follow_tampered(world: &mut LoginWorld) -> anyhow::Result<()> {
     let link = world.links.last().cloned().context("no confirmation link has been received")?;
-    // Change the last character of the token, as a mangled copy-and-paste would.
-    let mut tampered = link.clone();
+    world.last = Some(world.driver.confirm_email(&tampered(&link)?).await?);
+    Ok(())
+}
+
+/// The link with the last character of its token changed, as a mangled copy-and-paste would.
+fn tampered(link: &str) -> anyhow::Result<String> {
+    let mut tampered = link.to_owned();
     let last = tampered.pop().context("empty link")?;
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    world.last = Some(world.driver.confirm_email(&tampered).await?);
-    Ok(())
+    Ok(tampered)
 }
 
 #[then("my email address is confirmed")]
@@ -236,6 +240,67 @@ async fn tells_reset(world: &mut LoginWorld) -> anyhow::Result<()> {
     );
     world.note(format!("links in the warning: {}", opened.join(", ")));
     Ok(())
+}
+
+/// SU-7: the warning has a link to say the address is being misused, and it points at the
+/// service (`[inbox] misuse_report_link` names it among the links).
+#[then("that email tells me how to report that it was not me")]
+async fn tells_report(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mail = world.mails.last().context("no email received")?.clone();
+    let pattern = world.ctx.target.misuse_report_link()?;
+    let base = url::Url::parse(&world.ctx.target.base_url)?;
+    let link = mail
+        .links
+        .iter()
+        .find(|l| pattern.is_match(l))
+        .with_context(|| {
+            format!("no link of the email matches {pattern} ([inbox] misuse_report_link): {:?}", mail.links)
+        })?
+        .clone();
+    let url = url::Url::parse(&link).with_context(|| format!("the link {link:?} is not a URL"))?;
+    anyhow::ensure!(url.origin() == base.origin(), "the link {link} leads away from the service");
+    world.misuse_report = Some((link, None));
+    Ok(())
+}
+
+#[when(regex = r"^I report it through that email(?: again)?$")]
+async fn report(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (link, _) = world.misuse_report.clone().context("no link to report misuse was found")?;
+    world.last = Some(world.driver.report_misuse(&link).await?);
+    Ok(())
+}
+
+#[then("my report is acknowledged with a reference")]
+async fn acknowledged(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)?;
+    let reference = world
+        .last()?
+        .detail("reference")
+        .filter(|r| !r.trim().is_empty())
+        .context("the acknowledgement gives no reference")?;
+    world.note(format!("report acknowledged with the reference {reference}"));
+    if let Some((_, given)) = &mut world.misuse_report {
+        *given = Some(reference);
+    }
+    Ok(())
+}
+
+#[then("I am given the same reference, not a second report")]
+async fn same_reference(world: &mut LoginWorld) -> anyhow::Result<()> {
+    expect_accepted(world.last()?)?;
+    let again = world.last()?.detail("reference").context("the acknowledgement gives no reference")?;
+    let first = world.misuse_report.as_ref().and_then(|(_, r)| r.clone()).context("no first report")?;
+    anyhow::ensure!(again == first, "the same link gave a second reference: {first}, then {again}");
+    Ok(())
+}
+
+#[then("a report through a link the service never sent is refused")]
+async fn forged_report(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let (link, _) = world.misuse_report.clone().context("no link to report misuse was found")?;
+    let forged = tampered(&link)?;
+    let answer = world.driver.report_misuse(&forged).await?;
+    world.last = Some(answer);
+    expect_rejected(world.last()?, "link_invalid")
 }
 
 #[then("that email contains no confirmation link")]

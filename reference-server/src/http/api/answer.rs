@@ -40,6 +40,8 @@ pub struct Answer {
     pub attributes: Option<Vec<String>>,
     /// The agencies this account shares with.
     pub agencies: Option<Vec<crate::service::agency::ConnectedAgency>>,
+    /// The reference acknowledging a report of misuse (SU-7).
+    pub reference: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -20,6 +20,7 @@ use super::{account, agency, recovery, settings, signin, signup};
         signup::confirm,
         signup::choose_password,
         signup::strength,
+        signup::report_misuse,
         account::add_phone,
         account::resend,
         account::confirm,

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-up/confirm", post(confirm))
         .route("/sign-up/password", post(choose_password))
         .route("/password/strength", post(strength))
+        .route("/misuse-reports", post(report_misuse))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -72,6 +73,17 @@ pub(super) async fn resend(
     };
     app.services.resend_confirmation(client, &progress.email).await?;
     Ok(accepted(json!({ "next": "confirm_email" })))
+}
+
+/// SU-7: the token of the link in the notice of a sign-up attempt; the answer's `reference`
+/// acknowledges the report (the same link reported again gets the same reference).
+#[utoipa::path(post, path = "/api/v1/misuse-reports", operation_id = "signup_report_misuse", tag = "sign-up", request_body = TokenBody, responses(answer::Answers))]
+pub(super) async fn report_misuse(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> ApiResult {
+    let reference = app.services.report_misuse(&body.token).await?;
+    Ok(accepted(json!({ "reference": reference, "next": "done" })))
 }
 
 #[utoipa::path(post, path = "/api/v1/sign-up/confirm", operation_id = "signup_confirm", tag = "sign-up", request_body = TokenBody, responses(answer::Answers))]

@@ -1,6 +1,7 @@
 //! Server-rendered pages. They work without JavaScript; every form carries a CSRF token.
 
 mod account;
+mod misuse;
 mod phone;
 mod recovery;
 mod signin;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(signin::routes())
         .merge(account::routes())
         .merge(recovery::routes())
+        .merge(misuse::routes())
 }
 
 pub use crate::http::refusal::{Refusal, clock_time};
