@@ -52,6 +52,20 @@ pub struct RunOptions {
     pub real_time: bool,
     /// Expected failures and expected gaps, with reasons.
     pub waivers: Waivers,
+    /// The target file the target was read from, for the signed manifest (secrets removed).
+    pub target_file: Option<PathBuf>,
+    /// How the report is signed.
+    pub signing: Signing,
+}
+
+/// The key a run's manifest is signed with (`crate::report::evidence`).
+#[derive(Clone, Debug, Default)]
+pub enum Signing {
+    /// This machine's key, made on first use.
+    #[default]
+    ThisMachine,
+    /// A PKCS#8 PEM Ed25519 key.
+    Key(PathBuf),
 }
 
 impl RunOptions {
@@ -74,6 +88,8 @@ impl RunOptions {
             property_cases: 16,
             real_time: false,
             waivers: Waivers::default(),
+            target_file: None,
+            signing: Signing::default(),
         }
     }
 }
@@ -134,7 +150,65 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
         started_at,
     };
     write_reports(&options.report_dir, &junit_files, &summary, &info)?;
+    sign_reports(&options, &drivers, &summary, &info)?;
     Ok(summary)
+}
+
+/// Writes the signed manifest of the reports just written (`crate::report::evidence`).
+fn sign_reports(
+    options: &RunOptions,
+    drivers: &[DriverKind],
+    summary: &Summary,
+    info: &crate::report::html::RunInfo,
+) -> anyhow::Result<()> {
+    use crate::report::evidence;
+    let signer = match &options.signing {
+        Signing::Key(file) => evidence::Signer::from_file(file)?,
+        Signing::ThisMachine => match evidence::Signer::for_this_machine() {
+            Ok(signer) => signer,
+            Err(error) => {
+                eprintln!("the report is not signed: {error:#} (pass --signing-key FILE)");
+                return Ok(());
+            }
+        },
+    };
+    #[allow(clippy::disallowed_methods)] // the manifest says when the run ended; no rule reads it
+    let ended_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let target = match &options.target_file {
+        Some(file) => evidence::target_without_secrets(
+            &std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?,
+        )?,
+        None => serde_json::json!({ "in_process": info.target }),
+    };
+    let requirements = summary
+        .requirements
+        .iter()
+        .map(|r| {
+            let verdict = serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(str::to_owned));
+            (r.requirement.id.clone(), verdict.unwrap_or_default())
+        })
+        .collect();
+    let manifest = evidence::Manifest {
+        format: 1,
+        suite: evidence::Suite::this(&workspace_dir()),
+        specification: evidence::hash_specification(&options.features, &options.requirements)?,
+        target,
+        policy: serde_json::to_value(options.target.policy)?,
+        capabilities: options.target.capabilities.clone(),
+        waivers: serde_json::to_value(&options.waivers)?,
+        drivers: drivers.iter().map(|d| driver_name(*d).to_owned()).collect(),
+        tags: options.tags.clone(),
+        started_at: info.started_at.clone(),
+        ended_at,
+        verdict: summary.verdict_text.clone(),
+        exit_code: summary.exit_code,
+        requirements,
+        files: Default::default(),
+        public_key: String::new(),
+    };
+    evidence::sign(&options.report_dir, manifest, &signer)
 }
 
 /// The drivers asked for, else the target's own, each once.

@@ -65,6 +65,21 @@ enum Command {
         #[arg(long)]
         target: Option<PathBuf>,
     },
+    /// Check a report directory's signed manifest: the signature, and every file's hash
+    /// (exit 0: nothing changed since signing; 1: something did, named).
+    VerifyReport {
+        dir: PathBuf,
+        /// The signer's public key you trust (PEM, or the base64 a manifest shows); without
+        /// it the signer is reported unknown.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+    /// Print the public key reports are signed with, to hand to whoever checks them.
+    PublicKey {
+        /// The signing key (default: this machine's, made on first use).
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
+    },
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -117,6 +132,10 @@ struct RunArgs {
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
+    /// Sign the report's manifest with this Ed25519 key (PKCS#8 PEM; default: this machine's
+    /// key, made on first use in ~/.config/conformance/).
+    #[arg(long)]
+    signing_key: Option<PathBuf>,
 }
 
 /// Why the command could not do its job.
@@ -125,6 +144,25 @@ enum Failure {
     Target(anyhow::Error),
     /// Exit 3: something broke inside the suite.
     Internal(anyhow::Error),
+}
+
+fn verify_report(dir: &std::path::Path, public_key: Option<&std::path::Path>) -> Result<u8, Failure> {
+    use conformance::report::evidence;
+    let trusted = public_key.map(evidence::read_public_key).transpose().map_err(Failure::Target)?;
+    let verification = evidence::verify(dir, trusted.as_ref()).map_err(Failure::Target)?;
+    print!("{}", verification.render());
+    Ok(if verification.ok() { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
+}
+
+fn public_key(signing_key: Option<&std::path::Path>) -> Result<u8, Failure> {
+    use conformance::report::evidence::Signer;
+    let signer = match signing_key {
+        Some(file) => Signer::from_file(file),
+        None => Signer::for_this_machine(),
+    }
+    .map_err(Failure::Target)?;
+    print!("{}", signer.public_key_pem().map_err(Failure::Internal)?);
+    Ok(exit::CONFORMANT)
 }
 
 fn explain_code(message: &str, target: Option<PathBuf>) -> Result<u8, Failure> {
@@ -152,6 +190,8 @@ async fn main() -> ExitCode {
                 record(target, start, out).await.map(|()| exit::CONFORMANT)
             }
             Some(Command::ExplainCode { message, target }) => explain_code(&message, target),
+            Some(Command::VerifyReport { dir, public_key }) => verify_report(&dir, public_key.as_deref()),
+            Some(Command::PublicKey { signing_key }) => public_key(signing_key.as_deref()),
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
                 Ok(exit::CONFORMANT)
@@ -224,6 +264,10 @@ async fn run(args: RunArgs) -> Result<u8, Failure> {
         options.property_cases = args.property_cases;
         options.waivers = waivers;
         options.report_dir = report_dir.clone();
+        options.target_file = args.target.clone();
+        if let Some(key) = args.signing_key {
+            options.signing = runner::Signing::Key(key);
+        }
         if let Some(dir) = args.features {
             options.requirements = dir.join("requirements.toml");
             options.features = dir;
