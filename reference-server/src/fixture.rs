@@ -32,6 +32,16 @@ pub enum Fixture {
     /// Broken (SU-4): the API limits confirmation emails per session, not per address, so
     /// emails spent on a mistyped address hold up the corrected one.
     ConfirmationEmailsPerSession,
+    /// Broken (SU-7): the API acknowledges a report of misuse with a new reference each time
+    /// and keeps nothing.
+    MisuseReportsNotKept,
+    /// Broken (PH-1): the API takes a number the provider says is no phone, as if a code went.
+    UnreachableNumbersAccepted,
+    /// Broken (SI-2): the API answers a sign-in for an address with no account with 404, where
+    /// a wrong password gets 401 (the same body otherwise).
+    UnknownSignInAddressTold,
+    /// Broken (AG-2): the API takes "decline" on the consent question as agreement.
+    DeclineTakenAsConsent,
 }
 
 impl FromStr for Fixture {
@@ -48,6 +58,10 @@ impl FromStr for Fixture {
             "passwords-cut-at-72-bytes" => Self::PasswordsCutAt72Bytes,
             "unknown-reset-address-told" => Self::UnknownResetAddressTold,
             "confirmation-emails-per-session" => Self::ConfirmationEmailsPerSession,
+            "misuse-reports-not-kept" => Self::MisuseReportsNotKept,
+            "unreachable-numbers-accepted" => Self::UnreachableNumbersAccepted,
+            "unknown-sign-in-address-told" => Self::UnknownSignInAddressTold,
+            "decline-taken-as-consent" => Self::DeclineTakenAsConsent,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -33,8 +33,12 @@ pub async fn middleware(
             response
         }
         Fixture::OneHourLinks => next.run(request).await,
-        Fixture::UnknownResetAddressTold => {
-            if request.method() != Method::POST || request.uri().path() != "/api/v1/password/forgot" {
+        Fixture::UnknownResetAddressTold | Fixture::UnknownSignInAddressTold => {
+            let told = match fixture {
+                Fixture::UnknownResetAddressTold => "/api/v1/password/forgot",
+                _ => "/api/v1/sign-in",
+            };
+            if request.method() != Method::POST || request.uri().path() != told {
                 return next.run(request).await;
             }
             let (request, has_account) = match with_account_named(&app, request).await {
@@ -61,6 +65,49 @@ pub async fn middleware(
         }
         Fixture::PasswordsCutAt72Bytes => cut_passwords(request, next).await,
         Fixture::ConfirmationEmailsPerSession => emails_per_session(&app, request, next).await,
+        Fixture::MisuseReportsNotKept => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/misuse-reports" {
+                return next.run(request).await;
+            }
+            let reference = crate::rules::tokens::new_reference();
+            crate::http::error::accepted(serde_json::json!({ "reference": reference, "next": "done" }))
+        }
+        Fixture::UnreachableNumbersAccepted => {
+            let phone_step = request.method() == Method::POST
+                && matches!(request.uri().path(), "/api/v1/sign-up/phone" | "/api/v1/sign-up/phone/resend");
+            let response = next.run(request).await;
+            if !phone_step || response.status() != StatusCode::UNPROCESSABLE_ENTITY {
+                return response;
+            }
+            let (parts, body) = response.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            if serde_json::from_slice::<serde_json::Value>(&bytes)
+                .is_ok_and(|b| b["reason"] == "phone_unreachable")
+            {
+                return crate::http::error::accepted(serde_json::json!({ "next": "enter_code" }));
+            }
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        Fixture::DeclineTakenAsConsent => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/agency/consent" {
+                return next.run(request).await;
+            }
+            let (mut parts, bytes) = match read_body(request).await {
+                Ok(read) => read,
+                Err(refused) => return refused,
+            };
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(mut decision) if decision["allow"] == false => {
+                    decision["allow"] = serde_json::Value::Bool(true);
+                    serde_json::to_vec(&decision).map(axum::body::Bytes::from).unwrap_or(bytes)
+                }
+                _ => bytes,
+            };
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
         Fixture::ExistingAddressTold => {
             if request.method() != Method::POST || request.uri().path() != "/sign-up" {
                 return next.run(request).await;

@@ -42,6 +42,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["SU-4"],
     },
     Breakage {
+        name: "misuse-reports-not-kept",
+        what: "a report of misuse gets a new reference each time, and is kept nowhere",
+        configure: |c| c.fixture = Some(Fixture::MisuseReportsNotKept),
+        fails: &["SU-7"],
+    },
+    Breakage {
         name: "half-hour-email-window",
         what: "confirmation emails limited per 30 minutes, not 15",
         configure: |c| c.policy.confirmation_email_window_secs = 1800,
@@ -66,6 +72,12 @@ const BREAKAGES: &[Breakage] = &[
         // Refused common passwords are checked at sign-up, in a reset (PR-1) and in settings (ST-3).
         configure: |c| c.policy.reject_common_passwords = false,
         fails: &["PW-4", "PR-1", "ST-3"],
+    },
+    Breakage {
+        name: "unreachable-numbers-accepted",
+        what: "a number that takes neither texts nor calls is taken as if a code went",
+        configure: |c| c.fixture = Some(Fixture::UnreachableNumbersAccepted),
+        fails: &["PH-1"],
     },
     Breakage {
         name: "six-minute-codes",
@@ -93,6 +105,12 @@ const BREAKAGES: &[Breakage] = &[
         what: "the lockout lasts 6 minutes, not 5",
         configure: |c| c.policy.lockout_secs = 360,
         fails: &["OTP-5", "OTP-7", "PK-5"],
+    },
+    Breakage {
+        name: "unknown-sign-in-address-told",
+        what: "a sign-in for an address with no account answers 404, a wrong password 401",
+        configure: |c| c.fixture = Some(Fixture::UnknownSignInAddressTold),
+        fails: &["SI-2"],
     },
     Breakage {
         name: "six-wrong-passwords",
@@ -136,6 +154,13 @@ const BREAKAGES: &[Breakage] = &[
         what: "4 wrong current passwords before sign-out, not 3",
         configure: |c| c.policy.reauthentication_attempt_limit = 4,
         fails: &["ST-2"],
+    },
+    Breakage {
+        name: "decline-taken-as-consent",
+        what: "declining to share with an agency is taken as agreeing",
+        // Sharing what was declined is also sharing without permission (PV-3).
+        configure: |c| c.fixture = Some(Fixture::DeclineTakenAsConsent),
+        fails: &["AG-2", "PV-3"],
     },
 ];
 

@@ -2,6 +2,7 @@
 //! run gives: conformant with the project's declared gaps, incomplete without them, and
 //! incomplete but exiting 0 when the user filtered the run.
 
+use conformance::report::evidence;
 use conformance::report::waivers::{self, Waivers};
 use conformance::report::{RunVerdict, Summary, exit};
 use conformance::requirements::Catalogue;
@@ -61,6 +62,21 @@ async fn main() {
             .any(|r| r.requirement.id == "SU-1" && r.verdict == conformance::report::Verdict::Passed)
     );
     println!("filtered run: {}", filtered.verdict_text);
+
+    // The run's evidence: its manifest names this run and verifies; one character changed
+    // in the report is caught.
+    let dir = runner::workspace_dir().join("target/conformance-filtered");
+    let verified = evidence::verify(&dir, None).expect("a manifest and its signature");
+    assert!(verified.ok(), "{}", verified.render());
+    let manifest = verified.manifest.expect("the manifest");
+    assert_eq!(manifest.tags.as_deref(), Some("@SU-1"));
+    assert_eq!(manifest.requirements.get("SU-1").map(String::as_str), Some("passed"));
+    assert!(manifest.specification.contains_key("requirements.toml") && manifest.files.contains_key("report.html"));
+    let summary_file = dir.join("summary.json");
+    let text = std::fs::read_to_string(&summary_file).expect("summary.json");
+    std::fs::write(&summary_file, text.replacen("SU-1", "SU-2", 1)).expect("an edit");
+    let tampered = evidence::verify(&dir, None).expect("a manifest");
+    assert_eq!(tampered.changed, ["summary.json"], "{}", tampered.render());
 
     // A service that declares only some capabilities: what needs the others is not run and
     // stays unchecked (never passed, never failed); the property plays only what it offers.
