@@ -74,6 +74,9 @@ enum Command {
         #[arg(long)]
         public_key: Option<PathBuf>,
     },
+    /// Compare reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print the public key reports are signed with, to hand to whoever checks them.
     PublicKey {
         /// The signing key (default: this machine's, made on first use).
@@ -85,6 +88,18 @@ enum Command {
         /// Directory of feature files (default: the suite's own).
         #[arg(long)]
         features: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// List the requirement IDs and scenarios that became failing, passing, unchecked or
+    /// waived between two runs, as Markdown (exit 1 when anything regressed).
+    Diff {
+        /// The earlier run's report directory (or its summary.json).
+        old: PathBuf,
+        /// The later run's report directory (or its summary.json).
+        new: PathBuf,
     },
 }
 
@@ -154,6 +169,16 @@ fn verify_report(dir: &std::path::Path, public_key: Option<&std::path::Path>) ->
     Ok(if verification.ok() { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
 }
 
+fn report_diff(old: &std::path::Path, new: &std::path::Path) -> Result<u8, Failure> {
+    use conformance::report::diff;
+    let (was, now) =
+        (diff::Run::load(old).map_err(Failure::Target)?, diff::Run::load(new).map_err(Failure::Target)?);
+    let folder = if new.is_dir() { new.to_owned() } else { new.parent().unwrap_or(new).to_owned() };
+    let found = diff::diff(&was, &now, &format!("{}/report.html", folder.display()));
+    print!("{}", found.markdown);
+    Ok(if found.regressions == 0 { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
+}
+
 fn public_key(signing_key: Option<&std::path::Path>) -> Result<u8, Failure> {
     use conformance::report::evidence::Signer;
     let signer = match signing_key {
@@ -192,6 +217,7 @@ async fn main() -> ExitCode {
             Some(Command::ExplainCode { message, target }) => explain_code(&message, target),
             Some(Command::VerifyReport { dir, public_key }) => verify_report(&dir, public_key.as_deref()),
             Some(Command::PublicKey { signing_key }) => public_key(signing_key.as_deref()),
+            Some(Command::Report(ReportCommand::Diff { old, new })) => report_diff(&old, &new),
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
                 Ok(exit::CONFORMANT)

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use conformance::report::{Status, Summary, Verdict};
+use conformance::report::{Status, Summary, Verdict, diff};
 use conformance::runner::{self, RunOptions};
 use conformance::target::DriverKind;
 use conformance_cli::in_process::InProcess;
@@ -250,4 +250,23 @@ fn each_breakage_fails_exactly_its_ids() {
         kept, table,
         "features/BREAKAGES.md does not say what the run showed; rerun with UPDATE_BREAKAGES=1"
     );
+}
+
+/// `conformance report diff` between a run against the unbroken server and one against a
+/// breakage names exactly the breakage's IDs as having become failing.
+#[test]
+fn a_report_diff_names_what_a_breakage_broke() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let unbroken = Breakage { name: "diff-unbroken", what: "nothing", configure: |_| {}, fails: &[] };
+    let row = BREAKAGES.iter().find(|b| b.name == "six-minute-codes").expect("the row");
+    // Its own report folder: the table's run of the same row may be writing the other.
+    let broken = &Breakage { name: "diff-six-minute-codes", ..*row };
+    let dir = |b: &Breakage| runner::workspace_dir().join(format!("target/conformance-breakage-{}", b.name));
+    runtime.block_on(run(&unbroken));
+    runtime.block_on(run(broken));
+    let (old, new) = (diff::Run::load(&dir(&unbroken)).unwrap(), diff::Run::load(&dir(broken)).unwrap());
+    let found = diff::diff(&old, &new, "report.html");
+    println!("{}", found.markdown);
+    assert_eq!(found.became_failing, broken.fails, "{}", found.markdown);
+    assert!(found.regressions >= 1);
 }

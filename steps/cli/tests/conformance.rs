@@ -71,7 +71,10 @@ async fn main() {
     let manifest = verified.manifest.expect("the manifest");
     assert_eq!(manifest.tags.as_deref(), Some("@SU-1"));
     assert_eq!(manifest.requirements.get("SU-1").map(String::as_str), Some("passed"));
-    assert!(manifest.specification.contains_key("requirements.toml") && manifest.files.contains_key("report.html"));
+    assert!(
+        manifest.specification.contains_key("requirements.toml")
+            && manifest.files.contains_key("report.html")
+    );
     let summary_file = dir.join("summary.json");
     let text = std::fs::read_to_string(&summary_file).expect("summary.json");
     std::fs::write(&summary_file, text.replacen("SU-1", "SU-2", 1)).expect("an edit");

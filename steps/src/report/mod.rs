@@ -1,6 +1,7 @@
 //! What a run found: scenario results recorded from cucumber's events, and per requirement
 //! ID whether it was covered and passed.
 
+pub mod diff;
 pub mod evidence;
 pub mod html;
 mod recorder;
