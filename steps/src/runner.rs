@@ -200,6 +200,8 @@ fn sign_reports(
         waivers: serde_json::to_value(&options.waivers)?,
         drivers: drivers.iter().map(|d| driver_name(*d).to_owned()).collect(),
         tags: options.tags.clone(),
+        name: options.name.as_ref().map(|n| n.as_str().to_owned()),
+        property_cases: options.property_cases,
         started_at: info.started_at.clone(),
         ended_at,
         verdict: summary.verdict_text.clone(),

@@ -77,6 +77,20 @@ enum Command {
     /// Compare reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Run again what a signed report says was run — the same features (refused when the
+    /// installed ones differ), target, drivers, filters and waivers — and compare the results
+    /// (exit 0: reproduced).
+    Rerun {
+        /// The report directory to reproduce.
+        dir: PathBuf,
+        /// The target file (needed unless the run was in-process: the report keeps it without
+        /// its secrets); it must match the report's.
+        #[arg(long)]
+        target: Option<PathBuf>,
+        /// Where the new reports go (default: DIR-rerun).
+        #[arg(long)]
+        report_dir: Option<PathBuf>,
+    },
     /// Print the public key reports are signed with, to hand to whoever checks them.
     PublicKey {
         /// The signing key (default: this machine's, made on first use).
@@ -218,6 +232,7 @@ async fn main() -> ExitCode {
             Some(Command::VerifyReport { dir, public_key }) => verify_report(&dir, public_key.as_deref()),
             Some(Command::PublicKey { signing_key }) => public_key(signing_key.as_deref()),
             Some(Command::Report(ReportCommand::Diff { old, new })) => report_diff(&old, &new),
+            Some(Command::Rerun { dir, target, report_dir }) => rerun(&dir, target, report_dir).await,
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
                 Ok(exit::CONFORMANT)
@@ -268,13 +283,109 @@ async fn check_target(file: PathBuf, drivers: Vec<DriverKind>) -> Result<(), Fai
 }
 
 async fn run(args: RunArgs) -> Result<u8, Failure> {
-    let target = match &args.target {
-        Some(file) => Some(load_and_check(file, &args.driver).await?),
-        None => None,
-    };
     let waivers = match &args.waivers {
         Some(file) => waivers::load(file).map_err(Failure::Target)?,
         None => waivers::Waivers::default(),
+    };
+    run_with(args, waivers).await
+}
+
+/// What a report's manifest says was run, checked against what is here, and run again.
+async fn rerun(
+    dir: &std::path::Path,
+    target: Option<PathBuf>,
+    report_dir: Option<PathBuf>,
+) -> Result<u8, Failure> {
+    use clap::ValueEnum as _;
+    use conformance::report::{diff, evidence};
+    let refused = |why: String| Failure::Target(anyhow::anyhow!(why));
+    let verification = evidence::verify(dir, None).map_err(Failure::Target)?;
+    if !verification.ok() {
+        return Err(refused(format!(
+            "the report was changed since it was signed:\n{}",
+            verification.render()
+        )));
+    }
+    let m = verification.manifest.expect("a verified manifest");
+    let root = runner::workspace_dir();
+    let here = evidence::hash_specification(&root.join("features"), &root.join("features/requirements.toml"))
+        .map_err(Failure::Internal)?;
+    let differing: Vec<&String> = m
+        .specification
+        .keys()
+        .chain(here.keys())
+        .filter(|f| m.specification.get(*f) != here.get(*f))
+        .collect();
+    if !differing.is_empty() {
+        return Err(refused(format!(
+            "the installed suite's specification differs from the report's in {differing:?}: install the suite \
+             at commit {} to reproduce it",
+            m.suite.commit.as_deref().unwrap_or("(not recorded)")
+        )));
+    }
+    match (&target, m.target.get("in_process")) {
+        (None, Some(_)) => {}
+        (None, None) => {
+            return Err(refused("the report was made against a target file: pass it with --target".into()));
+        }
+        (Some(file), _) => {
+            let text = std::fs::read_to_string(file).map_err(|e| Failure::Target(e.into()))?;
+            let given = evidence::target_without_secrets(&text).map_err(Failure::Target)?;
+            if given != m.target {
+                return Err(refused(format!(
+                    "{} is not the target file the report was made with",
+                    file.display()
+                )));
+            }
+        }
+    }
+    let drivers = m
+        .drivers
+        .iter()
+        .map(|d| DriverKind::from_str(d, true).map_err(|e| refused(format!("driver {d:?}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let waivers = m.waivers().map_err(Failure::Target)?;
+    let name = m.name.as_deref().map(regex::Regex::new).transpose().map_err(|e| Failure::Target(e.into()))?;
+    let new_dir = report_dir.unwrap_or_else(|| PathBuf::from(format!("{}-rerun", dir.display())));
+    let args = RunArgs {
+        target,
+        driver: drivers,
+        tags: m.tags.clone(),
+        name,
+        concurrency: 8,
+        fail_fast: false,
+        no_bail: false,
+        real_time: false,
+        report_dir: Some(new_dir.clone()),
+        waivers: None,
+        features: None,
+        property_cases: m.property_cases,
+        verbose: false,
+        signing_key: None,
+    };
+    run_with(args, waivers).await?;
+    let (was, now) = (
+        diff::Run::load(dir).map_err(Failure::Internal)?,
+        diff::Run::load(&new_dir).map_err(Failure::Internal)?,
+    );
+    let found = diff::diff(&was, &now, &format!("{}/report.html", new_dir.display()));
+    print!("{}", found.markdown);
+    let reproduced = found.changed_ids == 0 && was.verdict.split(' ').next() == now.verdict.split(' ').next();
+    println!(
+        "{}",
+        if reproduced {
+            "reproduced: the same verdict and the same result for every requirement ID"
+        } else {
+            "NOT reproduced"
+        }
+    );
+    Ok(if reproduced { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
+}
+
+async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failure> {
+    let target = match &args.target {
+        Some(file) => Some(load_and_check(file, &args.driver).await?),
+        None => None,
     };
     let report_dir =
         args.report_dir.clone().unwrap_or_else(|| runner::workspace_dir().join("target/conformance"));

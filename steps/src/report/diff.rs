@@ -119,6 +119,8 @@ pub struct Diff {
     pub regressions: usize,
     /// The requirement IDs that became failing.
     pub became_failing: Vec<String>,
+    /// Requirement IDs whose result changed at all.
+    pub changed_ids: usize,
 }
 
 /// Compares `old` with `new`; `link` is where `new`'s `report.html` is, for links to IDs.
@@ -126,6 +128,7 @@ pub fn diff(old: &Run, new: &Run, link: &str) -> Diff {
     let mut out = String::new();
     let mut regressions = 0;
     let mut became_failing = Vec::new();
+    let mut changed_ids = 0;
     let _ = writeln!(out, "# Conformance: what changed\n\nVerdict: {} → **{}**\n", old.verdict, new.verdict);
     for (title, old_map, new_map, is_id) in
         [("Requirement IDs", &old.ids, &new.ids, true), ("Scenarios", &old.scenarios, &new.scenarios, false)]
@@ -136,6 +139,7 @@ pub fn diff(old: &Run, new: &Run, link: &str) -> Diff {
             let now = new_map.get(key).copied().unwrap_or(State::Absent);
             let Some((how, regressed)) = change(was, now) else { continue };
             regressions += usize::from(regressed);
+            changed_ids += usize::from(is_id);
             if is_id && now == State::Failed {
                 became_failing.push(key.clone());
             }
@@ -153,7 +157,7 @@ pub fn diff(old: &Run, new: &Run, link: &str) -> Diff {
         }
     }
     let _ = writeln!(out, "{regressions} regression(s).");
-    Diff { markdown: out, regressions, became_failing }
+    Diff { markdown: out, regressions, became_failing, changed_ids }
 }
 
 #[cfg(test)]

@@ -39,6 +39,9 @@ pub struct Manifest {
     pub waivers: serde_json::Value,
     pub drivers: Vec<String>,
     pub tags: Option<String>,
+    /// The `--name` filter, if any.
+    pub name: Option<String>,
+    pub property_cases: u32,
     pub started_at: String,
     pub ended_at: String,
     pub verdict: String,
@@ -49,6 +52,13 @@ pub struct Manifest {
     pub files: BTreeMap<String, String>,
     /// The signing key's public half (SPKI, base64).
     pub public_key: String,
+}
+
+impl Manifest {
+    /// The waivers the run was made with.
+    pub fn waivers(&self) -> anyhow::Result<super::waivers::Waivers> {
+        Ok(serde_json::from_value(self.waivers.clone())?)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -371,6 +381,8 @@ mod tests {
             waivers: serde_json::json!({}),
             drivers: vec!["api".into()],
             tags: None,
+            name: None,
+            property_cases: 0,
             started_at: "2026-12-02T10:00:00Z".into(),
             ended_at: "2026-12-02T10:01:00Z".into(),
             verdict: "CONFORMANT".into(),
