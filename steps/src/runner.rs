@@ -146,7 +146,10 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     let info = crate::report::html::RunInfo {
         target: options.target_description.clone().unwrap_or_else(|| options.target.base_url.clone()),
         driver: drivers.iter().map(|d| driver_name(*d)).collect::<Vec<_>>().join(", "),
-        policy: format!("{:?}", options.target.policy),
+        policy: crate::report::html::RunInfo::policy_rows(
+            &serde_json::to_value(options.target.policy)?,
+            &serde_json::to_value(crate::model::ModelPolicy::default())?,
+        ),
         started_at,
     };
     write_reports(&options.report_dir, &junit_files, &summary, &info)?;

@@ -79,7 +79,9 @@ impl Run {
                 "Failed" | "failed" => State::Failed,
                 _ => State::Unchecked,
             };
-            let key = format!("[{}] {} — {} ({})", text(&s, "driver"), text(&s, "feature"), name, location);
+            let example = s["example"].as_str().map(|e| format!(" [{e}]")).unwrap_or_default();
+            let key =
+                format!("[{}] {} — {name}{example} ({location})", text(&s, "driver"), text(&s, "feature"));
             scenarios.insert(key, state);
         }
         let ids = list("requirements")

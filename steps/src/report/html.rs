@@ -11,8 +11,34 @@ use super::{RunVerdict, ScenarioResult, Status, Summary, Verdict};
 pub struct RunInfo {
     pub target: String,
     pub driver: String,
-    pub policy: String,
+    /// The declared policy: each value's name, the declared value and the documented one.
+    pub policy: Vec<(String, String, String)>,
     pub started_at: String,
+}
+
+impl RunInfo {
+    /// The rows of `declared` beside `documented` (both serialised policies).
+    pub fn policy_rows(
+        declared: &serde_json::Value,
+        documented: &serde_json::Value,
+    ) -> Vec<(String, String, String)> {
+        let fields = declared.as_object().cloned().unwrap_or_default();
+        fields
+            .into_iter()
+            .map(|(name, value)| {
+                let documented = documented.get(&name).map(|v| v.to_string()).unwrap_or_default();
+                (name, value.to_string(), documented)
+            })
+            .collect()
+    }
+}
+
+/// A scenario's name, with its example values for a row of an outline.
+fn named(s: &ScenarioResult) -> String {
+    match &s.example {
+        Some(example) => format!("{} ({example})", s.scenario),
+        None => s.scenario.clone(),
+    }
 }
 
 fn esc(text: &str) -> String {
@@ -45,7 +71,8 @@ th,td{text-align:left;vertical-align:top;border-bottom:1px solid #dfe1e2;padding
 td.gap{font-weight:700}.meta{color:#565c65}.meta dt{font-weight:600;float:left;clear:left;width:9rem}.meta dd{margin-left:9rem}\
 details{border:1px solid #dfe1e2;border-radius:.25rem;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}\
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;font-size:.85rem;max-height:30rem;overflow:auto}\
-ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}";
+ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}td,dd,summary{overflow-wrap:anywhere}\
+@media (max-width:40rem){body{padding:.5rem}table{display:block;overflow-x:auto}.meta dt{float:none;width:auto}.meta dd{margin-left:0}}";
 
 pub fn render(summary: &Summary, info: &RunInfo) -> String {
     let mut anchors: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -58,7 +85,7 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
         format!(
             "<a href=\"#s{}\">{}</a>{}",
             anchors[&(s.driver.as_str(), s.location.as_str())],
-            esc(&s.scenario),
+            esc(&named(s)),
             esc(&driver)
         )
     };
@@ -86,11 +113,17 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
         for u in &summary.unchecked {
             let _ = write!(out, "<li><a href=\"#{id}\">{id}</a> — {}</li>", esc(&u.why), id = esc(&u.id));
         }
-        for id in &summary.filtered_out {
+        if !summary.filtered_out.is_empty() {
+            let links: Vec<String> = summary
+                .filtered_out
+                .iter()
+                .map(|id| format!("<a href=\"#{id}\">{id}</a>", id = esc(id)))
+                .collect();
             let _ = write!(
                 out,
-                "<li><a href=\"#{id}\">{id}</a> — filtered out by --tags/--name</li>",
-                id = esc(id)
+                "<li>{} filtered out by --tags/--name: {}</li>",
+                summary.filtered_out.len(),
+                links.join(", ")
             );
         }
         for d in &summary.declared_unchecked {
@@ -107,14 +140,17 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
     let _ = write!(
         out,
         "<dl class=\"meta\"><dt>Target</dt><dd>{}</dd><dt>Driver</dt><dd>{}</dd><dt>Run at</dt><dd>{}</dd>\
-         <dt>Suite</dt><dd>conformance {}</dd><dt>Policy</dt><dd>{}</dd>\
+         <dt>Suite</dt><dd>conformance {}</dd><dt>Policy</dt><dd><a href=\"#policy\">{}</a></dd>\
          <dt>Scenarios</dt><dd>{} passed, {} failed, {} skipped or not run ({:.1} s)</dd>\
          <dt>Requirements</dt><dd>{} of {} covered; {} passed, {} failed, {} unchecked, {} uncovered</dd></dl>",
         esc(&info.target),
         esc(&info.driver),
         esc(&info.started_at),
         env!("CARGO_PKG_VERSION"),
-        esc(&info.policy),
+        match info.policy.iter().filter(|(_, declared, documented)| declared != documented).count() {
+            0 => "the documented values".to_owned(),
+            n => format!("{n} value(s) other than the documented ones"),
+        },
         summary.count(Status::Passed),
         summary.count(Status::Failed),
         summary.count(Status::Skipped),
@@ -177,6 +213,23 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
         out.push_str("</ul>");
     }
 
+    out.push_str(
+        "<h2 id=\"policy\">Declared policy</h2><table><thead><tr><th>Value</th><th>Declared</th>\
+         <th>Documented</th></tr></thead><tbody>",
+    );
+    for (name, declared, documented) in &info.policy {
+        let differs = declared != documented;
+        let _ = write!(
+            out,
+            "<tr{}><td>{}</td><td>{}{}</td><td>{}</td></tr>",
+            if differs { " class=\"failed\"" } else { "" },
+            esc(name),
+            esc(declared),
+            if differs { " (differs)" } else { "" },
+            esc(documented)
+        );
+    }
+    out.push_str("</tbody></table>");
     out.push_str("<h2 id=\"matrix\">Traceability matrix</h2><table><thead><tr><th>ID</th><th>Rule</th><th>Source</th><th>Checked by</th><th>Result</th></tr></thead><tbody>");
     for r in &summary.requirements {
         let checks: Vec<String> = summary
@@ -228,7 +281,7 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
                 if s.status == Status::Passed { "" } else { " open" },
                 status_class(s.status),
                 s.status,
-                esc(&s.scenario),
+                esc(&named(s)),
                 esc(&s.driver),
                 esc(&s.location),
                 esc(&s.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "))

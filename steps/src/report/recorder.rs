@@ -33,6 +33,10 @@ pub struct ScenarioResult {
     pub transcript: Vec<String>,
     /// The driver that ran it (`api`, `browser`).
     pub driver: String,
+    /// For a row of a scenario outline: its example values, `name: value` (outline rows
+    /// otherwise share one name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,7 +187,19 @@ fn started(
         steps: Vec::new(),
         transcript: Vec::new(),
         driver: String::new(),
+        example: example_row(scenario),
     }
+}
+
+/// The example values of an expanded outline row: cucumber places the row at its own line
+/// (`position`), two lines below its `Examples:` keyword plus the row's index.
+fn example_row(scenario: &gherkin::Scenario) -> Option<String> {
+    scenario.examples.iter().find_map(|examples| {
+        let rows = &examples.table.as_ref()?.rows;
+        let index = scenario.position.line.checked_sub(examples.position.line + 2)?;
+        let (header, values) = (rows.first()?, rows.get(index + 1)?);
+        Some(header.iter().zip(values).map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))
+    })
 }
 
 impl<W: 'static> Writer<W> for Recorder {

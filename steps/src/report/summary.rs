@@ -618,6 +618,7 @@ mod tests {
             steps: Vec::new(),
             transcript: Vec::new(),
             driver: String::new(),
+            example: None,
         }
     }
 
