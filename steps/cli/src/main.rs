@@ -97,6 +97,19 @@ enum Command {
         #[arg(long)]
         signing_key: Option<PathBuf>,
     },
+    /// Write the specification as one static page for auditors: each rule with its source,
+    /// the scenarios that check it in Gherkin, and (with --report) its latest result.
+    Docs {
+        /// Where to write `index.html`.
+        #[arg(long)]
+        out: PathBuf,
+        /// A report directory whose results to show beside each rule.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Directory of feature files (default: the suite's own).
+        #[arg(long)]
+        features: Option<PathBuf>,
+    },
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
@@ -225,6 +238,7 @@ async fn main() -> ExitCode {
             }
             Some(Command::Fakes(args)) => fakes(args).await.map(|()| exit::CONFORMANT),
             Some(Command::List { features }) => list(features).map(|()| exit::CONFORMANT),
+            Some(Command::Docs { out, report, features }) => docs(&out, report.as_deref(), features),
             Some(Command::Record { target, start, out }) => {
                 record(target, start, out).await.map(|()| exit::CONFORMANT)
             }
@@ -466,6 +480,20 @@ async fn record(target: PathBuf, start: String, out: Option<PathBuf>) -> Result<
         Some(why) => Err(Failure::Target(anyhow::anyhow!("the walk stopped early: {why}"))),
         None => Ok(()),
     }
+}
+
+fn docs(
+    out: &std::path::Path,
+    report: Option<&std::path::Path>,
+    features: Option<PathBuf>,
+) -> Result<u8, Failure> {
+    let dir = features.unwrap_or_else(|| runner::workspace_dir().join("features"));
+    let page = conformance::docs::render(&dir, report).map_err(Failure::Target)?;
+    std::fs::create_dir_all(out).map_err(|e| Failure::Target(e.into()))?;
+    let file = out.join("index.html");
+    std::fs::write(&file, page).map_err(|e| Failure::Target(e.into()))?;
+    println!("the specification: {}", file.display());
+    Ok(exit::CONFORMANT)
 }
 
 fn list(features: Option<PathBuf>) -> Result<(), Failure> {
