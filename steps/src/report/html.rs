@@ -33,6 +33,64 @@ impl RunInfo {
     }
 }
 
+/// The requirement IDs of each group at a glance: one bar each, passed / failed / unchecked
+/// / not checkable, as inline SVG (no outside asset), with the counts as text for readers
+/// that do not see it.
+fn picture(summary: &Summary) -> String {
+    let mut groups: Vec<(&str, [usize; 4])> = Vec::new();
+    for r in &summary.requirements {
+        let slot = match r.verdict {
+            Verdict::Passed => 0,
+            Verdict::Failed => 1,
+            Verdict::NotRun | Verdict::Uncovered => 2,
+            Verdict::NotCheckable => 3,
+        };
+        match groups.iter_mut().find(|(g, _)| *g == r.requirement.group) {
+            Some((_, counts)) => counts[slot] += 1,
+            None => {
+                let mut counts = [0; 4];
+                counts[slot] = 1;
+                groups.push((&r.requirement.group, counts));
+            }
+        }
+    }
+    let most = groups.iter().map(|(_, c)| c.iter().sum::<usize>()).max().unwrap_or(1).max(1);
+    let (colours, words) =
+        (["#00a91c", "#b50909", "#c9a100", "#a9aeb1"], ["passed", "failed", "unchecked", "not checkable"]);
+    let row = 22;
+    let mut svg = format!(
+        "<figure class=\"picture\"><svg role=\"img\" aria-labelledby=\"picture-title\" viewBox=\"0 0 640 {}\" width=\"100%\" \
+         style=\"max-width:40rem\"><title id=\"picture-title\">Requirement IDs per group</title>",
+        groups.len() * row + 8
+    );
+    for (i, (group, counts)) in groups.iter().enumerate() {
+        let y = i * row + 4;
+        let _ = write!(svg, "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text>", y + 14, esc(group));
+        let mut x = 48.0;
+        for (slot, count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let width = 540.0 * *count as f64 / most as f64;
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{width:.1}\" height=\"16\" fill=\"{}\"><title>{group}: {count} {}</title></rect>",
+                colours[slot], words[slot]
+            );
+            x += width;
+        }
+        let total: usize = counts.iter().sum();
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{total}</text>", x + 4.0, y + 13);
+    }
+    svg.push_str("</svg><figcaption>");
+    let legend: Vec<String> = (0..4)
+        .map(|slot| {
+            let count: usize = groups.iter().map(|(_, c)| c[slot]).sum();
+            format!("<span style=\"color:{}\">■</span> {count} {}", colours[slot], words[slot])
+        })
+        .collect();
+    svg.push_str(&legend.join(" · "));
+    svg.push_str("</figcaption></figure>");
+    svg
+}
+
 /// A scenario's name, with its example values for a row of an outline.
 fn named(s: &ScenarioResult) -> String {
     match &s.example {
@@ -71,7 +129,7 @@ th,td{text-align:left;vertical-align:top;border-bottom:1px solid #dfe1e2;padding
 td.gap{font-weight:700}.meta{color:#565c65}.meta dt{font-weight:600;float:left;clear:left;width:9rem}.meta dd{margin-left:9rem}\
 details{border:1px solid #dfe1e2;border-radius:.25rem;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}\
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;font-size:.85rem;max-height:30rem;overflow:auto}\
-ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}td,dd,summary{overflow-wrap:anywhere}\
+ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}td,dd,summary{overflow-wrap:anywhere}.picture{margin:1rem 0}figcaption{font-size:.85rem;color:#565c65}\
 @media (max-width:40rem){body{padding:.5rem}table{display:block;overflow-x:auto}.meta dt{float:none;width:auto}.meta dd{margin-left:0}}";
 
 pub fn render(summary: &Summary, info: &RunInfo) -> String {
@@ -105,6 +163,7 @@ pub fn render(summary: &Summary, info: &RunInfo) -> String {
     if let Some(why) = &summary.stopped_early {
         let _ = write!(out, "<p class=\"failed\">Stopped early: {}</p>", esc(why));
     }
+    out.push_str(&picture(summary));
     if !summary.unchecked.is_empty()
         || !summary.filtered_out.is_empty()
         || !summary.declared_unchecked.is_empty()
