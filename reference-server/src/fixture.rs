@@ -42,6 +42,11 @@ pub enum Fixture {
     UnknownSignInAddressTold,
     /// Broken (AG-2): the API takes "decline" on the consent question as agreement.
     DeclineTakenAsConsent,
+    /// Broken (PW-5): the API's answer to the password step repeats the password.
+    PasswordEchoed,
+    /// Broken (PW-2): the strength meter decides: a new password it rates weak (2 or less) is
+    /// refused at sign-up.
+    WeakPasswordsRefused,
 }
 
 impl FromStr for Fixture {
@@ -62,6 +67,8 @@ impl FromStr for Fixture {
             "unreachable-numbers-accepted" => Self::UnreachableNumbersAccepted,
             "unknown-sign-in-address-told" => Self::UnknownSignInAddressTold,
             "decline-taken-as-consent" => Self::DeclineTakenAsConsent,
+            "password-echoed" => Self::PasswordEchoed,
+            "weak-passwords-refused" => Self::WeakPasswordsRefused,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

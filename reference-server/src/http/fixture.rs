@@ -90,6 +90,40 @@ pub async fn middleware(
             }
             Response::from_parts(parts, Body::from(bytes))
         }
+        Fixture::PasswordEchoed | Fixture::WeakPasswordsRefused => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/sign-up/password" {
+                return next.run(request).await;
+            }
+            let (parts, bytes) = match read_body(request).await {
+                Ok(read) => read,
+                Err(refused) => return refused,
+            };
+            let password = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|b| b["password"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if fixture == Fixture::WeakPasswordsRefused
+                && crate::rules::password::strength(&password, &[]).score <= 2
+            {
+                return crate::http::error::ApiError::from(crate::service::ServiceError::Rejected(
+                    crate::service::Reason::PasswordCommon,
+                ))
+                .into_response();
+            }
+            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            if fixture != Fixture::PasswordEchoed || !response.status().is_success() {
+                return response;
+            }
+            // The answer as it was (its cookies too), with the password added.
+            let (mut parts, body) = response.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            answer["password"] = serde_json::Value::String(password);
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(answer.to_string()))
+        }
         Fixture::DeclineTakenAsConsent => {
             if request.method() != Method::POST || request.uri().path() != "/api/v1/agency/consent" {
                 return next.run(request).await;

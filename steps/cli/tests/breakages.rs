@@ -61,6 +61,19 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["PW-1", "ST-3"],
     },
     Breakage {
+        name: "weak-passwords-refused",
+        what: "the strength meter decides: passwords it rates weak are refused",
+        // A meter that decides also breaks "length is the only rule" (PW-1).
+        configure: |c| c.fixture = Some(Fixture::WeakPasswordsRefused),
+        fails: &["PW-1", "PW-2"],
+    },
+    Breakage {
+        name: "password-echoed",
+        what: "the answer to the password step repeats the password",
+        configure: |c| c.fixture = Some(Fixture::PasswordEchoed),
+        fails: &["PW-5"],
+    },
+    Breakage {
         name: "passwords-cut-at-72-bytes",
         what: "only a password's first 72 bytes are compared",
         configure: |c| c.fixture = Some(Fixture::PasswordsCutAt72Bytes),
