@@ -140,6 +140,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     let catalogue = Catalogue::load(&options.requirements)?;
     std::fs::create_dir_all(&options.report_dir)
         .with_context(|| format!("cannot create the report directory {}", options.report_dir.display()))?;
+    clear_earlier_reports(&options.report_dir)?;
     let drivers = drivers_of(&options);
     let (pass, junit_files) = run_drivers(&options, &drivers).await?;
     let summary = summarise(&catalogue, pass, started.elapsed().as_secs_f64(), &options.waivers);
@@ -155,6 +156,26 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     write_reports(&options.report_dir, &junit_files, &summary, &info)?;
     sign_reports(&options, &drivers, &summary, &info)?;
     Ok(summary)
+}
+
+/// Removes what an earlier run wrote into the report directory, so the signed manifest lists
+/// this run's files only (anything else a user keeps there stays, and is listed as it is).
+fn clear_earlier_reports(dir: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let ours = ["report.html", "summary.json", "junit.xml", "cucumber.json"].contains(&name.as_str())
+            || name == crate::report::evidence::MANIFEST
+            || name == crate::report::evidence::SIGNATURE
+            || (name.starts_with("junit-") && name.ends_with(".xml"))
+            || (name.starts_with("cucumber-") && name.ends_with(".json"));
+        if ours {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        } else if name == "failures" && path.is_dir() {
+            std::fs::remove_dir_all(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the signed manifest of the reports just written (`crate::report::evidence`).
@@ -202,6 +223,10 @@ fn sign_reports(
         capabilities: options.target.capabilities.clone(),
         waivers: serde_json::to_value(&options.waivers)?,
         drivers: drivers.iter().map(|d| driver_name(*d).to_owned()).collect(),
+        browser: drivers
+            .contains(&DriverKind::Browser)
+            .then(crate::driver::chromedriver::browser_version)
+            .flatten(),
         tags: options.tags.clone(),
         name: options.name.as_ref().map(|n| n.as_str().to_owned()),
         property_cases: options.property_cases,

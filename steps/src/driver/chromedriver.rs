@@ -35,6 +35,14 @@ fn find(env: &str, names: &[&str]) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The browser a browser run uses, as it names itself (`Chromium 138.0…`), for the record.
+pub fn browser_version() -> Option<String> {
+    let chrome = find("CHROME", &["chromium", "chromium-browser", "google-chrome"])?;
+    let output = std::process::Command::new(chrome).arg("--version").output().ok()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && !version.is_empty()).then_some(version)
+}
+
 impl ChromeDriver {
     pub async fn start() -> anyhow::Result<Self> {
         let driver = find("CHROMEDRIVER", &["chromedriver"]).context(

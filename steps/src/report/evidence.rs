@@ -38,6 +38,8 @@ pub struct Manifest {
     /// Expected failures and expected gaps, each with its reason.
     pub waivers: serde_json::Value,
     pub drivers: Vec<String>,
+    /// The browser of a browser run, as it names itself.
+    pub browser: Option<String>,
     pub tags: Option<String>,
     /// The `--name` filter, if any.
     pub name: Option<String>,
@@ -380,6 +382,7 @@ mod tests {
             capabilities: None,
             waivers: serde_json::json!({}),
             drivers: vec!["api".into()],
+            browser: None,
             tags: None,
             name: None,
             property_cases: 0,
