@@ -128,9 +128,14 @@ struct Pass {
     stopped_early: Option<String>,
 }
 
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs every selected scenario and property through each driver, then writes the reports
 /// (`junit.xml`, `report.html`, `summary.json` and each driver's own) into the report directory.
 pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
+    // The steps read their target from one context per process (cucumber makes the worlds):
+    // two runs at once in one process would mix their targets, so they take turns.
+    let _one_run_at_a_time = ONE_RUN_AT_A_TIME.lock().await;
     #[allow(clippy::disallowed_methods)] // wall time of the run, for the report only
     let started = std::time::Instant::now();
     #[allow(clippy::disallowed_methods)] // the report says when the run happened; no rule reads it

@@ -162,7 +162,7 @@ impl Provider {
             received_at: OffsetDateTime::now_utc(),
         };
         let callback = field(form, "StatusCallback").map(|url| (url.to_owned(), "POST".to_owned()));
-        self.deliver(message, self.fate(kind), callback);
+        self.deliver(message, self.fate(to), callback);
         ResponseTemplate::new(201).set_body_json(record)
     }
 
@@ -240,19 +240,20 @@ impl Provider {
             // Twilio answers at once and fetches the TwiML when the call is answered.
             Some(url) => {
                 let method = field(form, "Method").unwrap_or("POST").to_uppercase();
-                self.call_by_url(message, url.to_owned(), method, self.fate(kind), callback);
+                self.call_by_url(message, url.to_owned(), method, self.fate(to), callback);
             }
-            None => self.deliver(message, self.fate(kind), callback),
+            None => self.deliver(message, self.fate(to), callback),
         }
         ResponseTemplate::new(201).set_body_json(record)
     }
 
-    fn fate(&self, kind: PhoneKind) -> Fate {
-        match kind {
+    /// What becomes of a text or call to `to`: its number's fault, or a switched-on drop.
+    fn fate(&self, to: &str) -> Fate {
+        match PhoneKind::of(&normalize(to)) {
             PhoneKind::Lost => Fate::Lost,
             PhoneKind::Unreachable => Fate::Undelivered,
             _ if self.faults.sms_drop() => Fate::Lost,
-            PhoneKind::Late => Fate::ArrivesLate(std::time::Duration::ZERO),
+            PhoneKind::Late => Fate::ArrivesLate(PhoneKind::lateness(to)),
             _ => Fate::Arrives,
         }
     }
@@ -260,14 +261,9 @@ impl Provider {
     /// Delivers now (so a reader of the inbox finds it as soon as the API has answered), or as
     /// the number's fault says; then posts the status callbacks.
     fn deliver(&self, message: PhoneMessage, fate: Fate, callback: Option<(String, String)>) {
-        let fate = match fate {
-            Fate::ArrivesLate(_) => Fate::ArrivesLate(PhoneKind::lateness(&message.to)),
-            Fate::Arrives => {
-                self.arrive(&message);
-                Fate::Arrives
-            }
-            other => other,
-        };
+        if let Fate::Arrives = fate {
+            self.arrive(&message);
+        }
         let provider = self.clone();
         self.runtime.spawn(async move {
             if let Fate::ArrivesLate(after) = fate {
