@@ -184,16 +184,7 @@ impl FakeMail {
             Content::Raw(raw) => parse(&raw).map_err(|e| format!("the raw message cannot be parsed: {e}"))?,
             Content::Simple { subject, text, html } => Parsed { subject, text, html },
         };
-        Ok(self.inbox.push(|id| Mail {
-            id,
-            from,
-            to,
-            subject: parsed.subject,
-            links: links_in(&parsed.text, parsed.html.as_deref()),
-            text: parsed.text,
-            html: parsed.html,
-            received_at: OffsetDateTime::now_utc(),
-        }))
+        Ok(keep(&self.inbox, from, to, parsed))
     }
 
     /// The faults this server answers with (shared with the SMS fake under `Fakes`).
@@ -564,16 +555,7 @@ impl Collector {
         match parse(&self.data) {
             Ok(parsed) => {
                 let (from, to) = (std::mem::take(&mut self.from), std::mem::take(&mut self.to));
-                self.inbox.push(|id| Mail {
-                    id,
-                    from,
-                    to,
-                    subject: parsed.subject,
-                    links: links_in(&parsed.text, parsed.html.as_deref()),
-                    text: parsed.text,
-                    html: parsed.html,
-                    received_at: OffsetDateTime::now_utc(),
-                });
+                keep(&self.inbox, from, to, parsed);
                 mailin::response::OK
             }
             Err(error) => {
@@ -582,6 +564,20 @@ impl Collector {
             }
         }
     }
+}
+
+/// Puts a message into the inbox, with the links it contains.
+fn keep(inbox: &Inbox<Mail>, from: String, to: Vec<String>, parsed: Parsed) -> Mail {
+    inbox.push(|id| Mail {
+        id,
+        from,
+        to,
+        subject: parsed.subject,
+        links: links_in(&parsed.text, parsed.html.as_deref()),
+        text: parsed.text,
+        html: parsed.html,
+        received_at: OffsetDateTime::now_utc(),
+    })
 }
 
 /// A message handed over whole.

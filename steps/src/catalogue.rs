@@ -15,9 +15,8 @@ pub struct Coverage {
     pub checks: Vec<String>,
 }
 
-pub fn coverage(features: &Path) -> anyhow::Result<Vec<Coverage>> {
-    let catalogue = Catalogue::load(&features.join("requirements.toml"))?;
-    let mut tagged: Vec<(Vec<String>, String)> = Vec::new();
+/// The feature files in `features`, in name order.
+pub fn feature_files(features: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut files: Vec<_> = std::fs::read_dir(features)
         .with_context(|| format!("cannot read {}", features.display()))?
         .filter_map(Result::ok)
@@ -25,7 +24,13 @@ pub fn coverage(features: &Path) -> anyhow::Result<Vec<Coverage>> {
         .filter(|p| p.extension().is_some_and(|x| x == "feature"))
         .collect();
     files.sort();
-    for path in files {
+    Ok(files)
+}
+
+pub fn coverage(features: &Path) -> anyhow::Result<Vec<Coverage>> {
+    let catalogue = Catalogue::load(&features.join("requirements.toml"))?;
+    let mut tagged: Vec<(Vec<String>, String)> = Vec::new();
+    for path in feature_files(features)? {
         let feature = Feature::parse_path(&path, GherkinEnv::default())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();

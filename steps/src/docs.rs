@@ -25,15 +25,8 @@ pub struct WrittenScenario {
 
 /// Every scenario of the feature files in `features`, in file order.
 pub fn scenarios(features: &Path) -> anyhow::Result<Vec<WrittenScenario>> {
-    let mut files: Vec<_> = std::fs::read_dir(features)
-        .with_context(|| format!("cannot read {}", features.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
-        .collect();
-    files.sort();
     let mut found = Vec::new();
-    for path in files {
+    for path in crate::catalogue::feature_files(features)? {
         let source =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let feature = Feature::parse(&source, GherkinEnv::default())

@@ -128,19 +128,12 @@ pub async fn middleware(
             if request.method() != Method::POST || request.uri().path() != "/api/v1/agency/consent" {
                 return next.run(request).await;
             }
-            let (mut parts, bytes) = match read_body(request).await {
-                Ok(read) => read,
-                Err(refused) => return refused,
-            };
-            parts.headers.remove(header::CONTENT_LENGTH);
-            let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(mut decision) if decision["allow"] == false => {
+            with_json_body(request, next, |decision| {
+                if decision["allow"] == false {
                     decision["allow"] = serde_json::Value::Bool(true);
-                    serde_json::to_vec(&decision).map(axum::body::Bytes::from).unwrap_or(bytes)
                 }
-                _ => bytes,
-            };
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            })
+            .await
         }
         Fixture::ExistingAddressTold => {
             if request.method() != Method::POST || request.uri().path() != "/sign-up" {
@@ -232,23 +225,36 @@ async fn cut_passwords(request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !request.uri().path().starts_with("/api/v1/") {
         return next.run(request).await;
     }
+    with_json_body(request, next, |fields| {
+        for name in ["password", "current_password", "new_password"] {
+            if let Some(serde_json::Value::String(password)) = fields.get_mut(name) {
+                let mut end = password.len().min(72);
+                while !password.is_char_boundary(end) {
+                    end -= 1;
+                }
+                password.truncate(end);
+            }
+        }
+    })
+    .await
+}
+
+/// Passes the request on with its JSON object body changed by `change` (other bodies as
+/// they are).
+async fn with_json_body(
+    request: Request,
+    next: Next,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> Response {
     let (mut parts, bytes) = match read_body(request).await {
         Ok(read) => read,
         Err(refused) => return refused,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(serde_json::Value::Object(mut fields)) => {
-            for name in ["password", "current_password", "new_password"] {
-                if let Some(serde_json::Value::String(password)) = fields.get_mut(name) {
-                    let mut end = password.len().min(72);
-                    while !password.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    password.truncate(end);
-                }
-            }
-            serde_json::to_vec(&fields).map(axum::body::Bytes::from).unwrap_or(bytes)
+        Ok(mut body) if body.is_object() => {
+            change(&mut body);
+            serde_json::to_vec(&body).map(axum::body::Bytes::from).unwrap_or(bytes)
         }
         _ => bytes,
     };
