@@ -17,6 +17,9 @@
 //! | `PUT /api/faults/sms` | e.g. `{"fail_next": 1, "status": 503}`, `{"drop_next": 1}`, `{"delay_ms": 2000}` |
 //! | `DELETE /api/faults` | switch every fault off |
 //! | `POST /v2/email/outbound-emails` | Amazon SES v2 `SendEmail` (see `ses`) |
+//! | `POST /restws/identity/v3/accounts/{a}/workflows/{w}/conversations` | document verification (see `proofing::documents`) |
+//! | `POST /restws/identity/v2/{a}/{w}/conversation` | identity resolution (see `proofing::resolution`) |
+//! | `GET /api/proofing`, `DELETE /api/proofing` | what the proofing fakes were asked (never the images) |
 //! | `GET /` | the HTML page |
 
 use std::sync::Arc;
@@ -56,6 +59,11 @@ pub struct Settings {
     pub sms_api_key_secret: String,
     /// Base URL of the SES v2-shaped mail API (`POST /v2/email/outbound-emails`).
     pub ses_endpoint: String,
+    /// Base URL of the identity-proofing fakes (document verification, identity resolution)
+    /// and their HTTP Basic credentials.
+    pub proofing_url: String,
+    pub proofing_username: String,
+    pub proofing_password: String,
     pub inbox_url: String,
 }
 
@@ -72,6 +80,9 @@ impl Settings {
             sms_api_key_sid: sms.credentials().api_key_sid.clone(),
             sms_api_key_secret: sms.credentials().api_key_secret.clone(),
             ses_endpoint: inbox_url.to_owned(),
+            proofing_url: inbox_url.to_owned(),
+            proofing_username: crate::proofing::USERNAME.to_owned(),
+            proofing_password: crate::proofing::PASSWORD.to_owned(),
             inbox_url: inbox_url.to_owned(),
         }
     }
@@ -83,7 +94,7 @@ struct Fakes {
     sms: Arc<FakeSms>,
 }
 
-pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>) -> Router {
+pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>, proofing: Arc<crate::proofing::Checks>) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/api/settings", get(settings))
@@ -99,6 +110,7 @@ pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>) -> Router {
         .route("/api/faults/sms", put(set_sms_faults))
         .route(crate::ses::PATH, post(ses_send_email))
         .with_state(Fakes { mail, sms })
+        .merge(crate::proofing::router(proofing))
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,8 @@
 //! * [`api`]: an HTTP inbox API (JSON) and a small HTML page over both, for people and for
 //!   tools that are not written in Rust; also an Amazon SES v2 `SendEmail` endpoint, and the
 //!   switches of [`faults`] (failures, lost messages, a slow provider).
+//! * [`proofing`]: identity-proofing vendors (document verification, identity resolution),
+//!   their outcomes chosen by test documents and magic values.
 //!
 //! Everything can be started in-process on port 0 ([`Fakes::start`]) or as the `fakes` binary.
 
@@ -19,6 +21,7 @@ pub mod cli;
 pub mod faults;
 pub mod inbox;
 pub mod mail;
+pub mod proofing;
 pub mod ses;
 pub mod sms;
 
@@ -52,6 +55,7 @@ pub struct Fakes {
     pub mail: Arc<FakeMail>,
     pub sms: Arc<FakeSms>,
     pub api_addr: SocketAddr,
+    pub proofing: Arc<proofing::Checks>,
 }
 
 impl Fakes {
@@ -61,13 +65,14 @@ impl Fakes {
         let sms = Arc::new(FakeSms::start_with(config.sms, config.credentials, faults).await?);
         let listener = tokio::net::TcpListener::bind(config.api).await?;
         let api_addr = listener.local_addr()?;
-        let router = api::router(mail.clone(), sms.clone());
+        let proofing = Arc::new(proofing::Checks::default());
+        let router = api::router(mail.clone(), sms.clone(), proofing.clone());
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "inbox API stopped");
             }
         });
-        Ok(Self { mail, sms, api_addr })
+        Ok(Self { mail, sms, api_addr, proofing })
     }
 
     /// The inbox API's base URL, e.g. `http://127.0.0.1:8026`.

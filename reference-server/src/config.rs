@@ -32,6 +32,7 @@ pub struct Config {
     pub conformance_hook_token: Option<SecretString>,
     pub smtp: SmtpConfig,
     pub sms: SmsConfig,
+    pub proofing: ProofingConfig,
     pub argon2: Argon2Config,
     pub limits: Limits,
     pub policy: Policy,
@@ -125,6 +126,40 @@ pub struct SmsConfig {
     pub from: String,
 }
 
+/// The identity-proofing vendors (document verification, identity resolution).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProofingConfig {
+    /// Base URL of both vendors' APIs (the TrueID and Instant Verify shapes).
+    pub url: String,
+    pub username: String,
+    pub password: SecretString,
+    /// The vendor account and workflows named in the request paths.
+    pub account: String,
+    pub document_workflow: String,
+    pub resolution_workflow: String,
+    /// Accept test documents (JSON describing what the vendor should report) where images are
+    /// expected. For test deployments: a production service turns this off.
+    pub accept_test_documents: bool,
+    /// The largest image accepted, in bytes.
+    pub max_image_bytes: usize,
+}
+
+impl Default for ProofingConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8026".into(),
+            username: fakes::proofing::USERNAME.into(),
+            password: SecretString::from(fakes::proofing::PASSWORD),
+            account: "sign-in-service".into(),
+            document_workflow: "sign-in.trueid.workflow".into(),
+            resolution_workflow: "sign-in.instant.verify.workflow".into(),
+            accept_test_documents: true,
+            max_image_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 /// One agency (an OpenID Connect client), as registered.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,9 +176,13 @@ pub struct AgencyConfig {
     /// agency is a public client and must use PKCE.
     #[serde(default)]
     pub public_key: Option<String>,
-    /// The attributes it may ask for (scopes besides `openid`): `email`, `phone`.
+    /// The attributes it may ask for (scopes besides `openid`): `email`, `phone`, and with
+    /// `verified`, `profile:name`, `profile:birthdate`, `address`, `social_security_number`.
     #[serde(default)]
     pub attributes: Vec<crate::rules::oidc::Attribute>,
+    /// May ask for verified identity (`urn:acr.login.gov:verified`, IV-1).
+    #[serde(default)]
+    pub verified: bool,
 }
 
 impl AgencyConfig {
@@ -164,6 +203,9 @@ impl AgencyConfig {
             let url = url::Url::parse(uri)
                 .with_context(|| format!("agency {}: {uri:?} is not a URL", self.client_id))?;
             anyhow::ensure!(url.fragment().is_none(), "agency {}: {uri:?} has a fragment", self.client_id);
+        }
+        if let Some(a) = self.attributes.iter().find(|a| a.verified() && !self.verified) {
+            anyhow::bail!("agency {}: {} needs verified = true", self.client_id, a.scope());
         }
         self.decoding_key().map(|_| ())
     }
@@ -205,6 +247,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             limits: Limits::default(),
             sms: SmsConfig::default(),
+            proofing: ProofingConfig::default(),
             argon2: Argon2Config::default(),
             policy: Policy::default(),
             agencies_file: None,
@@ -290,6 +333,9 @@ impl Config {
         self.sms.base_url = settings.sms_base_url.clone();
         self.sms.account_sid = settings.sms_account_sid.clone();
         self.sms.auth_token = settings.sms_auth_token.clone().into();
+        self.proofing.url = settings.proofing_url.clone();
+        self.proofing.username = settings.proofing_username.clone();
+        self.proofing.password = settings.proofing_password.clone().into();
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -313,6 +359,8 @@ impl Config {
         }
         url::Url::parse(&self.sms.base_url)
             .with_context(|| format!("sms.base_url {:?} is not a URL", self.sms.base_url))?;
+        url::Url::parse(&self.proofing.url)
+            .with_context(|| format!("proofing.url {:?} is not a URL", self.proofing.url))?;
         let mut client_ids = std::collections::HashSet::new();
         for agency in &self.agencies {
             agency.validate()?;

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod fixture;
 pub mod http;
 pub mod policy;
+pub mod proofing;
 pub mod rules;
 pub mod sealing;
 pub mod service;
@@ -67,10 +68,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let public_url = public_url.trim_end_matches('/').to_owned();
     let server_key = server_key(&config.data_dir)?;
-    let code_key = derive_key(&server_key, "security codes").to_vec();
-    let seal_key = derive_key(&server_key, "sealed secrets");
-    let subject_key = derive_key(&server_key, "pairwise subjects");
-    let lookup_key = derive_key(&server_key, "contact lookup");
+    let [code_key, seal_key, subject_key, lookup_key] = KEY_PURPOSES.map(|p| derive_key(&server_key, p));
+    let code_key = code_key.to_vec();
     let store = store::Store::open(&config.database_path(), store::Contacts::new(seal_key, lookup_key))
         .await
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
@@ -92,6 +91,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         store,
         mailer: delivery::Mailer::new(&config.smtp).context("smtp.from is not an email address")?,
         sms: delivery::SmsClient::new(&config.sms),
+        proofing: proofing::Proofing::new(&config.proofing),
         passwords,
         code_key,
         seal_key,
@@ -112,6 +112,19 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     services.outbox.notify_one();
     let housekeeping = service::housekeeping::spawn(services.clone());
     Ok(RunningServer { addr, base_url: public_url, clock, services, task, mail_worker, housekeeping })
+}
+
+/// Every key derived from the server key, by purpose: security codes, sealed secrets,
+/// pairwise subjects, contact lookups.
+const KEY_PURPOSES: [&str; 4] = ["security codes", "sealed secrets", "pairwise subjects", "contact lookup"];
+
+/// Everything an operator holding `server.key` can compute: the key itself and every key
+/// derived from it. Tests show the verified identity opens with none of them (PV-2).
+pub fn operator_keys(data_dir: &std::path::Path) -> anyhow::Result<Vec<[u8; 32]>> {
+    let server_key = server_key(data_dir)?;
+    let mut keys: Vec<[u8; 32]> = KEY_PURPOSES.iter().map(|p| derive_key(&server_key, p)).collect();
+    keys.extend(<[u8; 32]>::try_from(server_key.as_slice()).ok());
+    Ok(keys)
 }
 
 /// A key for one purpose, derived from the server key (HMAC-SHA256 with the purpose's name).

@@ -46,6 +46,10 @@ pub struct Policy {
     pub authorization_code_lifetime_secs: u64,
     /// AG-1: how long an agency's access token (and the ID token's `exp`) lasts.
     pub access_token_lifetime_secs: u64,
+    /// IV-1: identity-verification attempts (documents checked, identities looked up) per
+    /// account per window.
+    pub verification_attempt_limit: u32,
+    pub verification_attempt_window_secs: u64,
 }
 
 impl Default for Policy {
@@ -72,6 +76,8 @@ impl Default for Policy {
             personal_key_length: 16,
             authorization_code_lifetime_secs: 5 * 60,
             access_token_lifetime_secs: 15 * 60,
+            verification_attempt_limit: 5,
+            verification_attempt_window_secs: 6 * 3600,
         }
     }
 }
@@ -106,6 +112,7 @@ impl Policy {
             ("code_attempt_limit", self.code_attempt_limit),
             ("password_attempt_limit", self.password_attempt_limit),
             ("reauthentication_attempt_limit", self.reauthentication_attempt_limit),
+            ("verification_attempt_limit", self.verification_attempt_limit),
         ] {
             if limit == 0 {
                 problems.push(format!("{name} must be at least 1"));

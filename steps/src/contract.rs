@@ -163,7 +163,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &["Sign out"],
-        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from the forms carrying a `client_id` input (each one's button stops sharing with it)",
+        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from the forms carrying a `client_id` input (each one's button stops sharing with it); identity verification's status from [browser.reads] verification (default `.verification`: its `data-status`, or its text named by status_names)",
     },
     Page {
         name: "forgot_password",
@@ -300,6 +300,51 @@ pub const PAGES: &[Page] = &[
         buttons: &["Agree and continue", "Do not share, go back"],
         reads: "the agency ([browser.reads] agency_name, default `#agency-name`), the details (attributes, default `[data-attribute]`; their words named by attribute_names)",
     },
+    Page {
+        name: "verify_consent",
+        opened_at: "/verify",
+        what: "starts identity verification: the person agrees to have their ID, photo and details checked",
+        fields: &[],
+        choices: &["I agree to have my ID, my photo and my details checked"],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
+        name: "verify_documents",
+        opened_at: "/verify/documents",
+        what: "takes photos of the ID's front and back and of the person (file inputs)",
+        fields: &["Front of your ID", "Back of your ID", "Photo of you"],
+        choices: &[],
+        buttons: &["Upload"],
+        reads: "",
+    },
+    Page {
+        name: "verify_ssn",
+        opened_at: "/verify/ssn",
+        what: "asks for the Social Security number (after the ID was accepted)",
+        fields: &["Social Security number"],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
+        name: "verify_review",
+        opened_at: "/verify/review",
+        what: "shows the details to review and asks for the password to finish",
+        fields: &["Password"],
+        choices: &[],
+        buttons: &["Verify my identity"],
+        reads: "",
+    },
+    Page {
+        name: "verify_reactivate",
+        opened_at: "/verify/reactivate",
+        what: "after a reset: asks for the personal key and the password to unlock the verified identity",
+        fields: &["Personal key", "Password"],
+        choices: &[],
+        buttons: &["Reactivate"],
+        reads: "",
+    },
 ];
 
 /// What a refusal can say it is, and what each means. `rejected` answers carry one of
@@ -345,6 +390,17 @@ pub const REASONS: &[(&str, &str)] = &[
     ("no_change_in_progress", "nothing is waiting for this confirmation"),
     ("no_agency_request", "no agency sign-in request is waiting"),
     ("agency_not_connected", "the account does not share with that agency"),
+    ("verification_consent_required", "identity verification starts with agreeing to the checks"),
+    ("verification_step_out_of_order", "that verification step comes later (or nothing is being verified)"),
+    ("document_unreadable", "the document-verification service could not read the ID"),
+    ("document_expired", "the ID has expired"),
+    ("document_failed", "the ID failed a check (a security feature)"),
+    ("selfie_mismatch", "the photo of the person does not match the ID's photo"),
+    ("identity_not_found", "identity resolution found no one with these details"),
+    ("unsupported_image", "an upload is not an image the service takes"),
+    ("image_too_large", "an upload is larger than the service takes"),
+    ("ssn_invalid", "the SSN is not nine digits"),
+    ("nothing_to_reactivate", "no verified identity waits for a personal key"),
 ];
 
 /// What a target can declare its service offers (`capabilities = [...]`); scenarios tagged
@@ -357,6 +413,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("password_change", "changing the password from the account page"),
     ("email_change", "changing the email address from the account page"),
     ("phone_change", "changing the phone number from the account page"),
+    (
+        "identity_verification",
+        "verifying identity from a photo ID and a selfie; verified identity for agencies (IV-*, PV-2, PR-4)",
+    ),
 ];
 
 /// Whether `reason` is a reason code of the contract.

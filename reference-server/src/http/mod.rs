@@ -7,6 +7,7 @@ pub mod error;
 #[cfg(feature = "fixtures")]
 mod fixture;
 pub mod hooks;
+pub mod identity;
 pub mod oidc;
 pub mod reauth;
 pub mod refusal;
@@ -48,9 +49,9 @@ pub fn content_security_policy(agency: Option<&str>) -> HeaderValue {
 
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
-        .merge(web::routes())
+        .merge(web::routes(&state))
         .merge(oidc::routes())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(&state))
         .route("/healthz", get(|| async { "ok" }));
     if state.services.config.conformance_hooks {
         if state.services.config.conformance_hook_token.is_none() {

@@ -90,7 +90,8 @@ pub fn remember_request(session: &Session, request: crate::service::agency::Pend
 async fn continue_request(State(app): State<AppState>, session: Session) -> Response {
     let state = session.state();
     let Some(request) = state.agency_request.clone() else { return redirect("/account") };
-    match app.services.next_step(&request, state.account_id, state.signed_in_at()).await {
+    let key = session.vault().identity_key;
+    match app.services.next_step(&request, state.account_id, state.signed_in_at(), key).await {
         Ok(NextStep::Consent { .. }) => redirect(CONSENT_PATH),
         other => follow(&session, other),
     }
@@ -99,6 +100,8 @@ async fn continue_request(State(app): State<AppState>, session: Session) -> Resp
 fn follow(session: &Session, step: ServiceResult<NextStep>) -> Response {
     match step {
         Ok(NextStep::SignIn) => redirect("/sign-in"),
+        Ok(NextStep::Verify) => redirect("/verify"),
+        Ok(NextStep::Reactivate) => redirect("/verify/reactivate"),
         Ok(NextStep::Consent { .. }) => redirect(CONSENT_PATH),
         Ok(NextStep::Redirect { url }) => {
             session.update(|s| s.agency_request = None);
@@ -133,7 +136,8 @@ struct ConsentPage {
 async fn consent_page(State(app): State<AppState>, session: Session) -> Response {
     let state = session.state();
     let Some(request) = state.agency_request.clone() else { return redirect("/account") };
-    match app.services.next_step(&request, state.account_id, state.signed_in_at()).await {
+    let key = session.vault().identity_key;
+    match app.services.next_step(&request, state.account_id, state.signed_in_at(), key).await {
         Ok(NextStep::Consent { agency, attributes }) => render(
             StatusCode::OK,
             ConsentPage {
@@ -163,7 +167,8 @@ async fn consent(State(app): State<AppState>, session: Session, Form(form): Form
         "deny" => false,
         _ => return (StatusCode::BAD_REQUEST, "decision must be allow or deny").into_response(),
     };
-    match app.services.decide_consent(&request, account_id, at, allow).await {
+    let key = session.vault().identity_key;
+    match app.services.decide_consent(&request, account_id, at, allow, key).await {
         Ok(url) => {
             session.update(|s| s.agency_request = None);
             redirect(&url)

@@ -125,6 +125,17 @@ impl From<ServiceError> for Refusal {
                 "You have been signed out. Sign in again.".into(),
             ),
             ServiceError::Delivery(message) => Self::new(StatusCode::BAD_GATEWAY, "delivery_failed", message),
+            ServiceError::ProofingUnavailable(error) => {
+                tracing::error!(%error, "identity-proofing vendor failed");
+                Self {
+                    reason: Some("proofing_unavailable"),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "We cannot verify identities right now. Try again later.".into(),
+                    )
+                }
+            }
             ServiceError::Internal(error) => {
                 tracing::error!(%error, "internal error");
                 Self::new(

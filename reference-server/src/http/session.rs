@@ -18,6 +18,7 @@ use super::AppState;
 use crate::policy::secs;
 use crate::rules::session::session_over;
 use crate::rules::tokens;
+use crate::sealing;
 
 pub const COOKIE_NAME: &str = "sid";
 
@@ -43,7 +44,28 @@ pub struct SessionState {
     pub signed_in_at: Option<i64>,
     /// An agency's sign-in request waiting for the person to sign in or consent (AG-1).
     pub agency_request: Option<crate::service::agency::PendingAuthorization>,
+    /// The [`Vault`], sealed under a key only the session cookie carries (set when saved).
+    pub vault: Option<String>,
 }
+
+/// What a session holds that the server's own keys must not open (PV-2): the data key of the
+/// verified identity, and a verification in progress. Sealed under a key derived from the
+/// session cookie, which the store keeps only as a digest.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Vault {
+    pub identity_key: Option<[u8; 32]>,
+    pub verification: Option<crate::service::identity::Verification>,
+}
+
+impl Vault {
+    fn is_empty(&self) -> bool {
+        self.identity_key.is_none() && self.verification.is_none()
+    }
+}
+
+/// What the vault's key is derived for.
+const VAULT_KEY: &str = "session vault";
 
 impl SessionState {
     /// Starts over for another identity, keeping only an agency's waiting request and the
@@ -76,6 +98,7 @@ struct Inner {
     /// The stored session's id digest; `None` for a session this request starts.
     id_digest: Option<String>,
     state: SessionState,
+    vault: Vault,
     dirty: bool,
     fate: Fate,
 }
@@ -85,8 +108,18 @@ struct Inner {
 pub struct Session(Arc<Mutex<Inner>>);
 
 impl Session {
-    fn new(id_digest: Option<String>, state: SessionState) -> Self {
-        Self(Arc::new(Mutex::new(Inner { id_digest, state, dirty: false, fate: Fate::Keep })))
+    fn new(id_digest: Option<String>, state: SessionState, vault: Vault) -> Self {
+        Self(Arc::new(Mutex::new(Inner { id_digest, state, vault, dirty: false, fate: Fate::Keep })))
+    }
+
+    pub fn vault(&self) -> Vault {
+        self.0.lock().expect("session lock").vault.clone()
+    }
+
+    pub fn update_vault<T>(&self, change: impl FnOnce(&mut Vault) -> T) -> T {
+        let mut inner = self.0.lock().expect("session lock");
+        inner.dirty = true;
+        change(&mut inner.vault)
     }
 
     /// The stored session's id digest, where counters kept beside the state live.
@@ -142,6 +175,7 @@ impl Session {
         let mut inner = self.0.lock().expect("session lock");
         inner.fate = Fate::Destroy;
         inner.state = SessionState::default();
+        inner.vault = Vault::default();
     }
 }
 
@@ -190,24 +224,40 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
     let lifetime = secs(app.services.policy.session_lifetime_secs);
     let mut existing = None;
     let mut state = SessionState::default();
-    if let Some(value) = cookie_value(request) {
-        let digest = tokens::digest(&value);
+    let mut vault = Vault::default();
+    let cookie = cookie_value(request);
+    if let Some(value) = &cookie {
+        let digest = tokens::digest(value);
         if let Some(stored) = store.session(&digest).await? {
             if !session_over(stored.created_at, stored.last_seen_at, now, idle, lifetime) {
                 state = serde_json::from_str(&stored.state).unwrap_or_default();
+                if let Some(sealed) = state.vault.take() {
+                    let opened = sealing::open(&sealing::key_from_token(VAULT_KEY, value), &sealed)?;
+                    vault = serde_json::from_slice(&opened)?;
+                }
                 existing = Some(digest);
             } else {
                 store.delete_session(&digest).await?;
             }
         }
     }
-    let session = Session::new(existing.clone(), state);
+    let session = Session::new(existing.clone(), state, vault);
     request.extensions_mut().insert(session.clone());
     let mut response = next.run(std::mem::take(request)).await;
 
-    let (state, dirty, fate) = {
+    let (mut state, vault, dirty, fate) = {
         let inner = session.0.lock().expect("session lock");
-        (inner.state.clone(), inner.dirty, inner.fate)
+        (inner.state.clone(), inner.vault.clone(), inner.dirty, inner.fate)
+    };
+    // Sealed under the cookie the browser will hold after this response.
+    let seal_vault = |state: &mut SessionState, value: &str| -> anyhow::Result<()> {
+        state.vault = (!vault.is_empty())
+            .then(|| {
+                serde_json::to_vec(&vault)
+                    .map(|v| sealing::seal(&sealing::key_from_token(VAULT_KEY, value), &v))
+            })
+            .transpose()?;
+        Ok(())
     };
     let headers = response.headers_mut();
     if let Some(request) = &state.agency_request
@@ -231,6 +281,7 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
                 store.delete_session(digest).await?;
             }
             let value = tokens::new_token();
+            seal_vault(&mut state, &value)?;
             store.create_session(&tokens::digest(&value), &serde_json::to_string(&state)?, now).await?;
             headers.append(SET_COOKIE, set_cookie(&app, &value, None));
         }
@@ -238,6 +289,7 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
             // Update only: a session deleted while this request ran (signed out, or rotated by
             // a parallel request) stays deleted. The cookie is left alone: a parallel rotation
             // may just have set its successor.
+            seal_vault(&mut state, cookie.as_deref().unwrap_or_default())?;
             store.save_session(digest, &serde_json::to_string(&state)?, now).await?;
         }
         (_, Some(digest)) => store.touch_session(digest, now).await?,

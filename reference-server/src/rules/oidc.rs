@@ -12,24 +12,49 @@ use sha2::{Digest, Sha256};
 
 /// Assurance level of an account that signed in with a password and a second factor.
 pub const ACR_AUTH_ONLY: &str = "urn:acr.login.gov:auth-only";
-/// Verified identity (IAL2): needs identity verification, which this service does not offer yet.
+/// Verified identity (IAL2): the person's identity was verified (IV-1).
 pub const ACR_VERIFIED: &str = "urn:acr.login.gov:verified";
 
 /// Something about the person an agency may ask for (a scope besides `openid`).
+/// Registered in configuration by scope name (`email`, `profile:name`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Attribute {
+    #[serde(rename = "email")]
     Email,
+    #[serde(rename = "phone")]
     Phone,
+    /// Verified: `given_name` and `family_name`.
+    #[serde(rename = "profile:name")]
+    Name,
+    /// Verified: `birthdate`.
+    #[serde(rename = "profile:birthdate")]
+    Birthdate,
+    /// Verified: `address`.
+    #[serde(rename = "address")]
+    Address,
+    /// Verified: `social_security_number`.
+    #[serde(rename = "social_security_number")]
+    Ssn,
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 2] = [Attribute::Email, Attribute::Phone];
+    pub const ALL: [Attribute; 6] = [
+        Attribute::Email,
+        Attribute::Phone,
+        Attribute::Name,
+        Attribute::Birthdate,
+        Attribute::Address,
+        Attribute::Ssn,
+    ];
 
     pub fn scope(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Phone => "phone",
+            Self::Name => "profile:name",
+            Self::Birthdate => "profile:birthdate",
+            Self::Address => "address",
+            Self::Ssn => "social_security_number",
         }
     }
 
@@ -38,7 +63,16 @@ impl Attribute {
         match self {
             Self::Email => "Email address",
             Self::Phone => "Phone number",
+            Self::Name => "Name (verified)",
+            Self::Birthdate => "Date of birth (verified)",
+            Self::Address => "Address (verified)",
+            Self::Ssn => "Social Security number (verified)",
         }
+    }
+
+    /// Only verified identity can give it (IV-1): asked for only with verified identity.
+    pub fn verified(self) -> bool {
+        !matches!(self, Self::Email | Self::Phone)
     }
 
     pub fn from_scope(scope: &str) -> Option<Self> {

@@ -176,6 +176,7 @@ impl Services {
             return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining: 0 }));
         }
         self.store.clear_failures(account_id).await?;
+        self.rewrap_for_personal_key(account_id, entered, &key).await?;
         self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
         Ok(key)
     }

@@ -2,6 +2,7 @@
 
 pub mod agency;
 pub mod housekeeping;
+pub mod identity;
 pub mod mfa;
 pub mod outbox;
 pub mod passwords;
@@ -75,6 +76,27 @@ pub enum Reason {
     NoAgencyRequest,
     /// The account does not share with that agency.
     AgencyNotConnected,
+    /// Identity verification needs the person's agreement to the checks first.
+    VerificationConsentRequired,
+    /// That step of identity verification comes later (or nothing is being verified).
+    VerificationStepOutOfOrder,
+    /// The document-verification service could not read the images.
+    DocumentUnreadable,
+    DocumentExpired,
+    /// The document failed a check (a security feature, say).
+    DocumentFailed,
+    /// The selfie does not match the photo on the document.
+    SelfieMismatch,
+    /// No person with these details was found (identity resolution).
+    IdentityNotFound,
+    /// An upload is not a JPEG or PNG image (or a test document where those are accepted).
+    UnsupportedImage,
+    ImageTooLarge {
+        max_bytes: usize,
+    },
+    SsnInvalid,
+    /// There is no verified identity waiting for the personal key.
+    NothingToReactivate,
 }
 
 impl Reason {
@@ -110,6 +132,17 @@ impl Reason {
             Self::NoChangeInProgress => "no_change_in_progress",
             Self::NoAgencyRequest => "no_agency_request",
             Self::AgencyNotConnected => "agency_not_connected",
+            Self::VerificationConsentRequired => "verification_consent_required",
+            Self::VerificationStepOutOfOrder => "verification_step_out_of_order",
+            Self::DocumentUnreadable => "document_unreadable",
+            Self::DocumentExpired => "document_expired",
+            Self::DocumentFailed => "document_failed",
+            Self::SelfieMismatch => "selfie_mismatch",
+            Self::IdentityNotFound => "identity_not_found",
+            Self::UnsupportedImage => "unsupported_image",
+            Self::ImageTooLarge { .. } => "image_too_large",
+            Self::SsnInvalid => "ssn_invalid",
+            Self::NothingToReactivate => "nothing_to_reactivate",
         }
     }
 
@@ -161,6 +194,27 @@ impl Reason {
             Self::NoChangeInProgress => "Start the change first.".into(),
             Self::NoAgencyRequest => "No agency is waiting for you to sign in. Start again from the agency's site.".into(),
             Self::AgencyNotConnected => "Your account does not share information with that agency.".into(),
+            Self::VerificationConsentRequired => {
+                "To verify your identity, first agree to have your ID and details checked.".into()
+            }
+            Self::VerificationStepOutOfOrder => "Start verifying your identity from the beginning.".into(),
+            Self::DocumentUnreadable => {
+                "We could not read your ID. Take new photos in good light, without glare, and try again.".into()
+            }
+            Self::DocumentExpired => "Your ID has expired. Use an ID that is still valid.".into(),
+            Self::DocumentFailed => "We could not verify your ID. Try again with another ID.".into(),
+            Self::SelfieMismatch => {
+                "Your photo does not match the photo on your ID. Take a new photo of yourself and try again.".into()
+            }
+            Self::IdentityNotFound => {
+                "We could not verify your details. Check them, and your Social Security number, and try again.".into()
+            }
+            Self::UnsupportedImage => "Upload a photo as a JPEG or PNG image.".into(),
+            Self::ImageTooLarge { max_bytes } => {
+                format!("Each photo must be at most {} MB.", max_bytes / (1024 * 1024))
+            }
+            Self::SsnInvalid => "Enter a Social Security number with nine digits, like 123-45-6789.".into(),
+            Self::NothingToReactivate => "Your account has no verified identity waiting for your personal key.".into(),
         }
     }
 }
@@ -187,6 +241,9 @@ pub enum ServiceError {
     SignedOut { locked_until: Option<OffsetDateTime> },
     #[error("could not deliver the message: {0}")]
     Delivery(String),
+    /// An identity-proofing vendor failed; nothing was decided.
+    #[error("identity verification is unavailable: {0}")]
+    ProofingUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -233,6 +290,8 @@ pub struct Services {
     pub dummy_password_hash: String,
     /// The key sealing secrets the service must read back (authenticator secrets).
     pub seal_key: [u8; 32],
+    /// The identity-proofing vendors.
+    pub proofing: crate::proofing::Proofing,
     /// The registered agencies (OpenID Connect clients).
     pub agencies: agency::Agencies,
     /// The keys that sign ID tokens.

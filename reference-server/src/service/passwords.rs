@@ -28,6 +28,44 @@ impl Passwords {
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
     }
 
+    /// A key derived from `secret` (a password or personal key) with argon2id, under `salt`
+    /// and this service's cost; returns the key and the salt and cost to derive it again,
+    /// written as `m=…,t=…,p=…$<salt>`. With `kdf` (from earlier), derives under that instead.
+    pub async fn derive_key(&self, secret: &str, kdf: Option<&str>) -> anyhow::Result<([u8; 32], String)> {
+        let (argon2, secret) = (self.argon2.clone(), secret.to_owned());
+        let kdf = kdf.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            let (argon2, salt, written) = match kdf {
+                Some(written) => {
+                    let (params, salt) =
+                        written.split_once('$').ok_or_else(|| anyhow::anyhow!("stored kdf is corrupt"))?;
+                    let number = |name: &str| -> anyhow::Result<u32> {
+                        params
+                            .split(',')
+                            .find_map(|p| p.strip_prefix(name))
+                            .and_then(|v| v.parse().ok())
+                            .ok_or_else(|| anyhow::anyhow!("stored kdf lacks {name}"))
+                    };
+                    let params = Params::new(number("m=")?, number("t=")?, number("p=")?, Some(32))
+                        .map_err(|e| anyhow::anyhow!("stored kdf: {e}"))?;
+                    (Argon2::new(Algorithm::Argon2id, Version::V0x13, params), salt.to_owned(), written)
+                }
+                None => {
+                    let p = argon2.params();
+                    let salt = SaltString::generate(&mut OsRng).as_str().to_owned();
+                    let written = format!("m={},t={},p={}${salt}", p.m_cost(), p.t_cost(), p.p_cost());
+                    (argon2, salt, written)
+                }
+            };
+            let mut key = [0u8; 32];
+            argon2
+                .hash_password_into(secret.as_bytes(), salt.as_bytes(), &mut key)
+                .map_err(|e| anyhow::anyhow!("key derivation failed: {e}"))?;
+            Ok((key, written))
+        })
+        .await?
+    }
+
     /// Whether `password` matches `phc` (constant-time comparison inside argon2).
     pub async fn verify(&self, password: &str, phc: &str) -> anyhow::Result<bool> {
         let (argon2, password, phc) = (self.argon2.clone(), password.to_owned(), phc.to_owned());
@@ -55,5 +93,16 @@ mod tests {
         assert!(!a.contains("correct horse"));
         assert!(passwords.verify("correct horse", &a).await.unwrap());
         assert!(!passwords.verify("correct horsf", &a).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn derived_keys_repeat_only_for_the_same_secret_and_salt() {
+        let passwords =
+            Passwords::new(&Argon2Config { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap();
+        let (key, kdf) = passwords.derive_key("correct horse", None).await.unwrap();
+        assert!(kdf.starts_with("m=64,t=1,p=1$"), "{kdf}");
+        assert_eq!(passwords.derive_key("correct horse", Some(&kdf)).await.unwrap().0, key);
+        assert_ne!(passwords.derive_key("correct horsf", Some(&kdf)).await.unwrap().0, key);
+        assert_ne!(passwords.derive_key("correct horse", None).await.unwrap().0, key, "new salt");
     }
 }

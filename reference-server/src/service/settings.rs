@@ -27,11 +27,19 @@ impl Services {
         Ok(self.passwords.verify(password, &account.password_hash).await?)
     }
 
-    pub async fn change_password(&self, account_id: AccountId, new_password: &str) -> ServiceResult<()> {
+    /// Sets a new password (the current one just checked), wrapping the verified identity's
+    /// key under it too (PV-2).
+    pub async fn change_password(
+        &self,
+        account_id: AccountId,
+        current: &str,
+        new_password: &str,
+    ) -> ServiceResult<()> {
         self.check_new_password(new_password)?;
         let account = self.signed_in_account(account_id).await?;
         let hash = self.passwords.hash(new_password).await?;
         self.store.set_password(account_id, &hash).await?;
+        self.rewrap_for_password(account_id, current, new_password).await?;
         self.notify(&account.email, &notices::password_changed(&self.link("/"))).await;
         Ok(())
     }

@@ -23,6 +23,8 @@ pub struct NewCode<'a> {
     pub code_challenge: Option<&'a str>,
     pub acr: &'a str,
     pub auth_time: OffsetDateTime,
+    /// Verified attributes for the agency, sealed under a key only the code carries.
+    pub identity_sealed: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,7 @@ pub struct AuthorizationCode {
     pub acr: String,
     pub auth_time: OffsetDateTime,
     pub created_at: OffsetDateTime,
+    pub identity_sealed: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,9 +49,12 @@ pub struct AccessToken {
     pub attributes: String,
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
+    /// Verified attributes, sealed under a key only the token carries.
+    pub identity_sealed: Option<String>,
 }
 
-type CodeRow = (i64, String, AccountId, String, String, String, Option<String>, String, i64, i64);
+type CodeRow =
+    (i64, String, AccountId, String, String, String, Option<String>, String, i64, i64, Option<String>);
 
 impl Store {
     pub async fn consent(&self, account_id: AccountId, client_id: &str) -> StoreResult<Option<Consent>> {
@@ -114,7 +120,8 @@ impl Store {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_digest, client_id, account_id, redirect_uri, attributes,
-                 nonce, code_challenge, acr, auth_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 nonce, code_challenge, acr, auth_time, created_at, identity_sealed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(code.code_digest)
         .bind(code.client_id)
@@ -126,6 +133,7 @@ impl Store {
         .bind(code.acr)
         .bind(to_ms(code.auth_time))
         .bind(to_ms(now))
+        .bind(&code.identity_sealed)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -134,13 +142,25 @@ impl Store {
     pub async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>> {
         let row: Option<CodeRow> = sqlx::query_as(
             "SELECT id, client_id, account_id, redirect_uri, attributes, nonce, code_challenge, acr, auth_time,
-                    created_at FROM authorization_codes WHERE code_digest = ?",
+                    created_at, identity_sealed FROM authorization_codes WHERE code_digest = ?",
         )
         .bind(code_digest)
         .fetch_optional(&self.pool)
         .await?;
         row.map(
-            |(id, client_id, account_id, redirect_uri, attributes, nonce, code_challenge, acr, auth, at)| {
+            |(
+                id,
+                client_id,
+                account_id,
+                redirect_uri,
+                attributes,
+                nonce,
+                code_challenge,
+                acr,
+                auth,
+                at,
+                identity,
+            )| {
                 Ok(AuthorizationCode {
                     id,
                     client_id,
@@ -152,6 +172,7 @@ impl Store {
                     acr,
                     auth_time: from_ms(auth)?,
                     created_at: from_ms(at)?,
+                    identity_sealed: identity,
                 })
             },
         )
@@ -185,10 +206,11 @@ impl Store {
         token_digest: &str,
         code: &AuthorizationCode,
         expires_at: OffsetDateTime,
+        identity_sealed: Option<&str>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO access_tokens (token_digest, code_id, client_id, account_id, attributes, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO access_tokens (token_digest, code_id, client_id, account_id, attributes, expires_at,
+                 identity_sealed) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(token_digest)
         .bind(code.id)
@@ -196,20 +218,29 @@ impl Store {
         .bind(code.account_id)
         .bind(&code.attributes)
         .bind(to_ms(expires_at))
+        .bind(identity_sealed)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     pub async fn access_token(&self, token_digest: &str) -> StoreResult<Option<AccessToken>> {
-        let row: Option<(String, AccountId, String, i64, bool)> = sqlx::query_as(
-            "SELECT client_id, account_id, attributes, expires_at, revoked FROM access_tokens WHERE token_digest = ?",
+        let row: Option<(String, AccountId, String, i64, bool, Option<String>)> = sqlx::query_as(
+            "SELECT client_id, account_id, attributes, expires_at, revoked, identity_sealed FROM access_tokens
+             WHERE token_digest = ?",
         )
         .bind(token_digest)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(client_id, account_id, attributes, expires_at, revoked)| {
-            Ok(AccessToken { client_id, account_id, attributes, expires_at: from_ms(expires_at)?, revoked })
+        row.map(|(client_id, account_id, attributes, expires_at, revoked, identity_sealed)| {
+            Ok(AccessToken {
+                client_id,
+                account_id,
+                attributes,
+                expires_at: from_ms(expires_at)?,
+                revoked,
+                identity_sealed,
+            })
         })
         .transpose()
     }

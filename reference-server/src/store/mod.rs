@@ -10,6 +10,7 @@ mod limits;
 mod lockout;
 mod misuse;
 mod outbox;
+mod profiles;
 mod sessions;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use codes::{CodePurpose, CodeRow};
 pub use contacts::Contacts;
 pub use email_links::{EmailLink, LinkPurpose};
 pub use outbox::OutgoingMail;
+pub use profiles::{Profile, Wrapped};
 pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]

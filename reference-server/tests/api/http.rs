@@ -12,7 +12,7 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-async fn post(http: &reqwest::Client, server: &RunningServer, path: &str, body: Value) -> (u16, Value) {
+pub async fn post(http: &reqwest::Client, server: &RunningServer, path: &str, body: Value) -> (u16, Value) {
     let response = http.post(format!("{}/api/v1{path}", server.base_url)).json(&body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
@@ -209,7 +209,7 @@ async fn a_session_cookie_kept_after_sign_out_no_longer_works() {
 }
 
 /// Signs up through the API up to a confirmed phone: the client is signed in.
-async fn signed_in(
+pub async fn signed_in(
     server: &RunningServer,
     fakes: &Fakes,
     email: &str,

@@ -4,5 +4,6 @@
 
 mod helpers;
 mod http;
+mod identity;
 mod openapi;
 mod web;

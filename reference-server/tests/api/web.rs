@@ -201,6 +201,7 @@ async fn a_person_signs_in_for_an_agency_through_the_pages() {
             post_logout_redirect_uris: vec![],
             public_key: None,
             attributes: vec![Attribute::Email],
+            verified: false,
         }];
     })
     .await;

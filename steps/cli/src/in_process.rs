@@ -19,7 +19,7 @@ pub struct InProcess {
 }
 
 /// The two agencies the scenarios play, registered as `target::AGENCIES` says: `benefits`
-/// with a key made for this run, `parks` as a public client. Their redirect URIs are on a free
+/// with a key made for this run and verified identity, `parks` as a public client. Their redirect URIs are on a free
 /// loopback port, where a browser run serves a landing page (`landing`); the API driver only
 /// reads the address.
 fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySettings>)> {
@@ -27,8 +27,13 @@ fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySetti
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut configs = Vec::new();
     let mut settings = BTreeMap::new();
+    let verified = [Attribute::Name, Attribute::Birthdate, Attribute::Address, Attribute::Ssn];
     for (name, key, attributes) in [
-        ("benefits", Some((private, public)), vec![Attribute::Email, Attribute::Phone]),
+        (
+            "benefits",
+            Some((private, public)),
+            [vec![Attribute::Email, Attribute::Phone], verified.to_vec()].concat(),
+        ),
         ("parks", None, vec![Attribute::Email]),
     ] {
         let agency = AgencySettings {
@@ -44,6 +49,7 @@ fn agencies() -> anyhow::Result<(Vec<AgencyConfig>, BTreeMap<String, AgencySetti
             redirect_uris: vec![agency.redirect_uri.clone()],
             post_logout_redirect_uris: vec![agency.post_logout_redirect_uri.clone()],
             public_key: key.map(|(_, public)| public),
+            verified: attributes.iter().any(|a| a.verified()),
             attributes,
         });
         settings.insert(name.to_owned(), agency);

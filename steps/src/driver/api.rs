@@ -61,9 +61,46 @@ impl ApiDriver {
         Ok((status, text))
     }
 
+    /// A `multipart/form-data` post of files, as a browser's file input sends them.
+    async fn upload(&mut self, path: &str, files: &[(&str, &std::path::Path)]) -> anyhow::Result<Outcome> {
+        let url = format!("{}{path}", self.base);
+        let mut form = reqwest::multipart::Form::new();
+        let mut described = Vec::new();
+        for (name, file) in files {
+            let bytes = tokio::fs::read(file)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot read {} to upload: {e}", file.display()))?;
+            described.push(format!("{name}={} ({} bytes)", file.display(), bytes.len()));
+            let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let part =
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name).mime_str(media_type(file))?;
+            form = form.part(name.to_string(), part);
+        }
+        let response =
+            self.http.post(&url).header("X-Requested-With", "conformance").multipart(form).send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        self.transcript.push(Exchange {
+            request: format!("POST {url} multipart: {}", described.join(", ")),
+            status,
+            response: text.clone(),
+        });
+        Ok(outcome(status, &text))
+    }
+
     async fn act(&mut self, path: &str, body: Value) -> anyhow::Result<Outcome> {
         let (status, text) = self.post(path, body).await?;
         Ok(outcome(status, &text))
+    }
+}
+
+/// The media type a browser would give a file of this name.
+fn media_type(file: &std::path::Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
     }
 }
 
@@ -226,6 +263,36 @@ impl Driver for ApiDriver {
 
     async fn account(&mut self) -> anyhow::Result<Outcome> {
         self.get("/account").await
+    }
+
+    async fn verification_status(&mut self) -> anyhow::Result<Outcome> {
+        self.get("/verification").await
+    }
+
+    async fn start_verification(&mut self, agree: bool) -> anyhow::Result<Outcome> {
+        self.act("/verification/consent", json!({ "agree": agree })).await
+    }
+
+    async fn upload_documents(
+        &mut self,
+        front: &std::path::Path,
+        back: &std::path::Path,
+        selfie: &std::path::Path,
+    ) -> anyhow::Result<Outcome> {
+        self.upload("/verification/documents", &[("front", front), ("back", back), ("selfie", selfie)]).await
+    }
+
+    async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome> {
+        self.act("/verification/ssn", json!({ "ssn": ssn })).await
+    }
+
+    async fn finish_verification(&mut self, password: &str) -> anyhow::Result<Outcome> {
+        self.act("/verification/password", json!({ "password": password })).await
+    }
+
+    async fn reactivate_identity(&mut self, personal_key: &str, password: &str) -> anyhow::Result<Outcome> {
+        self.act("/verification/reactivate", json!({ "personal_key": personal_key, "password": password }))
+            .await
     }
 
     async fn forgot_password(&mut self, email: &str) -> anyhow::Result<Outcome> {

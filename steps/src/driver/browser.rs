@@ -211,6 +211,16 @@ impl BrowserDriver {
         Ok(())
     }
 
+    /// Puts a file of this machine in the file input labelled `label` (the browser uploads it
+    /// when the form is sent).
+    async fn attach(&mut self, label: &str, file: &std::path::Path) -> anyhow::Result<()> {
+        let path =
+            std::fs::canonicalize(file).with_context(|| format!("no file {} to upload", file.display()))?;
+        let field = self.field(label).await?;
+        field.send_keys(&path.to_string_lossy()).await?;
+        Ok(())
+    }
+
     /// Ticks the radio button or checkbox labelled `label` (unless it is ticked already).
     async fn choose(&mut self, label: &str) -> anyhow::Result<()> {
         let field = self.field(label).await?;
@@ -310,6 +320,8 @@ impl BrowserDriver {
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
+              verification: (() => { try { const e = document.querySelector(reads.verification);
+                return e ? (e.getAttribute("data-status") || e.innerText.trim()) : null; } catch (e) { return null; } })(),
             };
         "##;
         let mapping = self.mapping();
@@ -508,6 +520,10 @@ impl BrowserDriver {
                     .map(|id| json!({ "client_id": id }))
                     .collect();
                 details["agencies"] = json!(agencies);
+                if let Some(shown) = page["verification"].as_str() {
+                    let names = &self.mapping().reads.status_names;
+                    details["status"] = json!(names.get(shown).map_or(shown, String::as_str));
+                }
             }
             _ => {}
         }
@@ -813,6 +829,71 @@ impl Driver for BrowserDriver {
             Some(answer) => Ok(answer),
             None => self.read(&["account"]),
         }
+    }
+
+    async fn verification_status(&mut self) -> anyhow::Result<Outcome> {
+        let answer = self.account().await?;
+        let Outcome::Accepted { details } = &answer else { return Ok(answer) };
+        match details.get("status").and_then(Value::as_str) {
+            Some(status) => Ok(Outcome::Accepted { details: json!({ "status": status }) }),
+            None => Ok(Outcome::Unexpected {
+                status: 200,
+                body: format!(
+                    "the account page shows no verification status (looked for {:?})",
+                    self.mapping().reads.verification
+                ),
+            }),
+        }
+    }
+
+    async fn start_verification(&mut self, agree: bool) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify", "verify_consent").await? {
+            return Ok(answer);
+        }
+        if agree {
+            self.choose("I agree to have my ID, my photo and my details checked").await?;
+        }
+        self.submit("Continue", &["verify_documents"]).await
+    }
+
+    async fn upload_documents(
+        &mut self,
+        front: &std::path::Path,
+        back: &std::path::Path,
+        selfie: &std::path::Path,
+    ) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/documents", "verify_documents").await? {
+            return Ok(answer);
+        }
+        self.attach("Front of your ID", front).await?;
+        self.attach("Back of your ID", back).await?;
+        self.attach("Photo of you", selfie).await?;
+        self.submit("Upload", &["verify_ssn"]).await
+    }
+
+    async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/ssn", "verify_ssn").await? {
+            return Ok(answer);
+        }
+        self.fill("Social Security number", ssn).await?;
+        self.submit("Continue", &["verify_review"]).await
+    }
+
+    async fn finish_verification(&mut self, password: &str) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/review", "verify_review").await? {
+            return Ok(answer);
+        }
+        self.fill("Password", password).await?;
+        self.submit("Verify my identity", &["personal_key"]).await
+    }
+
+    async fn reactivate_identity(&mut self, personal_key: &str, password: &str) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/reactivate", "verify_reactivate").await? {
+            return Ok(answer);
+        }
+        self.fill("Personal key", personal_key).await?;
+        self.fill("Password", password).await?;
+        self.submit("Reactivate", &["personal_key"]).await
     }
 
     async fn forgot_password(&mut self, email: &str) -> anyhow::Result<Outcome> {

@@ -156,6 +156,26 @@ pub trait Driver: Send + Sync {
     /// Follows an agency's logout link, like `open_agency_link`.
     async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome>;
 
+    /// Identity verification (IV-1): where the account stands — accepted with `status`:
+    /// `unverified`, `verified` or `needs_personal_key`.
+    async fn verification_status(&mut self) -> anyhow::Result<Outcome>;
+    /// Agrees (or not) to have the ID, photo and details checked: the first step.
+    async fn start_verification(&mut self, agree: bool) -> anyhow::Result<Outcome>;
+    /// Uploads the front and back of the ID and the selfie (files on this machine: images, or
+    /// test documents the fake vendor reads).
+    async fn upload_documents(
+        &mut self,
+        front: &std::path::Path,
+        back: &std::path::Path,
+        selfie: &std::path::Path,
+    ) -> anyhow::Result<Outcome>;
+    async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome>;
+    /// Enters the password to finish; an accepted answer shows the new personal key.
+    async fn finish_verification(&mut self, password: &str) -> anyhow::Result<Outcome>;
+    /// After a reset: the personal key and password restore the verified identity (PR-4);
+    /// an accepted answer shows the new personal key.
+    async fn reactivate_identity(&mut self, personal_key: &str, password: &str) -> anyhow::Result<Outcome>;
+
     /// An opaque value that changes whenever the target issues a new session identifier.
     async fn session_marker(&mut self) -> Option<String>;
 

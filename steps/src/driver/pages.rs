@@ -92,6 +92,11 @@ pub struct Reads {
     pub attributes: String,
     /// A detail's words on the page → its scope name (`email`, `phone`).
     pub attribute_names: BTreeMap<String, String>,
+    /// On the account page, where identity verification stands: its `data-status`
+    /// (`unverified`, `verified`, `needs_personal_key`), or its text as `status_names` names it.
+    pub verification: String,
+    /// A verification status's words on the account page → its name.
+    pub status_names: BTreeMap<String, String>,
 }
 
 impl Default for Reads {
@@ -104,6 +109,8 @@ impl Default for Reads {
             agency_name: "#agency-name".into(),
             attributes: "[data-attribute]".into(),
             attribute_names: BTreeMap::new(),
+            verification: ".verification".into(),
+            status_names: BTreeMap::new(),
         }
     }
 }

@@ -38,6 +38,8 @@ fn refused(reason: &'static str, message: String) -> ApiError {
 fn step(next: NextStep) -> Response {
     match next {
         NextStep::SignIn => accepted(json!({ "next": "sign_in" })),
+        NextStep::Verify => accepted(json!({ "next": "verify_identity" })),
+        NextStep::Reactivate => accepted(json!({ "next": "reactivate_identity" })),
         NextStep::Consent { agency, attributes } => {
             accepted(json!({ "next": "consent", "agency": agency, "attributes": attributes }))
         }
@@ -82,7 +84,8 @@ pub(super) async fn authorize(
 pub(super) async fn continue_request(State(app): State<AppState>, session: Session) -> ApiResult {
     let state = session.state();
     let request = state.agency_request.clone().ok_or(ServiceError::Rejected(Reason::NoAgencyRequest))?;
-    let next = app.services.next_step(&request, state.account_id, state.signed_in_at()).await?;
+    let key = session.vault().identity_key;
+    let next = app.services.next_step(&request, state.account_id, state.signed_in_at(), key).await?;
     if matches!(next, NextStep::Redirect { .. }) {
         session.update(|s| s.agency_request = None);
     }
@@ -108,7 +111,8 @@ pub(super) async fn consent(
     let (Some(account_id), Some(at)) = (state.account_id, state.signed_in_at()) else {
         return Err(ServiceError::SignedOut { locked_until: None }.into());
     };
-    let url = app.services.decide_consent(&request, account_id, at, body.allow).await?;
+    let key = session.vault().identity_key;
+    let url = app.services.decide_consent(&request, account_id, at, body.allow, key).await?;
     session.update(|s| s.agency_request = None);
     Ok(step(NextStep::Redirect { url }))
 }

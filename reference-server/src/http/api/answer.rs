@@ -42,6 +42,12 @@ pub struct Answer {
     pub agencies: Option<Vec<crate::service::agency::ConnectedAgency>>,
     /// The reference acknowledging a report of misuse (SU-7).
     pub reference: Option<String>,
+    /// Identity verification: `unverified`, `verified` or `needs_personal_key`.
+    pub status: Option<String>,
+    pub verified_at: Option<String>,
+    /// Identity verification: the details read from the document, to review.
+    #[schema(value_type = Option<Object>)]
+    pub document: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,6 +60,8 @@ pub enum OutcomeKind {
     SignedOut,
     InvalidRequest,
     DeliveryFailed,
+    /// An identity-proofing vendor failed; try again later.
+    Unavailable,
     InternalError,
 }
 
@@ -94,7 +102,22 @@ pub enum ReasonCode {
     NoChangeInProgress,
     NoAgencyRequest,
     AgencyNotConnected,
+    VerificationConsentRequired,
+    VerificationStepOutOfOrder,
+    DocumentUnreadable,
+    DocumentExpired,
+    DocumentFailed,
+    SelfieMismatch,
+    IdentityNotFound,
+    UnsupportedImage,
+    ImageTooLarge,
+    SsnInvalid,
+    NothingToReactivate,
+    // unavailable
+    ProofingUnavailable,
     // invalid_request
+    MissingImage,
+    UploadHeaderMissing,
     BodyTooLarge,
     JsonContentTypeRequired,
     MalformedJson,
@@ -138,4 +161,7 @@ pub enum Answers {
     /// `delivery_failed`: the email, text or call could not be sent
     #[response(status = 502)]
     DeliveryFailed(Answer),
+    /// `unavailable`: an identity-proofing vendor failed
+    #[response(status = 503)]
+    Unavailable(Answer),
 }

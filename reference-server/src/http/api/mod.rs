@@ -8,6 +8,7 @@ mod recovery;
 mod settings;
 mod signin;
 mod signup;
+mod verification;
 
 use axum::Router;
 use axum::extract::FromRequest;
@@ -15,7 +16,7 @@ use axum::extract::FromRequest;
 use super::AppState;
 use super::error::ApiError;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(app: &AppState) -> Router<AppState> {
     signup::routes()
         .route("/openapi.json", axum::routing::get(openapi::document))
         .merge(signin::routes())
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(recovery::routes())
         .merge(settings::routes())
         .merge(agency::routes())
+        .merge(verification::routes(app))
 }
 
 /// A JSON object body whose problems are reported as `invalid_request` with a reason. Only an

@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use super::answer::{Answer, OutcomeKind, ReasonCode};
-use super::{account, agency, recovery, settings, signin, signup};
+use super::{account, agency, recovery, settings, signin, signup, verification};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,12 @@ use super::{account, agency, recovery, settings, signin, signup};
         agency::agencies,
         agency::revoke,
         agency::logout,
+        verification::status,
+        verification::consent,
+        verification::documents,
+        verification::ssn,
+        verification::password,
+        verification::reactivate,
     ),
     components(schemas(Answer, OutcomeKind, ReasonCode))
 )]
@@ -105,6 +111,17 @@ mod tests {
             Reason::NoChangeInProgress,
             Reason::NoAgencyRequest,
             Reason::AgencyNotConnected,
+            Reason::VerificationConsentRequired,
+            Reason::VerificationStepOutOfOrder,
+            Reason::DocumentUnreadable,
+            Reason::DocumentExpired,
+            Reason::DocumentFailed,
+            Reason::SelfieMismatch,
+            Reason::IdentityNotFound,
+            Reason::UnsupportedImage,
+            Reason::ImageTooLarge { max_bytes: 1 },
+            Reason::SsnInvalid,
+            Reason::NothingToReactivate,
         ];
         for reason in every {
             match reason {
@@ -137,7 +154,18 @@ mod tests {
                 | Reason::AuthenticatorNotStarted
                 | Reason::NoChangeInProgress
                 | Reason::NoAgencyRequest
-                | Reason::AgencyNotConnected => {}
+                | Reason::AgencyNotConnected
+                | Reason::VerificationConsentRequired
+                | Reason::VerificationStepOutOfOrder
+                | Reason::DocumentUnreadable
+                | Reason::DocumentExpired
+                | Reason::DocumentFailed
+                | Reason::SelfieMismatch
+                | Reason::IdentityNotFound
+                | Reason::UnsupportedImage
+                | Reason::ImageTooLarge { .. }
+                | Reason::SsnInvalid
+                | Reason::NothingToReactivate => {}
             }
             assert!(
                 documented().contains(&reason.code().to_owned()),

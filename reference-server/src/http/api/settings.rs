@@ -46,7 +46,7 @@ pub(super) async fn change_password(
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> ApiResult {
     let account_id = reauthenticate(&app, &session, &body.current_password).await.map_err(ApiError::from)?;
-    app.services.change_password(account_id, &body.new_password).await?;
+    app.services.change_password(account_id, &body.current_password, &body.new_password).await?;
     Ok(accepted(json!({ "next": "account" })))
 }
 

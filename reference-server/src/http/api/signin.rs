@@ -67,6 +67,7 @@ pub(super) async fn sign_in(
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult {
     let account = app.services.verify_password(client, &body.email, &body.password).await?;
+    crate::http::identity::unlock(&app, &session, account.id, &body.password).await?;
     // A new session id for the new identity (SI-5).
     session.rotate();
     if !account.completed {

@@ -38,6 +38,8 @@ struct AccountPage {
     /// Agencies shared with: name, client id, what they receive.
     agencies: Vec<(String, String, String)>,
     notice: Option<String>,
+    /// `unverified`, `verified` or `needs_personal_key`, and how to say it.
+    verification: (&'static str, String),
 }
 
 async fn account(
@@ -56,6 +58,13 @@ async fn account(
             (a.name, a.client_id, shared)
         })
         .collect();
+    use crate::service::identity::VerificationStatus;
+    let status = app.services.verification_status(account_id).await.unwrap_or(VerificationStatus::Unverified);
+    let words = match status {
+        VerificationStatus::Unverified => "Not verified".to_owned(),
+        VerificationStatus::Verified { at } => format!("Verified on {}", super::clock_time(at)),
+        VerificationStatus::NeedsPersonalKey => "Locked since your password was reset".to_owned(),
+    };
     render(
         StatusCode::OK,
         AccountPage {
@@ -65,6 +74,7 @@ async fn account(
             has_app,
             agencies,
             notice: None,
+            verification: (status.code(), words),
         },
     )
 }
@@ -134,7 +144,9 @@ async fn change_password(
     Form(form): Form<PasswordChange>,
 ) -> Response {
     let result = match reauthenticate(&app, &session, &form.current_password).await {
-        Ok(account_id) => app.services.change_password(account_id, &form.new_password).await,
+        Ok(account_id) => {
+            app.services.change_password(account_id, &form.current_password, &form.new_password).await
+        }
         Err(error) => Err(error),
     };
     match result {

@@ -6,6 +6,7 @@ mod phone;
 mod recovery;
 mod signin;
 mod signup;
+mod verify;
 
 use askama::Template;
 use axum::Router;
@@ -16,7 +17,7 @@ use axum::routing::get;
 use super::AppState;
 use super::session::Session;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(app: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/site.css", get(css))
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(recovery::routes())
         .merge(misuse::routes())
+        .merge(verify::routes(app))
 }
 
 pub use crate::http::refusal::{Refusal, clock_time};
@@ -139,6 +141,13 @@ pub struct PageForm<'a> {
     pub fields: Vec<Field<'a>>,
     pub hidden: Vec<(&'a str, String)>,
     pub submit: &'a str,
+}
+
+impl PageForm<'_> {
+    /// A form with a file input is sent as `multipart/form-data`.
+    pub fn multipart(&self) -> bool {
+        self.fields.iter().any(|f| f.kind == "file")
+    }
 }
 
 pub struct Button<'a> {

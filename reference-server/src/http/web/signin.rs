@@ -70,7 +70,13 @@ async fn sign_in(
     session: Session,
     Form(form): Form<Credentials>,
 ) -> Response {
-    match app.services.verify_password(client, &form.email, &form.password).await {
+    let checked = match app.services.verify_password(client, &form.email, &form.password).await {
+        Ok(account) => {
+            crate::http::identity::unlock(&app, &session, account.id, &form.password).await.map(|()| account)
+        }
+        Err(error) => Err(error),
+    };
+    match checked {
         Ok(account) => {
             session.update(|s| {
                 s.restart();

@@ -11,6 +11,9 @@ use crate::rules::tokens;
 use crate::service::{ServiceResult, Services};
 use crate::store::NewCode;
 
+/// What the key sealing an authorization code's verified attributes is derived for.
+pub const CODE_KEY: &str = "authorization-code identity";
+
 /// The query of an authorization request, as sent (everything optional, checked here).
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -26,7 +29,7 @@ pub struct AuthorizationParams {
     pub code_challenge: Option<String>,
     /// Only `S256`.
     pub code_challenge_method: Option<String>,
-    /// `urn:acr.login.gov:auth-only` (the default).
+    /// `urn:acr.login.gov:auth-only` (the default), or `urn:acr.login.gov:verified`.
     pub acr_values: Option<String>,
     /// `login` asks the person to sign in again even when signed in.
     pub prompt: Option<String>,
@@ -61,6 +64,11 @@ pub enum AuthorizeError {
 pub enum NextStep {
     /// The person must sign in (or create an account) first.
     SignIn,
+    /// The agency asks for verified identity, which the account does not have: verify first.
+    Verify,
+    /// The account's verified identity waits for the personal key (after a reset), or for the
+    /// password to be entered again in this session: the person verifies again or reactivates.
+    Reactivate,
     /// The person is asked whether to share these attributes with the agency.
     Consent { agency: String, attributes: Vec<Attribute> },
     /// Back to the agency: with a code, or with an error.
@@ -134,23 +142,34 @@ impl Services {
             };
         let acr = match params.acr_values.as_deref().map(str::split_ascii_whitespace) {
             None => ACR_AUTH_ONLY,
-            Some(mut values) => {
-                let values: Vec<&str> = values.by_ref().collect();
+            Some(values) => {
+                let values: Vec<&str> = values.collect();
                 if values.contains(&ACR_VERIFIED) {
-                    return Err(refuse(
-                        "unmet_authentication_requirements",
-                        "Verified identity (IAL2) is not available: this service does not verify identity yet.",
-                    ));
-                }
-                if !values.contains(&ACR_AUTH_ONLY) {
+                    if !agency.verified {
+                        return Err(refuse(
+                            "unmet_authentication_requirements",
+                            "This agency is not registered for verified identity (IAL2).",
+                        ));
+                    }
+                    ACR_VERIFIED
+                } else if values.contains(&ACR_AUTH_ONLY) {
+                    ACR_AUTH_ONLY
+                } else {
                     return Err(refuse(
                         "invalid_request",
-                        &format!("acr_values must include {ACR_AUTH_ONLY}, the only level offered."),
+                        &format!("acr_values must include {ACR_AUTH_ONLY} or {ACR_VERIFIED}."),
                     ));
                 }
-                ACR_AUTH_ONLY
             }
         };
+        if acr != ACR_VERIFIED
+            && let Some(a) = attributes.iter().find(|a| a.verified())
+        {
+            return Err(refuse(
+                "invalid_scope",
+                &format!("The {a} scope needs verified identity (acr_values={ACR_VERIFIED})."),
+            ));
+        }
         let prompt_login = match params.prompt.as_deref() {
             None | Some("") => false,
             Some("login") => true,
@@ -171,22 +190,29 @@ impl Services {
         })
     }
 
-    /// Where a waiting request goes, given who is signed in and since when: sign in, consent,
-    /// or back to the agency with a code when consent covers the request (AG-2).
+    /// Where a waiting request goes, given who is signed in and since when: sign in, verify
+    /// identity, consent, or back to the agency with a code when consent covers the request
+    /// (AG-2). `identity_key` is the data key the session holds, if any.
     pub async fn next_step(
         &self,
         request: &PendingAuthorization,
         account_id: Option<AccountId>,
         signed_in_at: Option<OffsetDateTime>,
+        identity_key: Option<[u8; 32]>,
     ) -> ServiceResult<NextStep> {
         let (Some(account_id), Some(signed_in_at)) = (account_id, signed_in_at) else {
             return Ok(NextStep::SignIn);
         };
+        let identity = self.identity_for(request, account_id, identity_key).await?;
+        if let Err(step) = identity {
+            return Ok(step);
+        }
         let granted = self.store.consent(account_id, &request.client_id).await?;
         if granted
             .is_some_and(|g| oidc::consent_covers(&oidc::from_words(&g.attributes), &request.attributes))
         {
-            return Ok(NextStep::Redirect { url: self.issue_code(request, account_id, signed_in_at).await? });
+            let url = self.issue_code(request, account_id, signed_in_at, identity_key).await?;
+            return Ok(NextStep::Redirect { url });
         }
         let agency = self.agency(&request.client_id)?;
         Ok(NextStep::Consent {
@@ -203,6 +229,7 @@ impl Services {
         account_id: AccountId,
         signed_in_at: OffsetDateTime,
         allow: bool,
+        identity_key: Option<[u8; 32]>,
     ) -> ServiceResult<String> {
         if !allow {
             return Ok(error_redirect(
@@ -216,8 +243,37 @@ impl Services {
         let mut attributes = earlier.map(|c| oidc::from_words(&c.attributes)).unwrap_or_default();
         attributes.extend(request.attributes.iter().copied());
         let now = self.clock.now();
+        if self.identity_for(request, account_id, identity_key).await?.is_err() {
+            return Err(crate::service::ServiceError::Rejected(
+                crate::service::Reason::VerificationStepOutOfOrder,
+            ));
+        }
         self.store.save_consent(account_id, &request.client_id, &oidc::to_words(&attributes), now).await?;
-        self.issue_code(request, account_id, signed_in_at).await
+        self.issue_code(request, account_id, signed_in_at, identity_key).await
+    }
+
+    /// For a request asking for verified identity, the identity (or the step that gets it);
+    /// `Ok(None)` for one that does not.
+    async fn identity_for(
+        &self,
+        request: &PendingAuthorization,
+        account_id: AccountId,
+        identity_key: Option<[u8; 32]>,
+    ) -> ServiceResult<Result<Option<crate::proofing::Identity>, NextStep>> {
+        if request.acr != ACR_VERIFIED {
+            return Ok(Ok(None));
+        }
+        use crate::service::identity::VerificationStatus;
+        Ok(match self.verification_status(account_id).await? {
+            VerificationStatus::Unverified => Err(NextStep::Verify),
+            VerificationStatus::NeedsPersonalKey => Err(NextStep::Reactivate),
+            VerificationStatus::Verified { .. } => {
+                match self.verified_identity(account_id, identity_key).await? {
+                    Some(identity) => Ok(Some(identity)),
+                    None => Err(NextStep::Reactivate),
+                }
+            }
+        })
     }
 
     async fn issue_code(
@@ -225,9 +281,24 @@ impl Services {
         request: &PendingAuthorization,
         account_id: AccountId,
         auth_time: OffsetDateTime,
+        identity_key: Option<[u8; 32]>,
     ) -> ServiceResult<String> {
         let code = tokens::new_token();
         let digest = tokens::digest(&code);
+        // Verified attributes travel with the code, sealed under a key only the code carries.
+        let identity_sealed = match self.identity_for(request, account_id, identity_key).await? {
+            Ok(Some(identity)) => {
+                let claims = crate::service::identity::identity_claims(&identity, &request.attributes);
+                let key = crate::sealing::key_from_token(CODE_KEY, &code);
+                Some(crate::sealing::seal(&key, claims.to_string().as_bytes()))
+            }
+            Ok(None) => None,
+            Err(_) => {
+                return Err(crate::service::ServiceError::Rejected(
+                    crate::service::Reason::VerificationStepOutOfOrder,
+                ));
+            }
+        };
         let new = NewCode {
             code_digest: &digest,
             client_id: &request.client_id,
@@ -238,6 +309,7 @@ impl Services {
             code_challenge: request.code_challenge.as_deref(),
             acr: &request.acr,
             auth_time,
+            identity_sealed,
         };
         self.store.insert_authorization_code(&new, self.clock.now()).await?;
         Ok(with_query(&request.redirect_uri, &[("code", &code), ("state", &request.state)]))

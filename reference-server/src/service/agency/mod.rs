@@ -82,6 +82,8 @@ pub struct Agency {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub allowed: Attributes,
+    /// May ask for verified identity (IV-1).
+    pub verified: bool,
     /// `None`: a public client, which must use PKCE.
     key: Option<DecodingKey>,
 }
@@ -101,6 +103,7 @@ impl Agencies {
                 redirect_uris: c.redirect_uris.clone(),
                 post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
                 allowed: c.attributes.iter().copied().collect(),
+                verified: c.verified,
                 key,
             };
             anyhow::ensure!(
@@ -168,10 +171,12 @@ impl Services {
             "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": ["openid", "email", "phone"],
+            "scopes_supported": ["openid", "email", "phone", "profile:name", "profile:birthdate", "address",
+                                 "social_security_number"],
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "acr", "auth_time", "at_hash",
-                                 "email", "email_verified", "phone", "phone_verified"],
-            "acr_values_supported": [ACR_AUTH_ONLY],
+                                 "email", "email_verified", "phone", "phone_verified", "given_name",
+                                 "family_name", "birthdate", "address", "social_security_number"],
+            "acr_values_supported": [ACR_AUTH_ONLY, oidc::ACR_VERIFIED],
             "prompt_values_supported": ["login"],
         })
     }

@@ -11,7 +11,11 @@ use super::{Agency, JWT_BEARER, OAuthError, TOKEN_PATH, non_empty};
 use crate::policy::secs;
 use crate::rules::client_assertion::{self, Claims};
 use crate::rules::{oidc, tokens};
+use crate::sealing;
 use crate::service::Services;
+
+/// What the key sealing an access token's verified attributes is derived for.
+pub const TOKEN_KEY: &str = "access-token identity";
 
 /// The token endpoint's form (RFC 6749 section 4.1.3, RFC 7523, RFC 7636).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -97,7 +101,24 @@ impl Services {
         }
         let access_token = tokens::new_token();
         let lifetime = secs(self.policy.access_token_lifetime_secs);
-        self.store.insert_access_token(&tokens::digest(&access_token), &code, now + lifetime).await?;
+        // Verified attributes move from the code's key to the token's.
+        let identity_sealed = match &code.identity_sealed {
+            Some(sealed) => {
+                let opened =
+                    sealing::open(&sealing::key_from_token(super::authorize::CODE_KEY, code_value), sealed)
+                        .map_err(crate::service::ServiceError::from)?;
+                Some(sealing::seal(&sealing::key_from_token(TOKEN_KEY, &access_token), &opened))
+            }
+            None => None,
+        };
+        self.store
+            .insert_access_token(
+                &tokens::digest(&access_token),
+                &code,
+                now + lifetime,
+                identity_sealed.as_deref(),
+            )
+            .await?;
         let claims = json!({
             "iss": self.issuer(),
             "sub": self.subject(&agency.client_id, code.account_id),

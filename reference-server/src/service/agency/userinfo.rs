@@ -29,6 +29,17 @@ impl Services {
                         claims["phone_verified"] = json!(true);
                     }
                 }
+                // Verified attributes come sealed with the token, below.
+                Attribute::Name | Attribute::Birthdate | Attribute::Address | Attribute::Ssn => {}
+            }
+        }
+        if let Some(sealed) = &token.identity_sealed {
+            let key = crate::sealing::key_from_token(super::token::TOKEN_KEY, bearer);
+            let opened = crate::sealing::open(&key, sealed).map_err(crate::service::ServiceError::from)?;
+            let verified: Value = serde_json::from_slice(&opened)
+                .map_err(|e| crate::service::ServiceError::from(anyhow::Error::from(e)))?;
+            if let (Some(claims), Value::Object(verified)) = (claims.as_object_mut(), verified) {
+                claims.extend(verified);
             }
         }
         Ok(claims)

@@ -1,0 +1,165 @@
+//! Verified identities (IV-1, PV-2, PR-4), stored only sealed: see
+//! `migrations/0010_verified_identity.sql` and `service::identity`.
+
+use time::OffsetDateTime;
+
+use super::{Store, StoreResult, from_ms, to_ms};
+use crate::domain::AccountId;
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub identity_sealed: String,
+    /// `None`: deactivated by a password reset; the personal key reactivates it.
+    pub key_by_password: Option<(String, String)>,
+    /// The wrapped data key and the kdf of the personal key it is wrapped under.
+    pub key_by_personal_key: (String, String),
+    pub verified_at: OffsetDateTime,
+}
+
+impl Profile {
+    pub fn active(&self) -> bool {
+        self.key_by_password.is_some()
+    }
+}
+
+/// A new or re-wrapped profile: its data key under the password and under the personal key.
+#[derive(Debug, Clone)]
+pub struct Wrapped {
+    pub key_by_password: String,
+    pub password_kdf: String,
+    pub key_by_personal_key: String,
+    pub personal_key_kdf: String,
+}
+
+type Row = (String, Option<String>, Option<String>, String, String, i64);
+
+impl Store {
+    pub async fn profile(&self, account_id: AccountId) -> StoreResult<Option<Profile>> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT identity_sealed, key_by_password, password_kdf, key_by_personal_key, personal_key_kdf,
+                    verified_at FROM verified_profiles WHERE account_id = ?",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(identity_sealed, by_password, password_kdf, by_key, key_kdf, at)| {
+            Ok(Profile {
+                identity_sealed,
+                key_by_password: by_password.zip(password_kdf),
+                key_by_personal_key: (by_key, key_kdf),
+                verified_at: from_ms(at)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves a verified identity (replacing any earlier one) with the personal key that comes
+    /// with it, in one transaction: the key that unwraps the profile is the account's key.
+    pub async fn save_profile(
+        &self,
+        account_id: AccountId,
+        identity_sealed: &str,
+        wrapped: &Wrapped,
+        personal_key_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO verified_profiles (account_id, identity_sealed, key_by_password, password_kdf,
+                 key_by_personal_key, personal_key_kdf, method, verified_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'remote', ?)
+             ON CONFLICT (account_id) DO UPDATE SET identity_sealed = excluded.identity_sealed,
+                 key_by_password = excluded.key_by_password, password_kdf = excluded.password_kdf,
+                 key_by_personal_key = excluded.key_by_personal_key,
+                 personal_key_kdf = excluded.personal_key_kdf, verified_at = excluded.verified_at",
+        )
+        .bind(account_id)
+        .bind(identity_sealed)
+        .bind(&wrapped.key_by_password)
+        .bind(&wrapped.password_kdf)
+        .bind(&wrapped.key_by_personal_key)
+        .bind(&wrapped.personal_key_kdf)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+            .bind(personal_key_hash)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Re-wraps the data key under a new password (a change in settings).
+    pub async fn rewrap_password(&self, account_id: AccountId, wrapped: &str, kdf: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE verified_profiles SET key_by_password = ?, password_kdf = ? WHERE account_id = ?",
+        )
+        .bind(wrapped)
+        .bind(kdf)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Re-wraps the data key under a new personal key (one was used, and replaced).
+    pub async fn rewrap_personal_key(
+        &self,
+        account_id: AccountId,
+        wrapped: &str,
+        kdf: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE verified_profiles SET key_by_personal_key = ?, personal_key_kdf = ? WHERE account_id = ?",
+        )
+        .bind(wrapped)
+        .bind(kdf)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// PR-4: the password that wrapped the data key is gone (a reset), so the profile waits
+    /// for the personal key.
+    pub async fn deactivate_profile(&self, account_id: AccountId) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE verified_profiles SET key_by_password = NULL, password_kdf = NULL WHERE account_id = ?",
+        )
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Reactivation with the personal key: new wraps under the current password and the new
+    /// personal key, with the account's new personal key, at once.
+    pub async fn reactivate_profile(
+        &self,
+        account_id: AccountId,
+        wrapped: &Wrapped,
+        personal_key_hash: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE verified_profiles SET key_by_password = ?, password_kdf = ?, key_by_personal_key = ?,
+                 personal_key_kdf = ? WHERE account_id = ?",
+        )
+        .bind(&wrapped.key_by_password)
+        .bind(&wrapped.password_kdf)
+        .bind(&wrapped.key_by_personal_key)
+        .bind(&wrapped.personal_key_kdf)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+            .bind(personal_key_hash)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
