@@ -86,11 +86,11 @@ Feature: Signing in for an agency
     When the benefits agency sends me to sign in for my email address
     Then I am asked to share my email address with the benefits agency
 
-  @AG-1
-  Scenario: An agency that asks for verified identity is told it is not available
+  @AG-1 @IV-1
+  Scenario: An agency not registered for verified identity is told it cannot have it
     Given I have an account with a confirmed phone
-    When the benefits agency sends me to sign in asking for verified identity
-    Then I am sent back to the benefits agency with the error "unmet_authentication_requirements" and the state it sent
+    When the parks agency sends me to sign in asking for verified identity
+    Then I am sent back to the parks agency with the error "unmet_authentication_requirements" and the state it sent
 
   @AG-1
   Scenario: An agency can ask me to sign in again even though I am signed in

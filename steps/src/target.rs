@@ -25,7 +25,7 @@
 //!
 //! [oidc]                               # optional: agency sign-in (OpenID Connect)
 //! issuer = "http://127.0.0.1:8080"
-//! [oidc.agencies.benefits]             # registered with private_key_jwt, for email and phone
+//! [oidc.agencies.benefits]             # private_key_jwt; email, phone (and verified identity)
 //! client_id = "urn:gov:example:benefits"
 //! redirect_uri = "http://127.0.0.1:18090/benefits/callback"
 //! post_logout_redirect_uri = "http://127.0.0.1:18090/benefits/signed-out"
@@ -84,8 +84,16 @@ pub struct OidcSettings {
 
 /// The agencies every agency scenario needs, and what each must be registered for.
 pub const AGENCIES: [(&str, &str); 2] = [
-    ("benefits", "a client with private_key_jwt, registered for the email and phone scopes"),
-    ("parks", "a public client (PKCE, no key), registered for the email scope only"),
+    (
+        "benefits",
+        "a client with private_key_jwt, registered for the email and phone scopes and, where identity \
+         verification is offered, for verified identity with profile:name, profile:birthdate, address and \
+         social_security_number",
+    ),
+    (
+        "parks",
+        "a public client (PKCE, no key), registered for the email scope only, without verified identity",
+    ),
 ];
 
 #[derive(Clone, Debug, Deserialize)]

@@ -188,6 +188,8 @@ pub struct LoginWorld {
     pub signed_in_at: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
     /// The link to report misuse of my address, and the reference a report was given (SU-7).
     pub misuse_report: Option<(String, Option<String>)>,
+    /// Identity verification: the personal key given when it finished (IV-1, PR-4).
+    pub verified_with_key: Option<String>,
 }
 
 /// A limit of so many requests in any window, as a scenario uses it up: the first counted
@@ -249,6 +251,7 @@ impl LoginWorld {
             phone_received: 0,
             signed_in_at: None,
             misuse_report: None,
+            verified_with_key: None,
         })
     }
 

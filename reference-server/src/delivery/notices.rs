@@ -138,15 +138,6 @@ pub fn email_changed(new_email: &str) -> Notice {
     }
 }
 
-pub fn identity_verified(sign_in_url: &str) -> Notice {
-    Notice {
-        subject: "Your identity was verified".into(),
-        text: format!(
-            "The identity of your account was just verified, and a new personal key was issued.\n\n             If this was not you, sign in at {sign_in_url} and change your password right away."
-        ),
-    }
-}
-
 pub fn phone_changed() -> Notice {
     Notice {
         subject: "Your phone number was changed".into(),

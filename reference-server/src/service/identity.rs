@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{Reason, ServiceError, ServiceResult, Services};
-use crate::delivery::notices;
 use crate::domain::AccountId;
 use crate::proofing::{DocumentProblem, Identity, Images, VendorError};
 use crate::rules::oidc::{Attribute, Attributes};
@@ -180,10 +179,8 @@ impl Services {
         let sealed = sealing::seal(&data_key, &serde_json::to_vec(identity).map_err(anyhow::Error::from)?);
         let (key, hash) = self.new_personal_key().await?;
         let wrapped = self.wrap(&data_key, password, &key).await?;
+        // No email: PV-1 lists the security messages, and this is not one of them.
         self.store.save_profile(account_id, &sealed, &wrapped, &hash, self.clock.now()).await?;
-        if let Some(account) = self.store.account(account_id).await? {
-            self.notify(&account.email, &notices::identity_verified(&self.link("/"))).await;
-        }
         Ok((key, data_key))
     }
 
@@ -211,8 +208,16 @@ impl Services {
             return Ok(None);
         };
         let (kek, _) = self.passwords.derive_key(password, Some(&kdf)).await?;
-        // The password was just verified, so a key that does not unwrap is a fault, not a guess.
-        Ok(Some(sealing::unwrap(&kek, &wrapped)?))
+        // The password was just verified, so a key that does not unwrap is a fault, not a
+        // guess. It must not stop the person signing in: the identity stays locked, and an
+        // agency asking for it sends them to reactivate it.
+        match sealing::unwrap(&kek, &wrapped) {
+            Ok(key) => Ok(Some(key)),
+            Err(error) => {
+                tracing::error!(%error, %account_id, "the verified identity does not unwrap with the password");
+                Ok(None)
+            }
+        }
     }
 
     /// The verified identity, opened with the data key the session holds.

@@ -484,6 +484,8 @@ impl BrowserDriver {
             "choose_factor" => Some("second_factor"),
             "account" => Some("account"),
             "personal_key" => Some("save_personal_key"),
+            "verify_consent" => Some("verify_identity"),
+            "verify_reactivate" => Some("reactivate_identity"),
             _ => None,
         };
         if let Some(next) = next {
@@ -996,7 +998,7 @@ impl Driver for BrowserDriver {
     }
 
     async fn open_agency_link(&mut self, url: &str) -> anyhow::Result<Outcome> {
-        self.follow(url, &["sign_in", "consent"]).await
+        self.follow(url, &["sign_in", "consent", "verify_consent", "verify_reactivate"]).await
     }
 
     async fn continue_to_agency(&mut self) -> anyhow::Result<Outcome> {
@@ -1006,7 +1008,7 @@ impl Driver for BrowserDriver {
             return self.read(&["consent"]);
         }
         self.open("/openid_connect/continue").await?;
-        self.read(&["consent", "sign_in"])
+        self.read(&["consent", "sign_in", "verify_consent", "verify_reactivate"])
     }
 
     async fn answer_consent(&mut self, allow: bool) -> anyhow::Result<Outcome> {

@@ -27,6 +27,9 @@ pub struct ModelPolicy {
     /// signing in is refused for a while.
     pub password_attempt_limit: usize,
     pub password_attempt_window_secs: i64,
+    /// IV-1: identity-verification attempts (document checks) per account in any window.
+    pub verification_attempt_limit: usize,
+    pub verification_attempt_window_secs: i64,
 }
 
 impl Default for ModelPolicy {
@@ -44,6 +47,8 @@ impl Default for ModelPolicy {
             reauthentication_attempt_limit: 3,
             password_attempt_limit: 5,
             password_attempt_window_secs: 900,
+            verification_attempt_limit: 5,
+            verification_attempt_window_secs: 6 * 3600,
         }
     }
 }

@@ -64,6 +64,10 @@ fn scopes(what: &str) -> anyhow::Result<Vec<String>> {
             match part.trim() {
                 "email address" => "email",
                 "phone number" => "phone",
+                "verified name" => "profile:name",
+                "verified birth date" => "profile:birthdate",
+                "verified address" => "address",
+                "verified Social Security number" => "social_security_number",
                 other => anyhow::bail!("no scope is known for {other:?}"),
             }
             .to_owned(),
@@ -110,6 +114,24 @@ async fn asks_verified(world: &mut LoginWorld, name: String) -> anyhow::Result<(
         ..Default::default()
     };
     send_to_sign_in(world, &name, options).await
+}
+
+#[when(regex = r"^the (\w+) agency sends me to sign in asking for verified identity and (my [A-Za-z ]+)$")]
+async fn asks_verified_for(world: &mut LoginWorld, name: String, what: String) -> anyhow::Result<()> {
+    let options =
+        RequestOptions { scopes: scopes(&what)?, acr: Some(ACR_VERIFIED.into()), ..Default::default() };
+    send_to_sign_in(world, &name, options).await
+}
+
+#[then(regex = r"^I am asked to (verify|reactivate) my identity first$")]
+async fn asked_to_verify(world: &mut LoginWorld, what: String) -> anyhow::Result<()> {
+    let expected = if what == "verify" { "verify_identity" } else { "reactivate_identity" };
+    let last = world.last()?;
+    anyhow::ensure!(
+        last.detail("next").as_deref() == Some(expected),
+        "expected to be asked to {what} my identity ({expected}), got {last:?}"
+    );
+    Ok(())
 }
 
 #[when(regex = r"^the (\w+) agency sends me to sign in with an unregistered return address$")]
@@ -182,7 +204,7 @@ async fn asked_to_sign_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[then(regex = r"^I am asked to share (my [a-z ]+) with the (\w+) agency$")]
+#[then(regex = r"^I am asked to share (my [A-Za-z ]+) with the (\w+) agency$")]
 async fn asked_to_share(world: &mut LoginWorld, what: String, _name: String) -> anyhow::Result<()> {
     let last = world.last()?;
     let next = next_step(last)?;
@@ -355,6 +377,15 @@ async fn exchange_succeeds(world: &mut LoginWorld) -> anyhow::Result<()> {
     "it receives an ID token for me signed by the service, with its nonce, the assurance level and the time I signed in"
 )]
 async fn id_token(world: &mut LoginWorld) -> anyhow::Result<()> {
+    id_token_at(world, ACR_AUTH_ONLY).await
+}
+
+#[then("it receives an ID token for me signed by the service, saying my identity was verified")]
+async fn verified_id_token(world: &mut LoginWorld) -> anyhow::Result<()> {
+    id_token_at(world, ACR_VERIFIED).await
+}
+
+async fn id_token_at(world: &mut LoginWorld, expected_acr: &str) -> anyhow::Result<()> {
     let (name, request) = world.agency.request.as_ref().context("no authorization request was sent")?;
     let (name, nonce) = (name.clone(), request.nonce.clone());
     let now = target_now(world.ctx.clock.as_ref()).await?;
@@ -370,7 +401,7 @@ async fn id_token(world: &mut LoginWorld) -> anyhow::Result<()> {
         "the ID token is not addressed to the {name} agency"
     );
     let acr = claims.auth_context_ref().map(|a| a.as_str().to_owned());
-    anyhow::ensure!(acr.as_deref() == Some(ACR_AUTH_ONLY), "acr is {acr:?}, expected {ACR_AUTH_ONLY}");
+    anyhow::ensure!(acr.as_deref() == Some(expected_acr), "acr is {acr:?}, expected {expected_acr}");
     let auth_time = claims.auth_time().context("the ID token has no auth_time")?;
     let issued = claims.issue_time();
     anyhow::ensure!(auth_time <= issued, "auth_time {auth_time} is after the token was issued ({issued})");
@@ -457,6 +488,75 @@ async fn userinfo_returns(world: &mut LoginWorld, what: String) -> anyhow::Resul
             }
             None => {}
         }
+    }
+    Ok(())
+}
+
+/// The claims an agency may get: the standard ones for what scopes share, nothing else.
+const SHAREABLE_CLAIMS: &[&str] = &[
+    "sub",
+    "email",
+    "email_verified",
+    "phone",
+    "phone_verified",
+    "given_name",
+    "family_name",
+    "birthdate",
+    "address",
+    "social_security_number",
+    "verified_at",
+];
+
+#[then(regex = r"^its userinfo request returns (my verified [A-Za-z ]+), and nothing about the checks$")]
+async fn userinfo_verified(world: &mut LoginWorld, what: String) -> anyhow::Result<()> {
+    use super::identity::{BIRTHDATE, FAMILY_NAME, GIVEN_NAME, SSN, STREET};
+    let name = world.agency.request.as_ref().map(|(n, _)| n.clone()).context("no agency in this scenario")?;
+    let (status, body) = userinfo(world, &name).await?;
+    anyhow::ensure!(status == 200, "userinfo answered {status}: {body}");
+    let object = body.as_object().with_context(|| format!("userinfo is not a JSON object: {body}"))?;
+    for key in object.keys() {
+        anyhow::ensure!(
+            SHAREABLE_CLAIMS.contains(&key.as_str()),
+            "userinfo carries {key:?}, which no scope shares (IV-3: no scores or vendor data): {body}"
+        );
+    }
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let asked = scopes(&what)?;
+    let has = |scope: &str| asked.iter().any(|s| s == scope);
+    let expect = |claim: &str, wanted: bool, value: Option<&str>| -> anyhow::Result<()> {
+        match (wanted, body.get(claim)) {
+            (false, Some(v)) => {
+                anyhow::bail!("userinfo gives {claim} = {v}, which was not asked for and agreed")
+            }
+            (true, None) => anyhow::bail!("userinfo gives no {claim}, which was agreed: {body}"),
+            (true, Some(_)) if value.is_some() && text(claim).as_deref() != value => {
+                anyhow::bail!("userinfo gives {claim} = {:?}, the ID says {:?}", text(claim), value)
+            }
+            _ => Ok(()),
+        }
+    };
+    expect("given_name", has("profile:name"), Some(GIVEN_NAME))?;
+    expect("family_name", has("profile:name"), Some(FAMILY_NAME))?;
+    expect("birthdate", has("profile:birthdate"), Some(BIRTHDATE))?;
+    expect("address", has("address"), None)?;
+    if has("address") {
+        let street = body["address"]["street_address"].as_str().or(body["address"]["formatted"].as_str());
+        anyhow::ensure!(
+            street.is_some_and(|s| s.contains(STREET)),
+            "userinfo's address does not hold the ID's street {STREET:?}: {}",
+            body["address"]
+        );
+    }
+    let digits: String = SSN.chars().filter(char::is_ascii_digit).collect();
+    let ssn =
+        text("social_security_number").map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>());
+    match (has("social_security_number"), ssn) {
+        (true, Some(given)) => {
+            anyhow::ensure!(given == digits, "userinfo gives the SSN {given:?}, I entered {SSN}")
+        }
+        (true, None) => anyhow::bail!("userinfo gives no social_security_number, which was agreed"),
+        (false, Some(given)) => anyhow::bail!("userinfo gives an SSN ({given}) nobody agreed to share"),
+        (false, None) => {}
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod agency;
 mod codes;
 mod common;
+mod identity;
 mod load;
 mod parallel;
 mod params;

@@ -9,7 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::phone::show_personal_key;
-use super::{Field, Page, PageForm, page, page_with_error, redirect, render_refused};
+use super::{Field, MessagePage, Page, PageForm, Refusal, page, page_with_error, redirect, render_refused};
 use crate::http::AppState;
 use crate::http::identity::{read_images, upload_limit};
 use crate::http::reauth::reauthenticate;
@@ -17,6 +17,7 @@ use crate::http::session::Session;
 use crate::http::signed_in::{Pages, SignedIn};
 use crate::proofing::Identity;
 use crate::service::identity::VerificationStatus;
+use crate::service::{Reason, ServiceError};
 
 pub fn routes(app: &AppState) -> Router<AppState> {
     Router::new()
@@ -111,9 +112,23 @@ fn documents_form(csrf: String) -> Page<'static> {
     }
 }
 
+/// A step opened before its turn: refused, saying so, with the way back to the start.
+fn out_of_order(reason: Reason) -> Response {
+    let refused = Refusal::from(ServiceError::Rejected(reason));
+    render_refused(
+        &refused,
+        MessagePage {
+            name: "",
+            title: "Start verifying your identity",
+            message: &refused.message,
+            link: Some(("/verify", "Start verifying your identity")),
+        },
+    )
+}
+
 async fn documents_page(session: Session, _signed_in: SignedIn<Pages>) -> Response {
     if !session.vault().verification.is_some_and(|v| v.consented) {
-        return redirect("/verify");
+        return out_of_order(Reason::VerificationConsentRequired);
     }
     page(StatusCode::OK, documents_form(session.csrf_token()))
 }
@@ -164,7 +179,7 @@ fn ssn_form(csrf: String) -> Page<'static> {
 
 async fn ssn_page(session: Session, _signed_in: SignedIn<Pages>) -> Response {
     if session.vault().verification.and_then(|v| v.identity).is_none() {
-        return redirect("/verify");
+        return out_of_order(Reason::VerificationStepOutOfOrder);
     }
     page(StatusCode::OK, ssn_form(session.csrf_token()))
 }
@@ -219,9 +234,9 @@ async fn review_page(session: Session, _signed_in: SignedIn<Pages>) -> Response 
     match session.vault().verification {
         Some(v) if v.resolved => match &v.identity {
             Some(identity) => page(StatusCode::OK, review_form(session.csrf_token(), identity)),
-            None => redirect("/verify"),
+            None => out_of_order(Reason::VerificationStepOutOfOrder),
         },
-        _ => redirect("/verify"),
+        _ => out_of_order(Reason::VerificationStepOutOfOrder),
     }
 }
 
@@ -232,7 +247,9 @@ struct PasswordForm {
 
 async fn finish(State(app): State<AppState>, session: Session, Form(form): Form<PasswordForm>) -> Response {
     let progress = session.vault().verification.unwrap_or_default();
-    let Some(identity) = progress.identity.clone() else { return redirect("/verify") };
+    let Some(identity) = progress.identity.clone() else {
+        return out_of_order(Reason::VerificationStepOutOfOrder);
+    };
     let result = match reauthenticate(&app, &session, &form.password).await {
         Ok(account_id) => app.services.finish_verification(account_id, &progress, &form.password).await,
         Err(error) => Err(error),
