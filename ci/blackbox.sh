@@ -18,6 +18,7 @@ trap cleanup EXIT
 pids+=($!)
 REFERENCE_SERVER__SMTP__PORT=12525 \
 REFERENCE_SERVER__SMS__BASE_URL=http://127.0.0.1:18025 \
+REFERENCE_SERVER__PROOFING__URL=http://127.0.0.1:18026 \
 REFERENCE_SERVER__AGENCIES_FILE=ci/agencies/agencies.toml \
   "$bin/reference-server" --conformance-hooks --conformance-hook-token example-hook-token --listen 127.0.0.1:18080 --data-dir "$data" >"$logs/server.log" 2>&1 &
 pids+=($!)

@@ -65,7 +65,7 @@ Feature: Identity verification
     When I verify my identity
     Then no answer I received carries my ID's photos, its number or how the checks went
 
-  @PV-2 @PR-4 @PK-5
+  @PV-2 @PR-4
   Scenario: After a reset without my personal key, my verified identity waits for it
     Given I have verified my identity
     When I sign out

@@ -92,6 +92,7 @@ impl Settings {
 struct Fakes {
     mail: Arc<FakeMail>,
     sms: Arc<FakeSms>,
+    proofing: Arc<crate::proofing::Checks>,
 }
 
 pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>, proofing: Arc<crate::proofing::Checks>) -> Router {
@@ -109,7 +110,7 @@ pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>, proofing: Arc<crate::proof
         .route("/api/faults/smtp", put(set_smtp_faults))
         .route("/api/faults/sms", put(set_sms_faults))
         .route(crate::ses::PATH, post(ses_send_email))
-        .with_state(Fakes { mail, sms })
+        .with_state(Fakes { mail, sms, proofing: proofing.clone() })
         .merge(crate::proofing::router(proofing))
 }
 
@@ -307,6 +308,19 @@ async fn page(State(f): State<Fakes>) -> Html<String> {
             body = esc(&m.body),
         ));
     }
+    let mut proofing = String::new();
+    for c in f.proofing.all().iter().rev() {
+        let images: Vec<String> =
+            c.images.iter().map(|i| format!("{} {} ({} bytes)", i.side, i.kind, i.bytes)).collect();
+        proofing.push_str(&format!(
+            "<article><h3>{service}: {status}{reason}</h3><p class=meta>{at}</p><p>{images}</p></article>",
+            service = if c.service == "documents" { "Document check" } else { "Identity look-up" },
+            status = esc(&c.status),
+            reason = c.reason.as_deref().map(|r| format!(" ({})", esc(r))).unwrap_or_default(),
+            at = c.at,
+            images = esc(&images.join(", ")),
+        ));
+    }
     let empty = "<p>Nothing yet.</p>";
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -315,8 +329,10 @@ async fn page(State(f): State<Fakes>) -> Html<String> {
 h1{{font-size:1.5rem}}section{{display:grid;gap:1rem}}article{{border:1px solid #dfe1e2;border-radius:.25rem;padding:.5rem 1rem}}
 h3{{margin:.25rem 0;font-size:1.05rem}}.meta{{color:#565c65;margin:0;font-size:.9rem}}pre{{white-space:pre-wrap;font:inherit}}a{{color:#005ea2;word-break:break-all}}</style></head>
 <body><h1>Fake inbox</h1><p class=meta>Refreshes every 5 seconds. JSON at <code>/api/mail</code> and <code>/api/phone</code>.</p>
-<h2>Email</h2><section>{mail}</section><h2>Texts and calls</h2><section>{phone}</section></body></html>"#,
+<h2>Email</h2><section>{mail}</section><h2>Texts and calls</h2><section>{phone}</section>
+<h2>Identity checks</h2><section>{proofing}</section></body></html>"#,
         mail = if mail.is_empty() { empty } else { &mail },
         phone = if phone.is_empty() { empty } else { &phone },
+        proofing = if proofing.is_empty() { empty } else { &proofing },
     ))
 }

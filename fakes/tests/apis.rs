@@ -364,3 +364,60 @@ async fn ses_send_email_lands_in_the_same_inbox() {
     let (status, _) = ses(&fakes, json!({ "FromEmailAddress": "a@b.test", "Content": {} }), true).await;
     assert_eq!(status, 400);
 }
+
+/// The identity-proofing fakes as a vendor client meets them: basic auth, the TrueID-shaped
+/// verdicts chosen by test documents, Instant Verify-shaped look-ups with magic SSNs, and a log
+/// that keeps no image.
+#[tokio::test]
+async fn the_proofing_vendors_answer_in_their_shapes_and_keep_no_image() {
+    use base64::Engine as _;
+    let fakes = start().await;
+    let settings = fakes.settings();
+    let http = reqwest::Client::new();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let png = b"\x89PNG\r\n\x1a\nmarker-of-a-face";
+    let documents = |front: &[u8]| json!({ "Type": "Initiate", "Document": { "Front": b64(front), "Back": b64(png), "Selfie": b64(png) } });
+    let url =
+        format!("{}/restws/identity/v3/accounts/acme/workflows/trueid/conversations", settings.proofing_url);
+    let unauthenticated = http.post(&url).json(&documents(png)).send().await.unwrap();
+    assert_eq!(unauthenticated.status().as_u16(), 401);
+    let post = |body: Value, url: String| {
+        http.post(url)
+            .basic_auth(&settings.proofing_username, Some(&settings.proofing_password))
+            .json(&body)
+            .send()
+    };
+    let passed: Value = post(documents(png), url.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(passed["Status"]["TransactionStatus"], "passed", "{passed}");
+    let details = passed["Products"][0]["ParameterDetails"].as_array().unwrap();
+    let field = |name: &str| {
+        details
+            .iter()
+            .find(|d| d["Name"] == name)
+            .map(|d| d["Values"][0]["Value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(field("Fields_FirstName"), "FAKEY");
+    assert_eq!(field("DocAuthResult"), "Passed");
+    let expired = br#"{"failed_alerts":[{"name":"Document Expired"}]}"#;
+    let failed: Value = post(documents(expired), url.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(failed["Status"]["TransactionStatus"], "failed", "{failed}");
+
+    let resolution = format!("{}/restws/identity/v2/acme/iv/conversation", settings.proofing_url);
+    let person = |ssn: &str| {
+        json!({ "Person": { "Name": { "FirstName": "A", "LastName": "B" }, "SSN": { "Number": ssn },
+                            "DateOfBirth": { "Year": "1980", "Month": "1", "Day": "2" } } })
+    };
+    let found: Value = post(person("900-12-3456"), resolution.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(found["Status"]["TransactionStatus"], "passed", "{found}");
+    let nobody: Value = post(person("999-99-9999"), resolution.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(nobody["Status"]["TransactionStatus"], "failed", "{nobody}");
+    assert_eq!(post(person("999-99-9998"), resolution).await.unwrap().status().as_u16(), 500);
+
+    let log =
+        http.get(format!("{}/api/proofing", fakes.api_url())).send().await.unwrap().text().await.unwrap();
+    assert!(log.contains("document_expired") && log.contains("identity_not_found"), "{log}");
+    assert!(!log.contains("marker-of-a-face") && !log.contains(&b64(png)), "the log keeps an image: {log}");
+    let page = http.get(fakes.api_url()).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Identity checks") && page.contains("document_expired"));
+}

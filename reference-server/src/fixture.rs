@@ -47,6 +47,16 @@ pub enum Fixture {
     /// Broken (PW-2): the strength meter decides: a new password it rates weak (2 or less) is
     /// refused at sign-up.
     WeakPasswordsRefused,
+    /// Broken (IV-1): the API takes an ID the document-verification service refused as if it
+    /// had passed.
+    DocumentsNotChecked,
+    /// Broken (IV-3): the API's answer to an upload carries the vendor's verdicts.
+    VendorResultsShown,
+    /// Broken (PR-4): a password reset leaves the verified identity unlocked.
+    ResetKeepsIdentity,
+    /// Broken (PV-2): a password change does not wrap the verified identity's key under the new
+    /// password, so the identity no longer opens.
+    PasswordChangeLosesIdentity,
 }
 
 impl FromStr for Fixture {
@@ -69,6 +79,10 @@ impl FromStr for Fixture {
             "decline-taken-as-consent" => Self::DeclineTakenAsConsent,
             "password-echoed" => Self::PasswordEchoed,
             "weak-passwords-refused" => Self::WeakPasswordsRefused,
+            "documents-not-checked" => Self::DocumentsNotChecked,
+            "vendor-results-shown" => Self::VendorResultsShown,
+            "reset-keeps-identity" => Self::ResetKeepsIdentity,
+            "password-change-loses-identity" => Self::PasswordChangeLosesIdentity,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -124,6 +124,30 @@ pub async fn middleware(
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(answer.to_string()))
         }
+        Fixture::DocumentsNotChecked | Fixture::VendorResultsShown => {
+            if request.method() != Method::POST || request.uri().path() != "/api/v1/verification/documents" {
+                return next.run(request).await;
+            }
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let refused_document = answer["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("document_") || r == "selfie_mismatch");
+            if fixture == Fixture::DocumentsNotChecked && refused_document {
+                return crate::http::error::accepted(serde_json::json!({ "next": "enter_ssn" }));
+            }
+            if fixture == Fixture::VendorResultsShown && parts.status.is_success() {
+                answer["checks"] =
+                    serde_json::json!({ "DocAuthResult": "Passed", "FaceMatchResult": "Pass" });
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(answer.to_string()))
+        }
+        Fixture::ResetKeepsIdentity | Fixture::PasswordChangeLosesIdentity => next.run(request).await,
         Fixture::DeclineTakenAsConsent => {
             if request.method() != Method::POST || request.uri().path() != "/api/v1/agency/consent" {
                 return next.run(request).await;

@@ -26,6 +26,19 @@ use crate::rules::throttle;
 use crate::store::{Store, StoreError};
 pub use passwords::Passwords;
 
+/// Whether this test build runs the deliberately broken variant named (`crate::fixture`, for
+/// rules a layer around the router cannot break); always false in a release build.
+macro_rules! broken {
+    ($services:expr, $variant:ident) => {{
+        #[cfg(feature = "fixtures")]
+        let broken = $services.config.fixture == Some(crate::fixture::Fixture::$variant);
+        #[cfg(not(feature = "fixtures"))]
+        let broken = false;
+        broken
+    }};
+}
+pub(crate) use broken;
+
 /// A refusal the person can act on. `code()` is stable: scenarios and clients rely on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {

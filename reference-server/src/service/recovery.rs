@@ -57,7 +57,9 @@ impl Services {
         self.use_link(LinkPurpose::ResetPassword, token).await?;
         self.store.set_password(account_id, &hash).await?;
         // PR-4: the old password's key is gone; the verified identity waits for the personal key.
-        self.store.deactivate_profile(account_id).await?;
+        if !super::broken!(self, ResetKeepsIdentity) {
+            self.store.deactivate_profile(account_id).await?;
+        }
         self.store.mark_personal_key_reissue(account_id).await?;
         self.notify(&link.email, &notices::password_changed(&self.link("/"))).await;
         Ok(())

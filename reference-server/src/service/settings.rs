@@ -39,7 +39,9 @@ impl Services {
         let account = self.signed_in_account(account_id).await?;
         let hash = self.passwords.hash(new_password).await?;
         self.store.set_password(account_id, &hash).await?;
-        self.rewrap_for_password(account_id, current, new_password).await?;
+        if !super::broken!(self, PasswordChangeLosesIdentity) {
+            self.rewrap_for_password(account_id, current, new_password).await?;
+        }
         self.notify(&account.email, &notices::password_changed(&self.link("/"))).await;
         Ok(())
     }

@@ -175,6 +175,36 @@ const BREAKAGES: &[Breakage] = &[
         configure: |c| c.fixture = Some(Fixture::DeclineTakenAsConsent),
         fails: &["AG-2", "PV-3"],
     },
+    Breakage {
+        name: "documents-not-checked",
+        what: "an ID the document-verification service refused is answered as accepted",
+        configure: |c| c.fixture = Some(Fixture::DocumentsNotChecked),
+        fails: &["IV-1"],
+    },
+    Breakage {
+        name: "six-verification-attempts",
+        what: "6 identity-verification attempts per 6 hours, where 5 are declared",
+        configure: |c| c.policy.verification_attempt_limit = 6,
+        fails: &["IV-1"],
+    },
+    Breakage {
+        name: "vendor-results-shown",
+        what: "the answer to an upload carries the vendor's verdicts",
+        configure: |c| c.fixture = Some(Fixture::VendorResultsShown),
+        fails: &["IV-3"],
+    },
+    Breakage {
+        name: "reset-keeps-identity",
+        what: "a password reset leaves the verified identity unlocked",
+        configure: |c| c.fixture = Some(Fixture::ResetKeepsIdentity),
+        fails: &["PR-4", "PV-2"],
+    },
+    Breakage {
+        name: "password-change-loses-identity",
+        what: "a password change leaves the verified identity locked under the old password",
+        configure: |c| c.fixture = Some(Fixture::PasswordChangeLosesIdentity),
+        fails: &["PV-2"],
+    },
 ];
 
 /// The whole suite (but `@timing` and `@load`) through the API against `breakage`.
