@@ -125,3 +125,13 @@ Feature: Identity verification
     When I reactivate my identity with the personal key I was given when I verified
     And I continue to the agency
     Then I am asked to share my verified name with the benefits agency
+
+  @PR-5 @IV-1
+  Scenario: With neither phone nor personal key, I open a new account and verify again
+    Given I have verified my identity
+    When I sign out
+    And I have lost my phone and my personal key, and open a new account under another email address
+    Then my identity is not verified
+    When I verify my identity
+    Then my identity is verified
+    And my old account keeps its email address and still signs in with its password

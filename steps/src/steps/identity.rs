@@ -243,3 +243,33 @@ async fn nothing_kept_shown(world: &mut LoginWorld) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[when("I have lost my phone and my personal key, and open a new account under another email address")]
+async fn new_account_elsewhere(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let fresh = world.ctx.new_person();
+    world.other = Some(std::mem::replace(&mut world.me, fresh));
+    world.mails.clear();
+    world.mail_seen = 0;
+    world.phone_seen = 0;
+    world.phone_received = 0;
+    world.personal_keys.clear();
+    world.verified_with_key = None;
+    world.driver.new_session().await?;
+    super::settings::signed_in(world).await
+}
+
+#[then("my old account keeps its email address and still signs in with its password")]
+async fn old_account_kept(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let old = world.other.clone().context("no old account in this scenario")?;
+    // Another device: this one is signed in to the new account.
+    let mut device = world.ctx.new_driver()?;
+    let answer = device.sign_in(&old.email, &old.password).await;
+    device.close().await;
+    let answer = answer?;
+    anyhow::ensure!(
+        answer.detail("next").as_deref() == Some("second_factor"),
+        "signing in to the old account ({}) with its password did not ask for a second factor: {answer:?}",
+        old.email
+    );
+    Ok(())
+}

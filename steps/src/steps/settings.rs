@@ -12,7 +12,7 @@ use crate::notices::{Notice, NoticePatterns};
 use crate::world::{CodeStep, LoginWorld};
 
 #[given("I am signed in to an account with a confirmed phone")]
-async fn signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub async fn signed_in(world: &mut LoginWorld) -> anyhow::Result<()> {
     full_account(world).await?;
     super::sign_in::sign_in(world).await?;
     world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
