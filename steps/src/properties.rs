@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use time::OffsetDateTime;
 
 use crate::driver::{Delivery, Driver, Outcome};
-use crate::model::{Action, Expected, Model, ModelPolicy};
+use crate::model::{Action, Answer, Attempt, Expected, Model, ModelPolicy, VerificationModel};
 use crate::world::Context;
 
 /// Schedules of about `max_len` actions: single random actions mixed with episodes that send
@@ -321,4 +321,90 @@ pub async fn check_schedules(
         }
     })
     .await?
+}
+
+/// IV-1's attempt limit over random schedules of uploads and waits: waits land on the
+/// window's boundary (one second either side) two times in three.
+pub fn verification_schedules(policy: ModelPolicy, max_len: usize) -> impl Strategy<Value = Vec<Attempt>> {
+    let window = u64::try_from(policy.verification_attempt_window_secs).unwrap_or(1).max(2);
+    let boundary = proptest::sample::select(vec![window - 1, window, window + 1]).prop_map(Attempt::Advance);
+    let action = prop_oneof![
+        6 => any::<bool>().prop_map(|good| Attempt::Upload { good }),
+        2 => boundary,
+        1 => (1u64..=window).prop_map(Attempt::Advance),
+    ];
+    proptest::collection::vec(action, 1..=max_len)
+}
+
+/// Plays `attempts` for a new signed-in account that has agreed to the checks, comparing each
+/// upload's answer with [`VerificationModel`]'s. Sessions end while a schedule waits (SI-4,
+/// SI-6): before an upload the person signs in again with the authenticator app (no code
+/// request limit to spend) and agrees again, which the model does not count.
+pub async fn play_verification(
+    ctx: &Context,
+    policy: ModelPolicy,
+    attempts: &[Attempt],
+) -> anyhow::Result<Result<(), String>> {
+    let hook = ctx.clock.as_ref().context("property tests need the target's clock hook")?;
+    let person = ctx.new_person();
+    let mut driver = ctx.new_driver()?;
+    new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password).await?;
+    let secret = add_app(ctx, driver.as_mut(), &person.password).await?;
+    let documents = crate::steps::test_documents()?;
+    let (good, unreadable, back, selfie) = (
+        documents.join("id-front.json"),
+        documents.join("id-unreadable.json"),
+        documents.join("id-back.png"),
+        documents.join("selfie.png"),
+    );
+    // Signed in since the sign-up; the app's code for this moment is spent.
+    let agreed = driver.start_verification(true).await?;
+    anyhow::ensure!(matches!(agreed, Outcome::Accepted { .. }), "agreeing to the checks: {agreed:?}");
+    let t0 = hook.now_time().await?;
+    let mut model = VerificationModel::new(policy);
+    // Sign in afresh well before an idle session or an old one would end: always after a wait
+    // of several minutes, so the app shows a code not used yet.
+    let (idle, lifetime) = (policy.session_idle_timeout_secs - 60, policy.session_lifetime_secs - 60);
+    let (mut last_request, mut session_start) = (0i64, 0i64);
+    let mut log = String::new();
+    for &attempt in attempts {
+        let at = model.now();
+        let Some(expected) = model.step(attempt) else {
+            if let Attempt::Advance(secs) = attempt {
+                hook.advance(secs).await?;
+                let _ = write!(log, "t+{at}s {attempt} · ");
+            }
+            continue;
+        };
+        let now = model.now();
+        if now - last_request >= idle || now - session_start >= lifetime {
+            driver.new_session().await?;
+            let signed_in = driver.sign_in(&person.email, &person.password).await?;
+            anyhow::ensure!(matches!(signed_in, Outcome::Accepted { .. }), "signing in again: {signed_in:?}");
+            let unix = hook.now_time().await?.unix_timestamp();
+            let app = driver.sign_in_with_authenticator(&app_code(&secret, unix)?).await?;
+            anyhow::ensure!(matches!(app, Outcome::Accepted { .. }), "the app's code at sign-in: {app:?}");
+            let agreed = driver.start_verification(true).await?;
+            anyhow::ensure!(matches!(agreed, Outcome::Accepted { .. }), "agreeing to the checks: {agreed:?}");
+            session_start = now;
+        }
+        let Attempt::Upload { good: is_good } = attempt else { continue };
+        let front = if is_good { &good } else { &unreadable };
+        let outcome = driver.upload_documents(front, &back, &selfie).await?;
+        last_request = now;
+        let observed = match &outcome {
+            Outcome::Accepted { .. } => Answer::Accepted,
+            Outcome::Rejected { reason, .. } => Answer::Rejected(reason.clone()),
+            Outcome::RateLimited { retry_at, .. } => {
+                Answer::RateLimited { retry_at: seconds_since(t0, *retry_at).unwrap_or(-1) }
+            }
+            other => Answer::Rejected(format!("unexpected answer: {other:?}")),
+        };
+        if observed != expected {
+            let _ = write!(log, "t+{now}s {attempt} → expected {expected}, got {observed}{BLAME}IV-1");
+            return Ok(Err(log));
+        }
+        let _ = write!(log, "t+{now}s {attempt} → {observed} · ");
+    }
+    Ok(Ok(()))
 }

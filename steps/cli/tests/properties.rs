@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use conformance::driver::{Delivery, Outcome};
+use conformance::model::Attempt;
 use conformance::model::{Action, ModelPolicy};
-use conformance::properties::{blamed_id, play, schedules};
+use conformance::properties::{blamed_id, play, play_verification, schedules, verification_schedules};
 use conformance::target::DriverKind;
 use conformance::world::Context;
 use conformance_cli::in_process::InProcess;
@@ -28,6 +29,8 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         confirmation_email_limit: policy.confirmation_email_limit as u32,
         confirmation_email_window_secs: policy.confirmation_email_window_secs as u64,
         reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
+        verification_attempt_limit: policy.verification_attempt_limit as u32,
+        verification_attempt_window_secs: policy.verification_attempt_window_secs as u64,
         ..Policy::default()
     }
 }
@@ -237,4 +240,64 @@ fn schedules_often_cross_the_code_lifetime() {
         })
         .count();
     assert!(crossing >= 8, "only {crossing} of 64 schedules cross the code lifetime");
+}
+
+/// IV-1's attempt limit over random schedules of uploads and waits, against a server running
+/// `server`, with `model` predicting.
+fn check_verification(
+    model: ModelPolicy,
+    server: Policy,
+    runner: &mut TestRunner,
+) -> Result<(), TestError<Vec<Attempt>>> {
+    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
+    let in_process = runtime.block_on(InProcess::start(server)).unwrap();
+    let ctx = Context::new(in_process.target(DriverKind::Api));
+    let result = runner.run(&verification_schedules(model, 12), |attempts| {
+        match runtime.block_on(play_verification(&ctx, model, &attempts)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(report)) => Err(TestCaseError::fail(report)),
+            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
+        }
+    });
+    in_process.server.stop();
+    result
+}
+
+/// IV-1: at most the declared number of document checks in any window, over random
+/// schedules, under the documented policy and a different one.
+#[test]
+fn verification_attempts_hold_over_random_schedules() {
+    for model in [
+        ModelPolicy::default(),
+        ModelPolicy {
+            verification_attempt_limit: 2,
+            verification_attempt_window_secs: 1800,
+            ..ModelPolicy::default()
+        },
+    ] {
+        if let Err(error) = check_verification(model, server_policy(model), &mut runner(cases().min(16))) {
+            panic!("{error}");
+        }
+    }
+}
+
+/// Teeth: a server that allows one more check than declared is caught, blamed on IV-1.
+#[test]
+fn a_looser_verification_limit_is_caught() {
+    let model = ModelPolicy::default();
+    let mut server = server_policy(model);
+    server.verification_attempt_limit += 1;
+    match check_verification(model, server, &mut runner(64)) {
+        Err(TestError::Fail(reason, minimal)) => {
+            let reason = reason.to_string();
+            assert_eq!(blamed_id(&reason), Some("IV-1"), "{reason}");
+            let uploads = minimal.iter().filter(|a| matches!(a, Attempt::Upload { .. })).count();
+            assert_eq!(
+                uploads,
+                model.verification_attempt_limit + 1,
+                "shrunk to one upload past the limit: {minimal:?}"
+            );
+        }
+        other => panic!("a server allowing 6 checks passed the documented model: {other:?}"),
+    }
 }

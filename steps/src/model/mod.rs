@@ -7,6 +7,8 @@
 
 mod codes;
 mod policy;
+mod verification;
 
 pub use codes::{Action, Expected, Model};
 pub use policy::ModelPolicy;
+pub use verification::{Answer, Attempt, VerificationModel};

@@ -35,7 +35,7 @@ const DOCUMENTS: &[(&str, &[u8])] = &[
 ];
 
 /// Where the test documents are written for uploading (a browser's file input needs a file).
-fn documents() -> anyhow::Result<&'static Path> {
+pub fn documents() -> anyhow::Result<&'static Path> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     if let Some(dir) = DIR.get() {
         return Ok(dir);

@@ -17,5 +17,6 @@ mod timing;
 
 pub use agency::AgencyScene;
 pub use common::parse_duration;
+pub use identity::documents as test_documents;
 pub use load::SlowClients;
 pub use timing::Timings;
