@@ -82,11 +82,7 @@ impl Store {
         .bind(to_ms(now))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
-            .bind(personal_key_hash)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        set_personal_key(&mut tx, account_id, personal_key_hash).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -154,12 +150,22 @@ impl Store {
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
-            .bind(personal_key_hash)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        set_personal_key(&mut tx, account_id, personal_key_hash).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The account's personal key, in the transaction that wraps the identity under it.
+async fn set_personal_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account_id: AccountId,
+    hash: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
