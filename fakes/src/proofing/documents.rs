@@ -28,7 +28,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Check, ImageSeen, authorized};
+use super::{Check, ImageSeen, authorized, unauthorized};
 
 pub const PATH: &str = "/restws/identity/v3/accounts/{account}/workflows/{workflow}/conversations";
 
@@ -131,12 +131,7 @@ pub async fn conversation(
     body: axum::body::Bytes,
 ) -> Response {
     if !authorized(&headers) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "Status": { "TransactionStatus": "error",
-            "TransactionReasonCode": { "Code": "unauthorized" } } })),
-        )
-            .into_response();
+        return unauthorized();
     }
     let Ok(Conversation { document: Some(images) }) = serde_json::from_slice::<Conversation>(&body) else {
         return bad_request("the body is not a conversation with a Document");

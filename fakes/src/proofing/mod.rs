@@ -70,6 +70,14 @@ impl Checks {
     }
 }
 
+/// The vendors' answer to a request without their Basic credentials.
+pub fn unauthorized() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let body = serde_json::json!({ "Status": { "TransactionStatus": "error",
+        "TransactionReasonCode": { "Code": "unauthorized" } } });
+    (axum::http::StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
 /// Whether the request carries the fakes' Basic credentials.
 pub fn authorized(headers: &HeaderMap) -> bool {
     let expected = base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"));

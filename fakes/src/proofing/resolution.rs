@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Check, authorized};
+use super::{Check, authorized, unauthorized};
 
 pub const PATH: &str = "/restws/identity/v2/{account}/{workflow}/conversation";
 pub const SSN_NOT_FOUND: &str = "999999999";
@@ -46,8 +46,7 @@ pub async fn conversation(
     body: axum::body::Bytes,
 ) -> Response {
     if !authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "Status": { "TransactionStatus": "error" } })))
-            .into_response();
+        return unauthorized();
     }
     let Ok(Conversation { person }) = serde_json::from_slice::<Conversation>(&body) else {
         return (

@@ -29,8 +29,8 @@ pub async fn unlock(
     Ok(())
 }
 
-/// The images `front`, `back` and `selfie` of a multipart form, each checked for kind and
-/// size as it arrives, and its `csrf` field when it has one.
+/// The images `front`, `back` and `selfie` of a multipart form, each refused as soon as it
+/// passes the size limit, and its `csrf` field when it has one.
 pub async fn read_images(app: &AppState, mut form: Multipart) -> Result<(Images, Option<String>), Refusal> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         Refusal::invalid(
@@ -67,12 +67,8 @@ pub async fn read_images(app: &AppState, mut form: Multipart) -> Result<(Images,
         }
     }
     match (front, back, selfie) {
-        (Some(front), Some(back), Some(selfie)) => {
-            for image in [&front, &back, &selfie] {
-                app.services.check_image(image)?;
-            }
-            Ok((Images { front, back, selfie }, csrf))
-        }
+        // Their kind is checked by the service (`check_documents`), for pages and API alike.
+        (Some(front), Some(back), Some(selfie)) => Ok((Images { front, back, selfie }, csrf)),
         _ => Err(Refusal::invalid(
             StatusCode::BAD_REQUEST,
             "missing_image",
