@@ -172,12 +172,10 @@ async fn check_pages(target: &Target) -> Vec<Finding> {
         Ok(c) => c,
         Err(e) => return vec![finding(false, "browser", format!("{e:#}"))],
     };
-    let settings = crate::driver::browser::BrowserSettings {
-        webdriver_url: chromedriver.endpoint.url.clone(),
-        chrome: chromedriver.endpoint.chrome.clone(),
-        mapping: target.browser.clone(),
-        clock: None,
-    };
+    let browsers =
+        std::sync::Arc::new(crate::driver::browsers::BrowserPool::new(chromedriver.endpoint.clone()));
+    let settings =
+        crate::driver::browser::BrowserSettings { browsers, mapping: target.browser.clone(), clock: None };
     let mut driver = crate::driver::browser::BrowserDriver::new(&target.base_url, settings);
     driver
         .walk_first_pages()

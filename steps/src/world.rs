@@ -28,9 +28,9 @@ pub struct Context {
     pub time_lock: Arc<RwLock<()>>,
     /// No clock hook, but time-moving scenarios may really wait (`--real-time`).
     pub real_time: bool,
-    /// Where browser sessions come from (browser driver only). The ChromeDriver process
-    /// itself belongs to the runner, which stops it however the run ends.
-    pub browser: Option<crate::driver::chromedriver::Endpoint>,
+    /// Where browsers come from (browser driver only). The ChromeDriver process itself
+    /// belongs to the runner, which stops it however the run ends.
+    pub browsers: Option<Arc<crate::driver::browsers::BrowserPool>>,
     /// Every address and number handed out, for cleaning up a staging service afterwards.
     pub handed_out: Mutex<Vec<Identity>>,
 }
@@ -57,7 +57,7 @@ impl Context {
             people: AtomicU64::new(0),
             time_lock: Arc::new(RwLock::new(())),
             real_time: false,
-            browser: None,
+            browsers: None,
             handed_out: Mutex::new(Vec::new()),
         }
     }
@@ -81,10 +81,9 @@ impl Context {
         match self.target.driver {
             DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.base_url))),
             DriverKind::Browser => {
-                let browser = self.browser.as_ref().context("ChromeDriver was not started for this run")?;
+                let browsers = self.browsers.clone().context("ChromeDriver was not started for this run")?;
                 let settings = crate::driver::browser::BrowserSettings {
-                    webdriver_url: browser.url.clone(),
-                    chrome: browser.chrome.clone(),
+                    browsers,
                     mapping: self.target.browser.clone(),
                     clock: self.clock.clone(),
                 };

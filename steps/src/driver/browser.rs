@@ -7,7 +7,8 @@
 //! the action can lead to, is an unexpected answer that says what was expected and what was
 //! there.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -17,14 +18,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::browsers::BrowserPool;
 use super::pages::{BrowserMapping, Recogniser, Seen};
 use super::{Delivery, Driver, Exchange, Outcome, Strength};
 
 /// Where the browser driver's sessions come from.
 #[derive(Clone, Debug)]
 pub struct BrowserSettings {
-    pub webdriver_url: String,
-    pub chrome: String,
+    pub browsers: Arc<BrowserPool>,
     pub mapping: BrowserMapping,
     /// The service's clock, for the date of a time a page shows without one.
     pub clock: Option<crate::clock_hook::ClockHook>,
@@ -42,24 +43,40 @@ pub struct BrowserDriver {
     pages: Vec<&'static str>,
     /// What was typed on the current page, by the suite's label (for `fill` templates).
     typed: BTreeMap<String, String>,
+    /// The origins the browser showed, whose storage is cleared before the browser is reused.
+    visited: BTreeSet<String>,
 }
 
 /// A new headless Chromium session (a fresh profile: no cookies) through ChromeDriver.
 pub async fn new_client(endpoint: &super::chromedriver::Endpoint) -> anyhow::Result<Client> {
-    connect(&endpoint.url, &endpoint.chrome).await
-}
-
-async fn connect(webdriver_url: &str, chrome: &str) -> anyhow::Result<Client> {
+    let (webdriver_url, chrome) = (&endpoint.url, &endpoint.chrome);
     let mut capabilities = serde_json::Map::new();
     // Pages are read once their document is parsed; nothing waits on images or fonts.
     capabilities.insert("pageLoadStrategy".into(), json!("eager"));
+    let mut args = vec![
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--no-first-run",
+        "--disable-crash-reporter",
+        "--disable-breakpad",
+        // Process-model work a page cannot see: a new document host (and often a new renderer
+        // process) for every navigation, and pages kept for the back button, which the suite
+        // never presses. Without them a page load costs less than half the CPU time.
+        "--disable-features=RenderDocument,ProactivelySwapBrowsingInstance,BackForwardCache",
+    ];
+    if !super::chromedriver::is_headless_shell(chrome) {
+        args.insert(0, "--headless=new");
+    }
     capabilities.insert(
         "goog:chromeOptions".into(),
         json!({
             "binary": chrome,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1280,900", "--no-first-run",
-                     "--disable-crash-reporter", "--disable-breakpad"],
+            "args": args,
+            // ChromeDriver's verbose browser log goes nowhere; writing it costs time.
+            "excludeSwitches": ["enable-logging"],
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -83,18 +100,58 @@ fn literal(text: &str) -> String {
 /// the same address still counts as a new page.
 pub const OLD_PAGE_MARK: &str = "data-driver-old";
 
-/// Clicks a submit button and waits for the page it leads to.
-async fn click_and_wait(client: &Client, button: fantoccini::elements::Element) -> anyhow::Result<()> {
-    client.execute(&format!("document.documentElement.setAttribute('{OLD_PAGE_MARK}', '')"), vec![]).await?;
-    button.click().await?;
-    wait_for_new_page(client).await
+/// How long a pressed button's next page may take.
+const NEXT_PAGE_WITHIN: Duration = Duration::from_secs(15);
+
+/// The first element `xpath` finds, with the document marked (see [`OLD_PAGE_MARK`]) when there
+/// is one: one round trip to the browser before a button is clicked.
+async fn find_and_mark(
+    client: &Client,
+    xpath: &str,
+) -> anyhow::Result<Option<fantoccini::elements::Element>> {
+    const FIND: &str = r#"
+        const found = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
+          .singleNodeValue;
+        if (found) document.documentElement.setAttribute(arguments[1], "");
+        return found;
+    "#;
+    let found = client.execute(FIND, vec![json!(xpath), json!(OLD_PAGE_MARK)]).await?;
+    element(client, &found)
+}
+
+/// The pause between two looks at the browser for what it is still doing (a page loading, a
+/// page's script answering). Not a wait for a rule: every caller stops at its own deadline.
+#[allow(clippy::disallowed_methods)]
+async fn look_again() {
+    tokio::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// The element a script returned (`None` for null).
+fn element(client: &Client, returned: &Value) -> anyhow::Result<Option<fantoccini::elements::Element>> {
+    if returned.is_null() {
+        return Ok(None);
+    }
+    // A web element's JSON form: a single entry, keyed by the WebDriver element identifier.
+    let id = returned
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+        .with_context(|| format!("the browser answered {returned} for an element"))?;
+    let id = fantoccini::elements::ElementRef::from(id.to_owned());
+    Ok(Some(fantoccini::elements::Element::from_element_id(client.clone(), id)))
+}
+
+/// The field a `<label for>` with this text names.
+fn label_xpath(label: &str) -> String {
+    format!("//*[@id=//label[normalize-space()={}]/@for]", literal(label))
 }
 
 /// Waits (bounded) until the document marked with [`OLD_PAGE_MARK`] is replaced.
 pub async fn wait_for_new_page(client: &Client) -> anyhow::Result<()> {
     client
         .wait()
-        .at_most(Duration::from_secs(15))
+        .at_most(NEXT_PAGE_WITHIN)
         .every(Duration::from_millis(20))
         .for_element(Locator::Css(&format!("html:not([{OLD_PAGE_MARK}])")))
         .await
@@ -123,14 +180,14 @@ impl BrowserDriver {
             last: Value::Null,
             pages: Vec::new(),
             typed: BTreeMap::new(),
+            visited: BTreeSet::new(),
         }
     }
 
-    /// The browser session, started on first use (a fresh profile: no cookies).
+    /// The browser, taken on first use: a new one, or one a finished scenario left, wiped.
     async fn browser(&mut self) -> anyhow::Result<&Client> {
         if self.client.is_none() {
-            let client = connect(&self.settings.webdriver_url, &self.settings.chrome).await?;
-            self.client = Some(client);
+            self.client = Some(self.settings.browsers.take().await?);
         }
         Ok(self.client.as_ref().expect("started above"))
     }
@@ -169,19 +226,28 @@ impl BrowserDriver {
     /// The strength meter once it shows `password`'s score (a person reads it before going on;
     /// it also moves the button below it). `None` when the page has no meter.
     async fn meter(&mut self, password: &str) -> anyhow::Result<Option<fantoccini::elements::Element>> {
+        const LOOK: &str = r#"
+            if (!document.querySelector("input[data-strength]")) return false;
+            return document.querySelector(arguments[0]);
+        "#;
         let client = self.browser().await?.clone();
-        if client.find(Locator::Css("input[data-strength]")).await.is_err() {
-            return Ok(None);
+        let meter = json!(format!(".strength[data-length='{}'][data-score]", password.chars().count()));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = client.execute(LOOK, vec![meter.clone()]).await?;
+            if seen == Value::Bool(false) {
+                return Ok(None);
+            }
+            if let Some(meter) = element(&client, &seen)? {
+                return Ok(Some(meter));
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the strength meter did not answer within 10 s"
+            );
+            // The meter answers the typing on the page's own script.
+            look_again().await;
         }
-        let length = password.chars().count();
-        let meter = client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .every(Duration::from_millis(20))
-            .for_element(Locator::Css(&format!(".strength[data-length='{length}'][data-score]")))
-            .await
-            .context("the strength meter did not answer within 10 s")?;
-        Ok(Some(meter))
     }
 
     /// Types a new password where a strength meter may follow it.
@@ -195,17 +261,31 @@ impl BrowserDriver {
     async fn field(&mut self, label: &str) -> anyhow::Result<fantoccini::elements::Element> {
         let label = self.mapping().label(label).to_owned();
         let path = self.path().unwrap_or_default();
-        let xpath = format!("//*[@id=//label[normalize-space()={}]/@for]", literal(&label));
         self.browser()
             .await?
-            .find(Locator::XPath(&xpath))
+            .find(Locator::XPath(&label_xpath(&label)))
             .await
             .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on {path}"))
     }
 
+    /// The field labelled `label`, emptied of what it held: one round trip to the browser.
+    async fn empty_field(&mut self, label: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        const EMPTY: &str = r#"
+            const field = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
+              .singleNodeValue;
+            if (field && "value" in field && field.type !== "file") field.value = "";
+            return field;
+        "#;
+        let label = self.mapping().label(label).to_owned();
+        let path = self.path().unwrap_or_default();
+        let client = self.browser().await?.clone();
+        let found = client.execute(EMPTY, vec![json!(label_xpath(&label))]).await?;
+        element(&client, &found)?
+            .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on {path}"))
+    }
+
     async fn fill(&mut self, label: &str, value: &str) -> anyhow::Result<()> {
-        let field = self.field(label).await?;
-        field.clear().await?;
+        let field = self.empty_field(label).await?;
         field.send_keys(value).await?;
         self.typed.insert(label.to_owned(), value.to_owned());
         Ok(())
@@ -251,9 +331,7 @@ impl BrowserDriver {
                 let value = self.typed.iter().fold(template.clone(), |v, (typed_label, typed)| {
                     v.replace(&format!("{{{typed_label}}}"), typed)
                 });
-                let field = self.field(&label).await?;
-                field.clear().await?;
-                field.send_keys(&value).await?;
+                self.empty_field(&label).await?.send_keys(&value).await?;
             }
             for label in check {
                 self.choose(&label).await?;
@@ -267,23 +345,24 @@ impl BrowserDriver {
         let button = self.mapping().label(button).to_owned();
         let path = self.path().unwrap_or_default();
         let client = self.browser().await?.clone();
-        let element = client
-            .find(Locator::XPath(&format!(
-                "//button[normalize-space()={0}] | //input[@type='submit' and @value={0}]",
-                literal(&button)
-            )))
-            .await
+        let xpath = format!(
+            "//button[normalize-space()={0}] | //input[@type='submit' and @value={0}]",
+            literal(&button)
+        );
+        let element = find_and_mark(&client, &xpath)
+            .await?
             .with_context(|| format!("no button {button:?} on {path}"))?;
-        click_and_wait(&client, element).await?;
-        self.record(format!("press {button:?} on {path}")).await?;
-        Ok(())
+        element.click().await?;
+        self.record_next_page(format!("press {button:?} on {path}")).await
     }
 
     /// Everything the driver reads from a page, in one round trip: where it is, its status,
     /// its visible text, which page markers it meets, the reference outcome attributes of
     /// `<main>`, and what an accepted page shows.
-    async fn snapshot(&mut self) -> anyhow::Result<Value> {
+    /// With `new_only`, a page still marked with [`OLD_PAGE_MARK`] reads as null.
+    async fn snapshot(&mut self, new_only: bool) -> anyhow::Result<Value> {
         const READ: &str = r##"
+            if (arguments[5] && document.documentElement.hasAttribute(arguments[6])) return null;
             const main = document.querySelector("main");
             const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText.trim() : null; };
             const dd = (label) => {
@@ -331,6 +410,8 @@ impl BrowserDriver {
             json!(self.recogniser.selectors()),
             json!(self.recogniser.within_selectors()),
             json!(mapping.reads),
+            json!(new_only),
+            json!(OLD_PAGE_MARK),
         ];
         let client = self.browser().await?;
         client.execute(READ, args).await.context("cannot read the page")
@@ -354,12 +435,43 @@ impl BrowserDriver {
         }
     }
 
+    /// Records the page the browser shows (see [`Self::keep`]).
+    async fn record(&mut self, request: String) -> anyhow::Result<()> {
+        let page = self.snapshot(false).await?;
+        self.keep(request, page).await
+    }
+
+    /// Records the page a pressed button leads to, once the browser shows it: read in the same
+    /// round trip that looks for it.
+    async fn record_next_page(&mut self, request: String) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + NEXT_PAGE_WITHIN;
+        loop {
+            let read = self.snapshot(true).await;
+            if let Ok(page) = &read
+                && !page.is_null()
+            {
+                return self.keep(request, read?).await;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                // A read that failed while the old page was leaving says nothing; the last does.
+                read?;
+                anyhow::bail!("no new page within {} s of pressing the button", NEXT_PAGE_WITHIN.as_secs());
+            }
+            // The next document is the browser's to load.
+            look_again().await;
+        }
+    }
+
     /// Keeps what the page said, for the report (its text, not its markup) and for comparing
     /// two answers: its address, the page it was recognised as, its HTTP status, outcome,
     /// visible text and form fields.
-    async fn record(&mut self, request: String) -> anyhow::Result<()> {
-        let mut page = self.snapshot().await?;
+    async fn keep(&mut self, request: String, mut page: Value) -> anyhow::Result<()> {
         let seen = Self::seen(&page);
+        if let Some(url) = page["url"].as_str().and_then(|u| url::Url::parse(u).ok())
+            && url.origin().is_tuple()
+        {
+            self.visited.insert(url.origin().ascii_serialization());
+        }
         self.pages = self.recogniser.identify(&seen);
         self.typed.clear();
         let refusal = match self.recogniser.refusal(&seen, &self.pages) {
@@ -651,6 +763,17 @@ impl BrowserDriver {
         });
         self.close().await;
         checks
+    }
+}
+
+impl Drop for BrowserDriver {
+    /// A driver dropped without [`Driver::close`] (a step that failed half-way) still gives its
+    /// browser back; left to itself, the browser would be quit, and a new one started later.
+    fn drop(&mut self) {
+        if let (Some(client), Ok(runtime)) = (self.client.take(), tokio::runtime::Handle::try_current()) {
+            let (browsers, visited) = (self.settings.browsers.clone(), std::mem::take(&mut self.visited));
+            runtime.spawn(async move { browsers.give_back(client, &visited).await });
+        }
     }
 }
 
@@ -1027,16 +1150,14 @@ impl Driver for BrowserDriver {
         }
         let xpath = format!("//form[.//input[@name='client_id' and @value={}]]//button", literal(client_id));
         let client = self.browser().await?.clone();
-        match client.find(Locator::XPath(&xpath)).await {
-            Ok(button) => click_and_wait(&client, button).await?,
-            Err(_) => {
-                return Ok(Outcome::Rejected {
-                    reason: "agency_not_connected".into(),
-                    message: "the account page lists no such agency".into(),
-                });
-            }
-        }
-        self.record(format!("stop sharing with {client_id}")).await?;
+        let Some(button) = find_and_mark(&client, &xpath).await? else {
+            return Ok(Outcome::Rejected {
+                reason: "agency_not_connected".into(),
+                message: "the account page lists no such agency".into(),
+            });
+        };
+        button.click().await?;
+        self.record_next_page(format!("stop sharing with {client_id}")).await?;
         self.read(&["account"])
     }
 
@@ -1061,7 +1182,7 @@ impl Driver for BrowserDriver {
 
     async fn close(&mut self) {
         if let Some(client) = self.client.take() {
-            client.close().await.ok();
+            self.settings.browsers.give_back(client, &std::mem::take(&mut self.visited)).await;
         }
     }
 

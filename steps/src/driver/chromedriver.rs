@@ -35,11 +35,37 @@ fn find(env: &str, names: &[&str]) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The browsers a run may use, best first. Chromium's headless shell is Chromium's own engine
+/// built for automation without the desktop browser's windowing: a page load costs it about a
+/// third of the CPU time the full browser's headless mode does (see README, "Performance").
+const BROWSERS: [&str; 4] = ["chromium-headless-shell", "chromium", "chromium-browser", "google-chrome"];
+
+/// Debian's headless shell itself. Its `/usr/bin` launcher runs it as a child instead of in
+/// its own place, so a browser ChromeDriver quits through the launcher would outlive it.
+const DEBIAN_HEADLESS_SHELL: &str = "/usr/lib/chromium/chromium-headless-shell";
+
+/// The Chromium a browser run starts: `CHROME`, else the first of [`BROWSERS`] on PATH.
+pub fn browser() -> Option<String> {
+    let found = find("CHROME", &BROWSERS)?;
+    let launcher = found.ends_with("/bin/chromium-headless-shell") && std::env::var_os("CHROME").is_none();
+    Some(if launcher && std::path::Path::new(DEBIAN_HEADLESS_SHELL).is_file() {
+        DEBIAN_HEADLESS_SHELL.to_owned()
+    } else {
+        found
+    })
+}
+
+/// Whether `chrome` is the headless shell (always headless: it takes no `--headless` mode).
+pub fn is_headless_shell(chrome: &str) -> bool {
+    chrome.contains("headless-shell") || chrome.contains("headless_shell")
+}
+
 /// The browser a browser run uses, as it names itself (`Chromium 138.0…`), for the record.
 pub fn browser_version() -> Option<String> {
-    let chrome = find("CHROME", &["chromium", "chromium-browser", "google-chrome"])?;
-    let output = std::process::Command::new(chrome).arg("--version").output().ok()?;
+    let chrome = browser()?;
+    let output = std::process::Command::new(&chrome).arg("--version").output().ok()?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let version = if is_headless_shell(&chrome) { format!("{version} (headless shell)") } else { version };
     (output.status.success() && !version.is_empty()).then_some(version)
 }
 
@@ -48,8 +74,10 @@ impl ChromeDriver {
         let driver = find("CHROMEDRIVER", &["chromedriver"]).context(
             "the browser driver needs ChromeDriver: install Debian's `chromium-driver` (or set CHROMEDRIVER)",
         )?;
-        let chrome = find("CHROME", &["chromium", "chromium-browser", "google-chrome"])
-            .context("the browser driver needs Chromium: install Debian's `chromium` (or set CHROME)")?;
+        let chrome = browser().context(
+            "the browser driver needs Chromium: install Debian's `chromium-headless-shell` or `chromium` (or set \
+             CHROME)",
+        )?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut child = Command::new(&driver)
             .arg(format!("--port={port}"))

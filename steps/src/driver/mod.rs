@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod browsers;
 pub mod chromedriver;
 pub mod pages;
 
