@@ -81,7 +81,10 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         }
     }
     let passwords = Passwords::new(&config.argon2)?;
-    let dummy_password_hash = passwords.hash("a password nobody has").await?;
+    let dummy_password_hash = {
+        let passwords = passwords.clone();
+        service::later::Later::spawn(async move { passwords.hash("a password nobody has").await })
+    };
 
     let agencies = service::agency::Agencies::new(&config.agencies)?;
     let signing_keys = service::signing::SigningKeys::load_or_create(&config.data_dir)?;

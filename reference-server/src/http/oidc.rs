@@ -35,11 +35,12 @@ async fn discovery(State(app): State<AppState>) -> Json<serde_json::Value> {
     Json(app.services.discovery())
 }
 
-async fn jwks(State(app): State<AppState>) -> Response {
+async fn jwks(State(app): State<AppState>) -> Result<Response, super::error::ApiError> {
+    let keys = app.services.signing_keys.jwks().await.map_err(crate::service::ServiceError::from)?;
     // Agencies may cache the keys briefly; a rotation keeps the previous key published.
-    let mut response = Json(app.services.signing_keys.jwks()).into_response();
+    let mut response = Json(keys).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    response
+    Ok(response)
 }
 
 /// A request the person cannot be sent back from: said plainly, with no redirect.

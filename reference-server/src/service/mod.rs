@@ -3,6 +3,7 @@
 pub mod agency;
 pub mod housekeeping;
 pub mod identity;
+pub mod later;
 pub mod mfa;
 pub mod outbox;
 pub mod passwords;
@@ -299,8 +300,9 @@ pub struct Services {
     pub public_url: String,
     /// The secret under which security codes are stored (see `rules::otp::digest`).
     pub code_key: Vec<u8>,
-    /// A hash verified for unknown email addresses, so they take as long as known ones.
-    pub dummy_password_hash: String,
+    /// A hash verified for unknown email addresses, so they take as long as known ones (made
+    /// in the background: hashing at full cost would hold up start-up).
+    pub dummy_password_hash: later::Later<String>,
     /// The key sealing secrets the service must read back (authenticator secrets).
     pub seal_key: [u8; 32],
     /// The identity-proofing vendors.

@@ -30,8 +30,10 @@ impl Services {
             self.check_limit(client_key, *limit, *window, now).await?;
         }
         self.check_limit(&key, p.password_attempt_limit, p.password_attempt_window_secs, now).await?;
-        let hash = account.as_ref().map_or(&self.dummy_password_hash, |a| &a.password_hash);
-        let matches = self.passwords.verify(password, hash).await?;
+        let matches = match &account {
+            Some(account) => self.passwords.verify(password, &account.password_hash).await?,
+            None => self.passwords.verify(password, &self.dummy_password_hash.get().await?).await?,
+        };
         match account {
             Some(account) if matches => Ok(account),
             _ => {

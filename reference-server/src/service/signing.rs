@@ -1,7 +1,11 @@
 //! The keys that sign ID tokens (RS256): made on first start and kept in the data directory,
 //! with the previous key still published after a rotation so tokens signed before it verify.
+//! Making an RSA key takes up to half a second: on a fresh data directory it is made in the
+//! background, and only the key set and token signing wait for it.
 
 use std::path::{Path, PathBuf};
+
+use super::later::Later;
 
 use anyhow::Context;
 use base64::Engine;
@@ -40,23 +44,30 @@ impl SigningKey {
     }
 }
 
-pub struct SigningKeys {
+pub struct SigningKeys(Later<Keys>);
+
+struct Keys {
     current: SigningKey,
     previous: Option<SigningKey>,
 }
 
+impl Keys {
+    fn new(current: &RsaPrivateKey, previous: Option<&RsaPrivateKey>) -> anyhow::Result<Self> {
+        Ok(Self { current: SigningKey::new(current)?, previous: previous.map(SigningKey::new).transpose()? })
+    }
+}
+
 impl SigningKeys {
-    /// The keys in `data_dir`, making the current one when there is none.
+    /// The keys in `data_dir`; when there is no current one, it is made in the background.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        let current = match read(&data_dir.join(CURRENT))? {
-            Some(key) => key,
-            None => create(&data_dir.join(CURRENT))?,
-        };
         let previous = read(&data_dir.join(PREVIOUS))?;
-        Ok(Self {
-            current: SigningKey::new(&current)?,
-            previous: previous.as_ref().map(SigningKey::new).transpose()?,
-        })
+        let path = data_dir.join(CURRENT);
+        Ok(Self(match read(&path)? {
+            Some(current) => Later::ready(Keys::new(&current, previous.as_ref())?),
+            None => Later::spawn(async move {
+                tokio::task::spawn_blocking(move || Keys::new(&create(&path)?, previous.as_ref())).await?
+            }),
+        }))
     }
 
     /// Makes a new current key; the current one becomes the previous one (still published),
@@ -72,15 +83,22 @@ impl SigningKeys {
     }
 
     /// The JSON Web Key Set agencies verify ID tokens with.
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<&Value> =
-            std::iter::once(&self.current).chain(&self.previous).map(|k| &k.jwk).collect();
-        json!({ "keys": keys })
+    pub async fn jwks(&self) -> anyhow::Result<Value> {
+        let keys = self.0.get().await?;
+        let jwks: Vec<&Value> =
+            std::iter::once(&keys.current).chain(&keys.previous).map(|k| &k.jwk).collect();
+        Ok(json!({ "keys": jwks }))
     }
 
-    pub fn sign(&self, claims: &impl serde::Serialize) -> anyhow::Result<String> {
-        let header = Header { kid: Some(self.current.kid.clone()), ..Header::new(Algorithm::RS256) };
-        jsonwebtoken::encode(&header, claims, &self.current.encoding).context("cannot sign a token")
+    pub async fn sign(&self, claims: &impl serde::Serialize) -> anyhow::Result<String> {
+        let keys = self.0.get().await?;
+        let header = Header { kid: Some(keys.current.kid.clone()), ..Header::new(Algorithm::RS256) };
+        jsonwebtoken::encode(&header, claims, &keys.current.encoding).context("cannot sign a token")
+    }
+
+    #[cfg(test)]
+    async fn current_kid(&self) -> String {
+        self.0.get().await.expect("keys").current.kid.clone()
     }
 }
 
@@ -94,21 +112,23 @@ fn read(path: &PathBuf) -> anyhow::Result<Option<RsaPrivateKey>> {
     }
 }
 
-/// Makes a key and writes it readable by the owner only.
-fn create(path: &PathBuf) -> anyhow::Result<RsaPrivateKey> {
+/// Makes a key and writes it readable by the owner only: whole, or not at all (written aside,
+/// then renamed, so a crash while writing leaves no half a key to refuse the next start).
+fn create(path: &Path) -> anyhow::Result<RsaPrivateKey> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).context("cannot make a signing key")?;
     let pem = key.to_pkcs8_pem(LineEnding::LF).context("cannot encode the signing key")?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    let aside = path.with_extension("pem.partial");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(
-        &mut options.open(path).with_context(|| format!("cannot create {}", path.display()))?,
-        pem.as_bytes(),
-    )?;
+    let mut file = options.open(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
+    std::io::Write::write_all(&mut file, pem.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&aside, path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok(key)
 }
 
@@ -116,25 +136,27 @@ fn create(path: &PathBuf) -> anyhow::Result<RsaPrivateKey> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn keys_persist_and_rotation_keeps_the_previous_key_published() {
+    #[tokio::test]
+    async fn keys_persist_and_rotation_keeps_the_previous_key_published() {
         let dir = tempfile::tempdir().unwrap();
-        let first = SigningKeys::load_or_create(dir.path()).unwrap();
+        let first = SigningKeys::load_or_create(dir.path()).unwrap().current_kid().await;
         let again = SigningKeys::load_or_create(dir.path()).unwrap();
-        assert_eq!(first.current.kid, again.current.kid, "the key survives a restart");
-        assert_eq!(first.jwks()["keys"].as_array().unwrap().len(), 1);
+        assert_eq!(first, again.current_kid().await, "the key survives a restart");
+        assert_eq!(again.jwks().await.unwrap()["keys"].as_array().unwrap().len(), 1);
+        assert!(!dir.path().join("oidc-signing-key.pem.partial").exists(), "nothing left aside");
 
         SigningKeys::rotate(dir.path()).unwrap();
         let rotated = SigningKeys::load_or_create(dir.path()).unwrap();
-        assert_ne!(rotated.current.kid, first.current.kid);
-        let jwks = rotated.jwks();
+        let current = rotated.current_kid().await;
+        assert_ne!(current, first);
+        let jwks = rotated.jwks().await.unwrap();
         let kids: Vec<&str> =
             jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-        assert_eq!(kids, [rotated.current.kid.as_str(), first.current.kid.as_str()]);
+        assert_eq!(kids, [current.as_str(), first.as_str()]);
 
-        let token = rotated.sign(&json!({ "sub": "x" })).unwrap();
+        let token = rotated.sign(&json!({ "sub": "x" })).await.unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!(header.kid.as_deref(), Some(rotated.current.kid.as_str()));
+        assert_eq!(header.kid.as_deref(), Some(current.as_str()));
         assert_eq!(header.alg, Algorithm::RS256);
     }
 }

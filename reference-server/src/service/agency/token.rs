@@ -130,7 +130,7 @@ impl Services {
             "auth_time": code.auth_time.unix_timestamp(),
             "at_hash": oidc::access_token_hash(&access_token),
         });
-        let id_token = self.signing_keys.sign(&claims).map_err(crate::service::ServiceError::from)?;
+        let id_token = self.signing_keys.sign(&claims).await.map_err(crate::service::ServiceError::from)?;
         Ok(json!({
             "access_token": access_token,
             "token_type": "Bearer",
