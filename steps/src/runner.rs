@@ -14,6 +14,7 @@ use futures::FutureExt as _;
 use crate::driver::Outcome;
 use crate::driver::chromedriver::ChromeDriver;
 use crate::properties;
+use crate::report::progress::Progress;
 use crate::report::waivers::Waivers;
 use crate::report::{FILTERED_OUT, PropertyResult, Recorder, STOPPED_EARLY, ScenarioResult, Status, Summary};
 use crate::requirements::Catalogue;
@@ -409,6 +410,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         has_clock: context.clock.is_some() || options.real_time,
         target: context.target.clone(),
         recorder: recorder.clone(),
+        progress: Arc::new(Progress::new(driver_name(driver))),
     };
     let stopped_early = run_scenarios(options, concurrency, admission, &recorder, files).await?;
     let properties = run_properties(&context, options.property_cases, &selection).await?;
@@ -434,6 +436,7 @@ struct Admission {
     has_clock: bool,
     target: Target,
     recorder: Recorder,
+    progress: Arc<Progress>,
 }
 
 impl Admission {
@@ -448,7 +451,10 @@ impl Admission {
                 self.recorder.not_run(feature, scenario, &why);
                 false
             }
-            None => true,
+            None => {
+                self.progress.admitted();
+                true
+            }
         }
     }
 
@@ -502,6 +508,8 @@ async fn run_scenarios(
     let junit = std::fs::File::create(&files.junit)?;
     let json = std::fs::File::create(&files.json)?;
     let verbosity = if options.verbose { 2 } else { 0 };
+    let progress = admission.progress.clone();
+    let finished = progress.clone();
     let transcripts = recorder.clone();
     let evidence_dir = options.report_dir.join("failures");
     let bail = Arc::new(Mutex::new(Bail::default()));
@@ -530,10 +538,10 @@ async fn run_scenarios(
         })
         // Release the time lock as the scenario ends, passed or failed: a failed step's world
         // lives on in the report's events and must not keep other scenarios waiting.
-        .after(move |feature, _, scenario, finished, world| {
+        .after(move |feature, _, scenario, finished_how, world| {
             let evidence_dir = evidence_dir.clone();
-            let failed = matches!(finished, ScenarioFinished::StepFailed(..));
-            let failure = match finished {
+            let failed = matches!(finished_how, ScenarioFinished::StepFailed(..));
+            let failure = match finished_how {
                 ScenarioFinished::StepFailed(_, location, error) => Some(Some((
                     location
                         .map(|l| format!("{}:{}", l.path, l.line))
@@ -545,6 +553,9 @@ async fn run_scenarios(
             };
             if bailing && let Some(failure) = failure {
                 bail_after.lock().expect("bail lock").finished(failure);
+            }
+            if !matches!(finished_how, ScenarioFinished::BeforeHookFailed(_)) {
+                finished.finished(failed);
             }
             let name = format!("{}-{}", feature.name, scenario.name);
             let transcripts = transcripts.clone();
@@ -565,7 +576,7 @@ async fn run_scenarios(
     }
     cucumber
         .with_writer(
-            writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, verbosity)
+            writer::Basic::raw(progress.above(std::io::stdout()), writer::Coloring::Auto, verbosity)
                 .summarized()
                 .tee::<LoginWorld, _>(writer::JUnit::for_tee(junit, 0))
                 .tee::<LoginWorld, _>(writer::Json::for_tee(json))
@@ -578,6 +589,7 @@ async fn run_scenarios(
         })
         .await;
 
+    progress.finish();
     let stopped_early = bail.lock().expect("bail lock").stop.clone();
     Ok(stopped_early)
 }

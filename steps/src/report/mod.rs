@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod evidence;
 pub mod html;
+pub mod progress;
 mod recorder;
 mod summary;
 pub mod waivers;
