@@ -44,7 +44,7 @@ impl Progress {
         bar.set_style(style);
         bar.set_prefix(label.to_owned());
         bar.set_message("0 failed, ");
-        let now = Instant::now();
+        let now = wall_clock();
         let state =
             State { label: label.to_owned(), admitted: 0, done: 0, failed: 0, started: now, last_line: now };
         Self { bar, plain, state: Mutex::new(state) }
@@ -65,7 +65,7 @@ impl Progress {
         self.bar.set_message(format!("{} failed, ", state.failed));
         self.bar.set_position(state.done);
         if self.plain && (state.last_line.elapsed() >= PLAIN_EVERY || state.done == state.admitted) {
-            state.last_line = Instant::now();
+            state.last_line = wall_clock();
             eprintln!("{}", state.line());
         }
     }
@@ -102,6 +102,12 @@ impl State {
     }
 }
 
+/// The run's own wall time, for the progress line only: no rule reads it.
+#[allow(clippy::disallowed_methods)]
+fn wall_clock() -> Instant {
+    Instant::now()
+}
+
 fn seconds(secs: f64) -> String {
     let secs = secs.round() as u64;
     if secs >= 60 { format!("{}m{:02}s", secs / 60, secs % 60) } else { format!("{secs}s") }
@@ -130,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_plain_line_counts_and_estimates_from_the_pace_so_far() {
-        let start = Instant::now() - Duration::from_secs(90);
+        let start = wall_clock() - Duration::from_secs(90);
         let state = State {
             label: "browser".into(),
             admitted: 40,
