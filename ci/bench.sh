@@ -1,77 +1,161 @@
 #!/usr/bin/env bash
-# Performance figures measured in one run on this machine. Not part of ci/test.sh's verdict:
-# figures depend on the machine. Starts what it measures and stops it, also on failure.
+# Performance figures, all measured in one run on this machine, printed as one table. Not part
+# of ci/test.sh's verdict: figures depend on the machine. Starts what it measures (release
+# builds) and stops it, also on failure.
 #
-# Today it measures the fake SMTP server's ingest against aiosmtpd (kept messages parsed in
-# memory, as the fake does), with the same kept client for both: Postfix's smtp-source
-# (Debian's `postfix` package), 1 and 16 sessions, connections reused (-d).
+#  - the browser run: seconds per scenario (wall ÷ scenarios run), in-process target;
+#  - the reference server's start-up: process start → first 200 from /healthz, on a fresh and
+#    on an existing data directory (median of 5);
+#  - signed-in JSON API requests, with wrk (Debian's `wrk`) and a Lua script that chains the
+#    requests of one session: GET account; a code request then a wrong code (the fake SMS
+#    provider receives every text over HTTP), under a bench policy with the limits raised;
+#  - sign-in throughput against the argon2 bound (cores × the rate of one connection);
+#  - the fake SMTP server's ingest against aiosmtpd (kept messages parsed in memory, as the
+#    fake does) with the same client, Postfix's smtp-source (Debian's `postfix`).
 # Writes target/bench/bench.json and target/bench/bench.md.
 #
-#   bash ci/bench.sh [MESSAGES]   (default 4000 per measurement)
+#   bash ci/bench.sh          full figures (about 5 minutes)
+#   bash ci/bench.sh --quick  short measurements and a browser subset: proves the script works
 set -euo pipefail
 cd "$(dirname "$0")/.."
-messages=${1:-4000}
+quick=false
+[ "${1:-}" = --quick ] && quick=true
+if $quick; then seconds=3 messages=1000 browser_tags=@SU; else seconds=10 messages=4000 browser_tags=; fi
 out=target/bench
 mkdir -p "$out"
-command -v smtp-source >/dev/null || {
-  echo "smtp-source is missing: apt-get install -y --no-install-recommends postfix" >&2
-  exit 2
-}
+for tool in smtp-source:postfix wrk:wrk; do
+  command -v "${tool%%:*}" >/dev/null || {
+    echo "${tool%%:*} is missing: apt-get install -y --no-install-recommends ${tool##*:}" >&2
+    exit 2
+  }
+done
 venv=target/bench-venv
 if ! cmp -s ci/bench/requirements.txt "$venv/requirements.txt"; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/bench/requirements.txt
   cp ci/bench/requirements.txt "$venv/requirements.txt"
 fi
-cargo build --locked --quiet --release -p fakes --bin fakes
+cargo build --locked --quiet --release --bin fakes --bin reference-server --bin conformance
+bin=target/release
+cores=$(nproc)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done' EXIT
+data=$(mktemp -d)
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$data"
+}
+trap cleanup EXIT
 wait_port() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1 # start-up, not a rule: bounded, and it stops at the first answer
+    sleep 0.05 # start-up, not a rule: bounded, and it stops at the first answer
   done
   echo "nothing listens on $1" >&2
   return 1
 }
+py() { local code=$1; shift; python3 -c "import json,sys; $code" "$@"; }
 
-fake_port=$(free_port)
-target/release/fakes --smtp-port "$fake_port" --sms-port 0 --api-port 0 >"$out/fakes.log" 2>&1 &
+# The fakes every measurement delivers to.
+smtp_port=$(free_port) sms_port=$(free_port) inbox_port=$(free_port)
+"$bin/fakes" --smtp-port "$smtp_port" --sms-port "$sms_port" --api-port "$inbox_port" >"$out/fakes.log" 2>&1 &
 pids+=($!)
+wait_port "$inbox_port"
+export REFERENCE_SERVER__SMTP__PORT=$smtp_port
+export REFERENCE_SERVER__SMS__BASE_URL=http://127.0.0.1:$sms_port
+export REFERENCE_SERVER__PROOFING__URL=http://127.0.0.1:$inbox_port
+
+echo "start-up…"
+startup=$(python3 ci/bench/startup.py "$bin/reference-server" 5)
+
+echo "browser run…"
+browser_dir=$out/browser
+set +e
+"$bin/conformance" --driver browser --property-cases 0 ${browser_tags:+--tags "$browser_tags"} \
+  --report-dir "$browser_dir" >"$out/browser.log" 2>&1
+set -e
+browser=$(py "
+s = json.load(open('$browser_dir/summary.json'))
+ran = [x for x in s['scenarios'] if x['status'] in ('passed', 'failed')]
+failed = [x['scenario'] for x in ran if x['status'] == 'failed']
+if failed: sys.exit('the browser run failed: %s' % failed)
+print(json.dumps({'scenarios': len(ran), 'wall_secs': round(s['wall_time_secs'], 1),
+                  'secs_per_scenario': round(s['wall_time_secs'] / max(len(ran), 1), 2)}))")
+
+echo "HTTP (wrk)…"
+server_port=$(free_port)
+REFERENCE_SERVER__POLICY__CODE_REQUEST_LIMIT=1000000000 \
+REFERENCE_SERVER__POLICY__CODE_ATTEMPT_LIMIT=1000000000 \
+REFERENCE_SERVER__LIMITS__PER_CLIENT_EMAILS=0 \
+REFERENCE_SERVER__LIMITS__PER_CLIENT_WRONG_PASSWORDS=0 \
+  "$bin/reference-server" --listen "127.0.0.1:$server_port" --data-dir "$data" >"$out/server.log" 2>&1 &
+pids+=($!)
+wait_port "$server_port"
+base=http://127.0.0.1:$server_port
+python3 ci/bench/seed.py "$base" "http://127.0.0.1:$inbox_port" 64 "$out/sessions"
+measure() { # threads connections mode file
+  local result
+  result=$(wrk -t "$1" -c "$2" -d "${seconds}s" --latency -s ci/bench/http.lua "$base" -- "$3" "$4" "$1" | tail -1)
+  py "r = json.loads(sys.argv[1]); sys.exit('%s: unexpected answers (%d), e.g. %s' % ('$3', r['unexpected'], r['example'])) if r['unexpected'] else print(sys.argv[1])" "$result"
+}
+account=$(measure 2 32 account "$out/sessions/signed_in.txt")
+codes=$(measure 2 32 codes "$out/sessions/awaiting.txt")
+sign_in_one=$(measure 1 1 sign-in "$out/sessions/accounts.txt")
+sign_in=$(measure 2 16 sign-in "$out/sessions/accounts.txt")
+
+echo "SMTP ingest…"
 aio_port=$(free_port)
 "$venv/bin/python" ci/bench/aiosmtpd_inbox.py 127.0.0.1 "$aio_port" >"$out/aiosmtpd.log" 2>&1 &
 pids+=($!)
-wait_port "$fake_port"
 wait_port "$aio_port"
-
-# Messages per second for one server and a number of parallel sessions.
-rate() {
-  local port=$1 sessions=$2 start end
+rate() { # port sessions → messages per second
+  local start end
   start=$(date +%s.%N)
-  smtp-source -d -s "$sessions" -m "$messages" -l 1024 -f bench@example.test -t inbox@example.test \
-    "127.0.0.1:$port"
+  smtp-source -d -s "$2" -m "$messages" -l 1024 -f bench@example.test -t inbox@example.test "127.0.0.1:$1"
   end=$(date +%s.%N)
-  python3 -c "print(round($messages / ($end - $start)))"
+  py "print(round($messages / ($end - $start)))"
 }
-
-rows=()
-json="{\"messages\": $messages, \"smtp\": ["
+smtp="["
 for sessions in 1 16; do
-  fake=$(rate "$fake_port" "$sessions")
+  fake=$(rate "$smtp_port" "$sessions")
   aio=$(rate "$aio_port" "$sessions")
-  ratio=$(python3 -c "print(round($fake / $aio, 1))")
-  rows+=("| SMTP ingest, $sessions session(s) (msg/s) | $fake | $aio | ${ratio}× |")
-  json+="{\"sessions\": $sessions, \"fake\": $fake, \"aiosmtpd\": $aio, \"ratio\": $ratio},"
+  smtp+="{\"sessions\": $sessions, \"fake\": $fake, \"aiosmtpd\": $aio, \"ratio\": $(py "print(round($fake / $aio, 1))")},"
 done
-json="${json%,}]}"
-echo "$json" >"$out/bench.json"
-{
-  echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $messages messages of 1 KiB each, smtp-source -d."
-  echo
-  echo "| measure | fake | aiosmtpd | fake ÷ aiosmtpd |"
-  echo "|---|---|---|---|"
-  printf '%s\n' "${rows[@]}"
-} >"$out/bench.md"
+smtp="${smtp%,}]"
+
+measured_at=$(date -u +%Y-%m-%dT%H:%MZ)
+py "
+json.dump({'measured_at': '$measured_at', 'cores': $cores, 'quick': '$quick' == 'true', 'seconds': $seconds,
+           'browser': $browser, 'startup': $startup, 'account': $account, 'codes': $codes,
+           'sign_in_one_connection': $sign_in_one, 'sign_in': $sign_in,
+           'smtp': {'messages': $messages, 'results': $smtp}}, open('$out/bench.json', 'w'), indent=2)"
+python3 - "$out/bench.json" >"$out/bench.md" <<'EOF'
+import json, sys
+b = json.load(open(sys.argv[1]))
+s, br = b["startup"], b["browser"]
+bound = b["cores"] * b["sign_in_one_connection"]["rps"]
+rows = [
+    ("browser run, seconds per scenario (wall ÷ scenarios run)",
+     f"{br['secs_per_scenario']} ({br['wall_secs']} s / {br['scenarios']})", "≤ 1.0"),
+    ("reference server: start → first /healthz 200, fresh data dir", f"{s['fresh_ms']} ms", "≤ 100 ms"),
+    ("same, existing data dir", f"{s['existing_ms']} ms", "≤ 30 ms"),
+]
+for key, what in (("account", "GET /api/v1/account, 64 signed-in sessions"),
+                  ("codes", "code request + wrong code, chained on each of 64 sessions")):
+    r = b[key]
+    # wrk does not time requests pipelined behind another (the code pairs): no p99 for them.
+    p99 = f"p99 {r['p99_ms']:.1f} ms" if r["p99_ms"] > 0 else "p99 not timed (pipelined pairs)"
+    rows.append((f"{what} (req/s, p99)", f"{r['rps']:.0f} req/s, {p99}", "≥ 5,000 req/s, p99 ≤ 10 ms"))
+rows.append(("sign-in throughput ÷ argon2 bound (cores × one connection's rate)",
+             f"{b['sign_in']['rps'] / bound:.2f} ({b['sign_in']['rps']:.0f} ÷ {bound:.0f} req/s)", "≥ 0.95"))
+for r in b["smtp"]["results"]:
+    rows.append((f"fake SMTP ingest ÷ aiosmtpd, {r['sessions']} session(s), smtp-source",
+                 f"{r['ratio']}× ({r['fake']} vs {r['aiosmtpd']} msg/s)", "≥ 3×"))
+quick = " (--quick: short measurements, browser subset)" if b["quick"] else ""
+print(f"Measured {b['measured_at']} on {b['cores']} cores, wrk runs of {b['seconds']} s{quick}.\n")
+print("| measure | measured | goal |\n|---|---|---|")
+for row in rows:
+    print("| " + " | ".join(row) + " |")
+EOF
 cat "$out/bench.md"
