@@ -1,4 +1,8 @@
-//! Password hashing: argon2id, salted, run off the async threads (it is deliberately slow).
+//! Password hashing: argon2id, salted, run off the async threads (it is deliberately slow),
+//! one at a time per core: more at once only share the cores and thrash their caches (each
+//! holds `memory_kib` of its own), so every one of them would finish later.
+
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -8,24 +12,41 @@ use crate::config::Argon2Config;
 #[derive(Clone)]
 pub struct Passwords {
     argon2: Argon2<'static>,
+    /// One permit per core: the argon2 runs allowed at once.
+    cores: Arc<tokio::sync::Semaphore>,
 }
 
 impl Passwords {
     pub fn new(config: &Argon2Config) -> anyhow::Result<Self> {
         let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        Ok(Self { argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            cores: Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
+    }
+
+    /// Runs `work` (an argon2 run) on a blocking thread once a core is free for it.
+    async fn on_a_core<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _core = self.cores.acquire().await?;
+        tokio::task::spawn_blocking(work).await?
     }
 
     /// A PHC string (`$argon2id$v=19$m=…`) holding the salt and parameters.
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
         let (argon2, password) = (self.argon2.clone(), password.to_owned());
-        tokio::task::spawn_blocking(move || {
+        self.on_a_core(move || {
             let salt = SaltString::generate(&mut OsRng);
-            argon2.hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+            argon2
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
         })
-        .await?
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+        .await
     }
 
     /// A key derived from `secret` (a password or personal key) with argon2id, under `salt`
@@ -34,7 +55,7 @@ impl Passwords {
     pub async fn derive_key(&self, secret: &str, kdf: Option<&str>) -> anyhow::Result<([u8; 32], String)> {
         let (argon2, secret) = (self.argon2.clone(), secret.to_owned());
         let kdf = kdf.map(str::to_owned);
-        tokio::task::spawn_blocking(move || {
+        self.on_a_core(move || {
             let (argon2, salt, written) = match kdf {
                 Some(written) => {
                     let (params, salt) =
@@ -63,18 +84,18 @@ impl Passwords {
                 .map_err(|e| anyhow::anyhow!("key derivation failed: {e}"))?;
             Ok((key, written))
         })
-        .await?
+        .await
     }
 
     /// Whether `password` matches `phc` (constant-time comparison inside argon2).
     pub async fn verify(&self, password: &str, phc: &str) -> anyhow::Result<bool> {
         let (argon2, password, phc) = (self.argon2.clone(), password.to_owned(), phc.to_owned());
-        tokio::task::spawn_blocking(move || {
+        self.on_a_core(move || {
             let parsed =
                 PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash is corrupt: {e}"))?;
             Ok(argon2.verify_password(password.as_bytes(), &parsed).is_ok())
         })
-        .await?
+        .await
     }
 }
 
