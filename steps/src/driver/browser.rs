@@ -103,19 +103,35 @@ pub const OLD_PAGE_MARK: &str = "data-driver-old";
 /// How long a pressed button's next page may take.
 const NEXT_PAGE_WITHIN: Duration = Duration::from_secs(15);
 
-/// The first element `xpath` finds, with the document marked (see [`OLD_PAGE_MARK`]) when there
-/// is one: one round trip to the browser before a button is clicked.
-async fn find_and_mark(
+/// What is done to the element [`find_first`] finds, in the same round trip to the browser.
+#[derive(Clone, Copy)]
+enum Then {
+    Nothing,
+    /// Mark the document (see [`OLD_PAGE_MARK`]): a button is about to be clicked.
+    MarkPage,
+    /// Empty the field of what it held: something is about to be typed.
+    Empty,
+}
+
+/// The first element `xpath` finds, if any, with `then` done to it.
+async fn find_first(
     client: &Client,
     xpath: &str,
+    then: Then,
 ) -> anyhow::Result<Option<fantoccini::elements::Element>> {
     const FIND: &str = r#"
         const found = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
           .singleNodeValue;
-        if (found) document.documentElement.setAttribute(arguments[1], "");
+        if (found && arguments[1] === "mark") document.documentElement.setAttribute(arguments[2], "");
+        if (found && arguments[1] === "empty" && "value" in found && found.type !== "file") found.value = "";
         return found;
     "#;
-    let found = client.execute(FIND, vec![json!(xpath), json!(OLD_PAGE_MARK)]).await?;
+    let then = match then {
+        Then::Nothing => "",
+        Then::MarkPage => "mark",
+        Then::Empty => "empty",
+    };
+    let found = client.execute(FIND, vec![json!(xpath), json!(then), json!(OLD_PAGE_MARK)]).await?;
     element(client, &found)
 }
 
@@ -259,28 +275,20 @@ impl BrowserDriver {
 
     /// The field labelled `label` (the service's words for it), by its `<label for>`.
     async fn field(&mut self, label: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        let label = self.mapping().label(label).to_owned();
-        let path = self.path().unwrap_or_default();
-        self.browser()
-            .await?
-            .find(Locator::XPath(&label_xpath(&label)))
-            .await
-            .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on {path}"))
+        self.labelled(label, Then::Nothing).await
     }
 
-    /// The field labelled `label`, emptied of what it held: one round trip to the browser.
+    /// The field labelled `label`, emptied of what it held.
     async fn empty_field(&mut self, label: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        const EMPTY: &str = r#"
-            const field = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
-              .singleNodeValue;
-            if (field && "value" in field && field.type !== "file") field.value = "";
-            return field;
-        "#;
+        self.labelled(label, Then::Empty).await
+    }
+
+    async fn labelled(&mut self, label: &str, then: Then) -> anyhow::Result<fantoccini::elements::Element> {
         let label = self.mapping().label(label).to_owned();
         let path = self.path().unwrap_or_default();
         let client = self.browser().await?.clone();
-        let found = client.execute(EMPTY, vec![json!(label_xpath(&label))]).await?;
-        element(&client, &found)?
+        find_first(&client, &label_xpath(&label), then)
+            .await?
             .with_context(|| format!("no field labelled {label:?} (a <label for> naming it) on {path}"))
     }
 
@@ -349,7 +357,7 @@ impl BrowserDriver {
             "//button[normalize-space()={0}] | //input[@type='submit' and @value={0}]",
             literal(&button)
         );
-        let element = find_and_mark(&client, &xpath)
+        let element = find_first(&client, &xpath, Then::MarkPage)
             .await?
             .with_context(|| format!("no button {button:?} on {path}"))?;
         element.click().await?;
@@ -1150,7 +1158,7 @@ impl Driver for BrowserDriver {
         }
         let xpath = format!("//form[.//input[@name='client_id' and @value={}]]//button", literal(client_id));
         let client = self.browser().await?.clone();
-        let Some(button) = find_and_mark(&client, &xpath).await? else {
+        let Some(button) = find_first(&client, &xpath, Then::MarkPage).await? else {
             return Ok(Outcome::Rejected {
                 reason: "agency_not_connected".into(),
                 message: "the account page lists no such agency".into(),
