@@ -23,4 +23,5 @@ pub mod requirements;
 pub mod runner;
 pub mod steps;
 pub mod target;
+pub mod versions;
 pub mod world;

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub id: String,
@@ -26,10 +26,19 @@ pub struct Requirement {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    /// Goes up whenever an ID or a rule changes; absent (0) in catalogues made for tests.
+    #[serde(default)]
+    version: u32,
+    /// The rules' fingerprint at this version (`Catalogue::fingerprint`).
+    #[serde(default)]
+    fingerprint: Option<String>,
     requirement: Vec<Requirement>,
 }
 
 pub struct Catalogue {
+    pub version: u32,
+    /// The fingerprint the file states for its version.
+    pub stated_fingerprint: Option<String>,
     pub requirements: Vec<Requirement>,
 }
 
@@ -52,7 +61,25 @@ impl Catalogue {
                 r.group
             );
         }
-        Ok(Self { requirements: file.requirement })
+        Ok(Self {
+            version: file.version,
+            stated_fingerprint: file.fingerprint,
+            requirements: file.requirement,
+        })
+    }
+
+    /// What the version stands for: a SHA-256 over every ID, its group, its rule and whether
+    /// it is checkable from outside (not the sources' wording, nor which checks cover it).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        for r in &self.requirements {
+            for part in [&r.id, &r.group, &r.rule, r.not_checkable_from_outside.as_deref().unwrap_or("")] {
+                hash.update(part.as_bytes());
+                hash.update([0]);
+            }
+        }
+        hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn get(&self, id: &str) -> Option<&Requirement> {
@@ -64,5 +91,39 @@ impl Catalogue {
         tag.split_once('-').is_some_and(|(group, n)| {
             !group.is_empty() && group.chars().all(|c| c.is_ascii_uppercase()) && n.parse::<u32>().is_ok()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports name the catalogue's version; it must move whenever an ID or a rule changes.
+    #[test]
+    fn the_catalogue_version_moves_with_its_rules() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/requirements.toml");
+        let catalogue = Catalogue::load(&file).unwrap();
+        assert!(catalogue.version >= 1, "requirements.toml states no version");
+        assert_eq!(
+            catalogue.stated_fingerprint.as_deref(),
+            Some(catalogue.fingerprint().as_str()),
+            "the rules of requirements.toml changed: raise its `version` (now {}) and set \
+             `fingerprint = \"{}\"`",
+            catalogue.version,
+            catalogue.fingerprint()
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_sees_a_changed_rule_but_not_a_changed_source() {
+        let at = |rule: &str, source: &str| {
+            Catalogue::parse(&format!(
+                "[[requirement]]\nid = \"SU-1\"\ngroup = \"SU\"\nrule = \"{rule}\"\nsource = \"{source}\"\n"
+            ))
+            .unwrap()
+            .fingerprint()
+        };
+        assert_ne!(at("a", "s"), at("b", "s"));
+        assert_eq!(at("a", "s"), at("a", "t"));
     }
 }

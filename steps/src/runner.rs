@@ -222,6 +222,7 @@ fn sign_reports(
         .collect();
     let manifest = evidence::Manifest {
         format: 1,
+        versions: Some(summary.versions.clone()),
         suite: evidence::Suite::this(&workspace_dir()),
         specification: evidence::hash_specification(&options.features, &options.requirements)?,
         target,
@@ -303,7 +304,14 @@ fn write_reports(
     info: &crate::report::html::RunInfo,
 ) -> anyhow::Result<()> {
     write_junit(&dir.join("junit.xml"), junit_files, summary)?;
-    std::fs::write(dir.join("report.html"), crate::report::html::render(summary, info))?;
+    // Failed browser scenarios' screenshots go into the report itself, which stays one file.
+    let screenshots = summary
+        .unexcused_failures()
+        .into_iter()
+        .filter_map(|s| s.screenshot.as_ref())
+        .filter_map(|shot| std::fs::read(dir.join(shot)).ok().map(|png| (shot.clone(), png)))
+        .collect();
+    std::fs::write(dir.join("report.html"), crate::report::html::render(summary, info, &screenshots)?)?;
     std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
     Ok(())
 }
@@ -412,7 +420,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         recorder: recorder.clone(),
         progress: Arc::new(Progress::new(driver_name(driver))),
     };
-    let stopped_early = run_scenarios(options, concurrency, admission, &recorder, files).await?;
+    let stopped_early = run_scenarios(options, driver, concurrency, admission, &recorder, files).await?;
     let properties = run_properties(&context, options.property_cases, &selection).await?;
     world::uninstall();
     if let Some(browsers) = &context.browsers {
@@ -500,6 +508,7 @@ impl Admission {
 /// Returns why the run stopped early, if it did.
 async fn run_scenarios(
     options: &RunOptions,
+    driver: DriverKind,
     concurrency: usize,
     admission: Admission,
     recorder: &Recorder,
@@ -511,7 +520,7 @@ async fn run_scenarios(
     let progress = admission.progress.clone();
     let finished = progress.clone();
     let transcripts = recorder.clone();
-    let evidence_dir = options.report_dir.join("failures");
+    let report_dir = options.report_dir.clone();
     let bail = Arc::new(Mutex::new(Bail::default()));
     let (bail_before, bail_after) = (bail.clone(), bail.clone());
     let bailing = options.bail;
@@ -539,7 +548,7 @@ async fn run_scenarios(
         // Release the time lock as the scenario ends, passed or failed: a failed step's world
         // lives on in the report's events and must not keep other scenarios waiting.
         .after(move |feature, _, scenario, finished_how, world| {
-            let evidence_dir = evidence_dir.clone();
+            let report_dir = report_dir.clone();
             let failed = matches!(finished_how, ScenarioFinished::StepFailed(..));
             let failure = match finished_how {
                 ScenarioFinished::StepFailed(_, location, error) => Some(Some((
@@ -557,14 +566,17 @@ async fn run_scenarios(
             if !matches!(finished_how, ScenarioFinished::BeforeHookFailed(_)) {
                 finished.finished(failed);
             }
-            let name = format!("{}-{}", feature.name, scenario.name);
+            let shot = Recorder::screenshot_name(driver_name(driver), feature, scenario);
             let transcripts = transcripts.clone();
             async move {
                 if let Some(world) = world {
                     world.time_guard = None;
                     transcripts.attach_transcript(feature, scenario, world.redacted_transcript());
-                    if failed && let Some((png, source)) = world.driver.failure_evidence().await {
-                        save_evidence(&evidence_dir, &name, &png, &source);
+                    if failed
+                        && let Some((png, source)) = world.driver.failure_evidence().await
+                        && save_evidence(&report_dir, &shot, &png, &source)
+                    {
+                        transcripts.attach_screenshot(feature, scenario, shot);
                     }
                     world.driver.close().await;
                 }
@@ -784,16 +796,19 @@ impl Drop for QuietStops {
 }
 
 /// Keeps a failed browser scenario's screenshot and page source beside the reports.
-fn save_evidence(dir: &std::path::Path, scenario: &str, png: &[u8], source: &str) {
-    let name: String = scenario
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect();
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(dir.join(format!("{name}.png")), png))
-        .and_then(|()| std::fs::write(dir.join(format!("{name}.html")), source));
-    if let Err(error) = written {
-        eprintln!("cannot keep the failure evidence of {scenario:?}: {error}");
+/// Keeps a failed scenario's screenshot at `shot` (relative to `dir`) and the page's HTML
+/// beside it; whether it was kept.
+fn save_evidence(dir: &std::path::Path, shot: &str, png: &[u8], source: &str) -> bool {
+    let path = dir.join(shot);
+    let written = std::fs::create_dir_all(path.parent().unwrap_or(dir))
+        .and_then(|()| std::fs::write(&path, png))
+        .and_then(|()| std::fs::write(path.with_extension("html"), source));
+    match written {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("cannot keep the failure evidence at {}: {error}", path.display());
+            false
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The implementation under test, described by a TOML target file.
 //!
 //! ```toml
+//! schema_version = 1                   # optional: the shape of this file (schemas/target.schema.json)
 //! base_url = "http://127.0.0.1:8080"   # where the service is
 //! driver = "api"                       # "api" (JSON API) or "browser" (web pages)
 //!
@@ -42,9 +43,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
+    /// The version of the target file's shape it is written for
+    /// (`schemas/target.schema.json`); absent: the current one.
+    #[serde(default)]
+    pub schema_version: Option<u32>,
     pub base_url: String,
     #[serde(default)]
     pub driver: DriverKind,
@@ -61,18 +66,19 @@ pub struct Target {
     /// For the browser driver: another implementation's labels and paths.
     #[serde(default)]
     pub browser: crate::driver::pages::BrowserMapping,
-    /// What the service offers (`crate::contract::CAPABILITIES`); absent: everything.
+    /// What the service offers (`conformance contract` lists the capabilities); absent: everything.
     /// Scenarios tagged `@needs_<capability>` for one not listed are not run (unchecked).
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
-    /// Security notices worded otherwise: event name → a regex over the subject
-    /// (`crate::notices`).
+    /// Security notices worded otherwise: event name (`sign_up_attempt`, `personal_key_used`,
+    /// `password_changed`, `email_change_requested`, `email_changed`, `phone_changed`) → a
+    /// regex over the subject.
     #[serde(default)]
     pub notices: BTreeMap<String, String>,
 }
 
 /// The agencies the scenarios play, as registered with the target.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcSettings {
     /// The issuer: discovery is at `{issuer}/.well-known/openid-configuration`.
@@ -96,7 +102,7 @@ pub const AGENCIES: [(&str, &str); 2] = [
     ),
 ];
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgencySettings {
     pub client_id: String,
@@ -111,7 +117,7 @@ pub struct AgencySettings {
     pub private_key_pem: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DriverKind {
     #[default]
@@ -119,7 +125,7 @@ pub enum DriverKind {
     Browser,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockSettings {
     pub hook_url: String,
@@ -128,14 +134,14 @@ pub struct ClockSettings {
     pub token: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboxSettings {
     pub url: String,
     #[serde(default = "default_wait_secs")]
     pub wait_secs: u64,
     /// A regex with one group, the code, for messages the suite's own reading gets wrong
-    /// (`crate::code_reading`; `conformance explain-code` shows that reading).
+    /// (`conformance explain-code` shows that reading).
     #[serde(default)]
     pub code_pattern: Option<String>,
     /// A regex naming, among the links of the notice of a sign-up attempt, the one that
@@ -189,6 +195,14 @@ impl Target {
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let target: Target = toml::from_str(text)?;
+        if let Some(version) = target.schema_version {
+            anyhow::ensure!(
+                version == crate::versions::TARGET_SCHEMA,
+                "schema_version = {version}: this suite reads target files of version {} \
+                 (schemas/target.schema.json); use the suite the file was written for",
+                crate::versions::TARGET_SCHEMA
+            );
+        }
         target.browser.validate()?;
         crate::notices::NoticePatterns::new(&target.notices)?;
         target.code_reader()?;

@@ -36,7 +36,7 @@ pub struct Context {
 }
 
 /// An address and number a run used (an account may exist for it on the target).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Identity {
     pub email: String,
     pub phone: String,

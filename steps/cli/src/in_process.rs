@@ -77,6 +77,7 @@ impl InProcess {
 
     pub fn target(&self, driver: DriverKind) -> Target {
         Target {
+            schema_version: None,
             base_url: self.server.base_url.clone(),
             driver,
             clock: Some(ClockSettings {

@@ -110,12 +110,27 @@ enum Command {
         #[arg(long)]
         features: Option<PathBuf>,
     },
+    /// Print the JSON Schema of `summary.json` or of the target file (published in
+    /// `schemas/`), and the versions reports name.
+    Schema {
+        /// Which file's schema.
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
     /// List the requirement IDs with their rule and the checks that cover them.
     List {
         /// Directory of feature files (default: the suite's own).
         #[arg(long)]
         features: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaOf {
+    /// `summary.json`, the machine-readable report.
+    Summary,
+    /// The target file (TOML, as the JSON it maps to).
+    Target,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +264,14 @@ async fn main() -> ExitCode {
             Some(Command::Rerun { dir, target, report_dir }) => rerun(&dir, target, report_dir).await,
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
+                Ok(exit::CONFORMANT)
+            }
+            Some(Command::Schema { of }) => {
+                let schema = match of {
+                    SchemaOf::Summary => conformance::versions::summary_schema(),
+                    SchemaOf::Target => conformance::versions::target_schema(),
+                };
+                println!("{}", conformance::versions::pretty(&schema));
                 Ok(exit::CONFORMANT)
             }
         }

@@ -9,6 +9,24 @@ use conformance::requirements::Catalogue;
 use conformance::runner::{self, RunOptions};
 use conformance_cli::in_process;
 
+/// A real run's `summary.json` meets the schema published in `schemas/` (pipelines rely on it).
+fn meets_the_published_schema(file: &std::path::Path) {
+    let read = |path: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON")
+    };
+    let schema = read(&runner::workspace_dir().join("schemas/summary.schema.json"));
+    let summary = read(file);
+    let validator = jsonschema::validator_for(&schema).expect("a JSON Schema");
+    let problems: Vec<String> =
+        validator.iter_errors(&summary).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(
+        problems.is_empty(),
+        "{} does not meet schemas/summary.schema.json: {problems:#?}",
+        file.display()
+    );
+    assert_eq!(summary["versions"]["suite"], env!("CARGO_PKG_VERSION"));
+}
+
 #[tokio::main]
 async fn main() {
     let declared =
@@ -21,6 +39,7 @@ async fn main() {
     print!("{}", summary.render());
     assert!(summary.conformant(), "the reference server does not pass its own conformance suite");
     assert_eq!(summary.declared_unchecked.len(), declared.unchecked.len());
+    meets_the_published_schema(&runner::workspace_dir().join("target/conformance/summary.json"));
 
     // The same results without the declarations: every declared ID is listed as unchecked.
     let resummarise = |waivers: &Waivers| {
@@ -62,6 +81,7 @@ async fn main() {
             .any(|r| r.requirement.id == "SU-1" && r.verdict == conformance::report::Verdict::Passed)
     );
     println!("filtered run: {}", filtered.verdict_text);
+    meets_the_published_schema(&runner::workspace_dir().join("target/conformance-filtered/summary.json"));
 
     // The run's evidence: its manifest names this run and verifies; one character changed
     // in the report is caught.

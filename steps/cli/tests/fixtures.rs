@@ -180,6 +180,18 @@ async fn one_hour_links_fail_the_24_hour_rule() {
     let summary = run(Fixture::OneHourLinks, None, "@SU-6").await;
     let scenario = "A confirmation link still works just before 24 hours have passed";
     assert_fails_by(&summary, "SU-6", scenario, "link_expired");
+    // The report shows the failure whole: the step, what came back, and the page, embedded.
+    let failed = summary.scenarios.iter().find(|s| s.scenario == scenario).expect("the scenario");
+    let shot = failed.screenshot.as_deref().expect("a screenshot of the failed browser scenario");
+    let dir = runner::workspace_dir().join(format!("target/conformance-fixture-{:?}", Fixture::OneHourLinks));
+    let png = std::fs::read(dir.join(shot)).expect("the screenshot file");
+    assert!(png.starts_with(b"\x89PNG"), "{shot} is no PNG");
+    assert!(dir.join(shot).with_extension("html").is_file(), "the page's HTML beside it");
+    let report = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let failures = &report[report.find("id=\"failures\"").expect("a failures section")..];
+    let failures = &failures[..failures.find("id=\"policy\"").expect("the policy after it")];
+    assert!(failures.contains("<dt>Step</dt>") && failures.contains("link_expired"), "{failures}");
+    assert!(failures.contains("src=\"data:image/png;base64,iVBORw0KGgo"), "the screenshot is not embedded");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -48,7 +48,7 @@ use serde::Deserialize;
 use crate::contract;
 
 /// The `[browser]` section of a target file.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrowserMapping {
     /// The suite's label and button words → the service's own.
@@ -73,7 +73,7 @@ pub struct BrowserMapping {
 }
 
 /// CSS selectors for what accepted pages show (defaults: the reference pages' markup).
-#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Reads {
     /// The personal key: the texts of the matched elements, joined by `-` (its groups, or
@@ -117,7 +117,7 @@ impl Default for Reads {
 
 /// What identifies one page; every condition given must hold (a path alone cannot tell a
 /// form from the same form shown again with a refusal, a text can).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageMarker {
     pub path: Option<String>,
@@ -134,7 +134,7 @@ pub struct PageMarker {
 }
 
 /// A refusal recognised by what a page says.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRule {
     /// A regex over the page's visible text.

@@ -2,7 +2,7 @@ use serde::Deserialize;
 
 /// The policy values the rules depend on, as a target declares them (seconds and counts).
 /// Defaults are the documented policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelPolicy {
     /// SU-3: confirmation emails (the first and every resend) per address in any window. The

@@ -40,6 +40,8 @@ impl State {
 /// One run, as the diff needs it.
 pub struct Run {
     pub verdict: String,
+    /// The catalogue version it was checked against (absent before reports named it).
+    pub catalogue: Option<u64>,
     pub ids: BTreeMap<String, State>,
     /// `[driver] feature — scenario` → state.
     pub scenarios: BTreeMap<String, State>,
@@ -98,7 +100,12 @@ impl Run {
                 (id, state)
             })
             .collect();
-        Self { verdict: text(json, "verdict_text"), ids, scenarios }
+        Self {
+            verdict: text(json, "verdict_text"),
+            catalogue: json["versions"]["catalogue"].as_u64(),
+            ids,
+            scenarios,
+        }
     }
 }
 
@@ -132,6 +139,16 @@ pub fn diff(old: &Run, new: &Run, link: &str) -> Diff {
     let mut became_failing = Vec::new();
     let mut changed_ids = 0;
     let _ = writeln!(out, "# Conformance: what changed\n\nVerdict: {} → **{}**\n", old.verdict, new.verdict);
+    if old.catalogue != new.catalogue {
+        let version = |v: Option<u64>| v.map_or_else(|| "unnamed".to_owned(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "The requirement catalogue changed between the runs (version {} → {}): an ID may stand for a \
+             reworded rule.\n",
+            version(old.catalogue),
+            version(new.catalogue)
+        );
+    }
     for (title, old_map, new_map, is_id) in
         [("Requirement IDs", &old.ids, &new.ids, true), ("Scenarios", &old.scenarios, &new.scenarios, false)]
     {
@@ -198,6 +215,18 @@ mod tests {
         let same = diff(&old, &old, "x");
         assert_eq!(same.regressions, 0);
         assert!(same.markdown.contains("No change."));
+        assert!(!same.markdown.contains("catalogue changed"));
+    }
+
+    #[test]
+    fn a_changed_catalogue_is_said() {
+        let mut old = summary(&[("OTP-1", "passed")], "Passed", false);
+        old["versions"] = json!({ "catalogue": 1 });
+        let mut new = old.clone();
+        new["versions"]["catalogue"] = json!(2);
+        let d = diff(&Run::from_summary(&old), &Run::from_summary(&new), "r.html");
+        assert!(d.markdown.contains("catalogue changed between the runs (version 1 → 2)"), "{}", d.markdown);
+        assert_eq!(d.regressions, 0);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub struct Manifest {
     /// This manifest's own format.
     pub format: u32,
     pub suite: Suite,
+    /// The suite's, catalogue's and shapes' versions (absent from manifests written before
+    /// reports named them).
+    #[serde(default)]
+    pub versions: Option<crate::versions::Versions>,
     /// Feature files and the catalogue, by path under the features folder → SHA-256.
     pub specification: BTreeMap<String, String>,
     /// The target file as read, secrets replaced by `"(removed)"`; or what was run in-process.
@@ -311,6 +315,12 @@ impl Verification {
                 m.started_at,
                 m.verdict
             ));
+            if let Some(v) = &m.versions {
+                out.push_str(&format!(
+                    "versions: catalogue {}, summary schema {}, target-file schema {}\n",
+                    v.catalogue, v.summary_schema, v.target_schema
+                ));
+            }
         }
         out.push_str(if self.ok() { "verified: nothing changed since signing\n" } else { "NOT VERIFIED\n" });
         out
@@ -375,6 +385,7 @@ mod tests {
     fn manifest() -> Manifest {
         Manifest {
             format: 1,
+            versions: Some(crate::versions::Versions::with_catalogue(1)),
             suite: Suite::this(Path::new(env!("CARGO_MANIFEST_DIR"))),
             specification: BTreeMap::from([("sign_up.feature".into(), sha256_hex(b"Feature: x"))]),
             target: serde_json::json!({ "base_url": "http://127.0.0.1:8080" }),

@@ -1,11 +1,16 @@
-//! The living-documentation report: one self-contained HTML file (no external assets).
-//! Verdict and failures first, then the traceability matrix, then every scenario with its
-//! steps and what crossed the wire (secrets redacted).
+//! The report an auditor reads: one self-contained HTML file (no outside assets), rendered
+//! from `templates/report.html`. Verdict and a picture first, then the failures (the step,
+//! what the check expected and what came back, the page's screenshot), the declared policy,
+//! the traceability matrix, and every scenario with its steps and what crossed the wire
+//! (secrets redacted).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+
+use askama::Template;
+use base64::Engine as _;
 
 use super::{RunVerdict, ScenarioResult, Status, Summary, Verdict};
+use crate::versions::Versions;
 
 /// What the report says about the run besides its results.
 pub struct RunInfo {
@@ -34,61 +39,177 @@ impl RunInfo {
 }
 
 /// The requirement IDs of each group at a glance: one bar each, passed / failed / unchecked
-/// / not checkable, as inline SVG (no outside asset), with the counts as text for readers
-/// that do not see it.
-fn picture(summary: &Summary) -> String {
-    let mut groups: Vec<(&str, [usize; 4])> = Vec::new();
-    for r in &summary.requirements {
-        let slot = match r.verdict {
-            Verdict::Passed => 0,
-            Verdict::Failed => 1,
-            Verdict::NotRun | Verdict::Uncovered => 2,
-            Verdict::NotCheckable => 3,
-        };
-        match groups.iter_mut().find(|(g, _)| *g == r.requirement.group) {
-            Some((_, counts)) => counts[slot] += 1,
-            None => {
-                let mut counts = [0; 4];
-                counts[slot] = 1;
-                groups.push((&r.requirement.group, counts));
+/// / not checkable, drawn as inline SVG, with the counts as text for readers that do not see it.
+struct Picture {
+    height: usize,
+    bars: Vec<Bar>,
+    legend: Vec<(&'static str, usize, &'static str)>,
+}
+
+struct Bar {
+    group: String,
+    y: usize,
+    segments: Vec<Segment>,
+    total: usize,
+    total_x: f64,
+}
+
+struct Segment {
+    x: f64,
+    width: f64,
+    colour: &'static str,
+    count: usize,
+    word: &'static str,
+}
+
+const COLOURS: [&str; 4] = ["#00a91c", "#b50909", "#c9a100", "#a9aeb1"];
+const WORDS: [&str; 4] = ["passed", "failed", "unchecked", "not checkable"];
+
+impl Picture {
+    fn of(summary: &Summary) -> Self {
+        let mut groups: Vec<(&str, [usize; 4])> = Vec::new();
+        for r in &summary.requirements {
+            let slot = match r.verdict {
+                Verdict::Passed => 0,
+                Verdict::Failed => 1,
+                Verdict::NotRun | Verdict::Uncovered => 2,
+                Verdict::NotCheckable => 3,
+            };
+            match groups.iter_mut().find(|(g, _)| *g == r.requirement.group) {
+                Some((_, counts)) => counts[slot] += 1,
+                None => {
+                    let mut counts = [0; 4];
+                    counts[slot] = 1;
+                    groups.push((&r.requirement.group, counts));
+                }
             }
         }
+        let most = groups.iter().map(|(_, c)| c.iter().sum::<usize>()).max().unwrap_or(1).max(1);
+        const ROW: usize = 22;
+        let bars = groups
+            .iter()
+            .enumerate()
+            .map(|(i, (group, counts))| {
+                let mut x = 48.0;
+                let segments = (0..4)
+                    .filter(|slot| counts[*slot] > 0)
+                    .map(|slot| {
+                        let width = 540.0 * counts[slot] as f64 / most as f64;
+                        let segment = Segment {
+                            x,
+                            width,
+                            colour: COLOURS[slot],
+                            count: counts[slot],
+                            word: WORDS[slot],
+                        };
+                        x += width;
+                        segment
+                    })
+                    .collect();
+                Bar {
+                    group: (*group).to_owned(),
+                    y: i * ROW + 4,
+                    segments,
+                    total: counts.iter().sum(),
+                    total_x: x + 4.0,
+                }
+            })
+            .collect();
+        let legend = (0..4)
+            .map(|slot| (COLOURS[slot], groups.iter().map(|(_, c)| c[slot]).sum(), WORDS[slot]))
+            .collect();
+        Self { height: groups.len() * ROW + 8, bars, legend }
     }
-    let most = groups.iter().map(|(_, c)| c.iter().sum::<usize>()).max().unwrap_or(1).max(1);
-    let (colours, words) =
-        (["#00a91c", "#b50909", "#c9a100", "#a9aeb1"], ["passed", "failed", "unchecked", "not checkable"]);
-    let row = 22;
-    let mut svg = format!(
-        "<figure class=\"picture\"><svg role=\"img\" aria-labelledby=\"picture-title\" viewBox=\"0 0 640 {}\" width=\"100%\" \
-         style=\"max-width:40rem\"><title id=\"picture-title\">Requirement IDs per group</title>",
-        groups.len() * row + 8
-    );
-    for (i, (group, counts)) in groups.iter().enumerate() {
-        let y = i * row + 4;
-        let _ = write!(svg, "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text>", y + 14, esc(group));
-        let mut x = 48.0;
-        for (slot, count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-            let width = 540.0 * *count as f64 / most as f64;
-            let _ = write!(
-                svg,
-                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{width:.1}\" height=\"16\" fill=\"{}\"><title>{group}: {count} {}</title></rect>",
-                colours[slot], words[slot]
-            );
-            x += width;
-        }
-        let total: usize = counts.iter().sum();
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{total}</text>", x + 4.0, y + 13);
-    }
-    svg.push_str("</svg><figcaption>");
-    let legend: Vec<String> = (0..4)
-        .map(|slot| {
-            let count: usize = groups.iter().map(|(_, c)| c[slot]).sum();
-            format!("<span style=\"color:{}\">■</span> {count} {}", colours[slot], words[slot])
-        })
-        .collect();
-    svg.push_str(&legend.join(" · "));
-    svg.push_str("</figcaption></figure>");
-    svg
+}
+
+/// A link to a scenario's entry below.
+struct ScenarioLink {
+    anchor: usize,
+    /// Its name, with its example values for a row of an outline.
+    name: String,
+    /// ` [driver]` when the run had several drivers, else empty.
+    driver: String,
+}
+
+struct Failure {
+    scenario: ScenarioLink,
+    location: String,
+    /// The step that failed, when one did (a hook can fail too).
+    step: Option<String>,
+    message: String,
+    /// The browser's screenshot, base64.
+    screenshot: Option<String>,
+}
+
+struct MatrixRow {
+    id: String,
+    rule: String,
+    source: String,
+    /// Each scenario tagged with the ID, with its result's class.
+    scenarios: Vec<(&'static str, ScenarioLink)>,
+    properties: Vec<String>,
+    class: &'static str,
+    result: &'static str,
+}
+
+struct PropertyView {
+    class: &'static str,
+    status: &'static str,
+    name: String,
+    cases: u32,
+    ids: String,
+}
+
+struct ScenarioView {
+    anchor: usize,
+    open: bool,
+    class: &'static str,
+    status: &'static str,
+    name: String,
+    driver: String,
+    location: String,
+    tags: String,
+    steps: Vec<(&'static str, String)>,
+    detail: Option<String>,
+    transcript: String,
+}
+
+struct Counts {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    covered: usize,
+    ids: usize,
+    ids_passed: usize,
+    ids_failed: usize,
+    ids_unchecked: usize,
+    ids_uncovered: usize,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    info: &'a RunInfo,
+    versions: &'a Versions,
+    verdict_class: &'static str,
+    verdict_text: &'a str,
+    stopped_early: Option<&'a str>,
+    picture: Picture,
+    unchecked: Vec<(&'a str, &'a str)>,
+    filtered_out: &'a [String],
+    declared_unchecked: Vec<(&'a str, &'a str)>,
+    policy_differs: usize,
+    counts: Counts,
+    wall_time_secs: f64,
+    failures: Vec<Failure>,
+    failed_properties: Vec<(&'a str, &'a str)>,
+    /// Stale waivers and declarations, one line each.
+    stale: Vec<String>,
+    waived: Vec<(&'a str, &'a str)>,
+    matrix: Vec<MatrixRow>,
+    properties: Vec<PropertyView>,
+    features: Vec<(&'a str, Vec<ScenarioView>)>,
+    identities: &'a [crate::world::Identity],
 }
 
 /// A scenario's name, with its example values for a row of an outline.
@@ -99,15 +220,19 @@ fn named(s: &ScenarioResult) -> String {
     }
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn status_class(status: Status) -> &'static str {
     match status {
         Status::Passed => "passed",
         Status::Failed => "failed",
         Status::Skipped => "skipped",
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "Passed",
+        Status::Failed => "Failed",
+        Status::Skipped => "Skipped",
     }
 }
 
@@ -121,260 +246,232 @@ fn verdict_cell(verdict: Verdict) -> (&'static str, &'static str) {
     }
 }
 
-const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;margin:0 auto;max-width:72rem;padding:1rem 1.5rem}\
-h1{font-size:1.6rem;margin:.5rem 0}h2{margin-top:2rem;border-bottom:2px solid #dfe1e2}table{border-collapse:collapse;width:100%}\
-th,td{text-align:left;vertical-align:top;border-bottom:1px solid #dfe1e2;padding:.35rem .5rem}th{background:#f0f0f0}\
-.verdict{display:inline-block;padding:.4rem .9rem;border-radius:.25rem;font-weight:700;color:#fff}.ok{background:#00a91c}.bad{background:#b50909}.partial{background:#8a5b00}\
-.passed{color:#00691b}.failed{color:#b50909;font-weight:700}.skipped{color:#8a5b00}.gap{color:#b50909;background:#f4e3db}\
-td.gap{font-weight:700}.meta{color:#565c65}.meta dt{font-weight:600;float:left;clear:left;width:9rem}.meta dd{margin-left:9rem}\
-details{border:1px solid #dfe1e2;border-radius:.25rem;margin:.4rem 0;padding:.3rem .6rem}summary{cursor:pointer}\
-pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;font-size:.85rem;max-height:30rem;overflow:auto}\
-ol.steps{margin:.3rem 0}.tag{font-size:.8rem;color:#565c65}a{color:#005ea2}td,dd,summary{overflow-wrap:anywhere}.picture{margin:1rem 0}figcaption{font-size:.85rem;color:#565c65}\
-@media (max-width:40rem){body{padding:.5rem}table{display:block;overflow-x:auto}.meta dt{float:none;width:auto}.meta dd{margin-left:0}}";
+/// The failed step of `s` and what its check said, apart (the recorder writes
+/// `<step>: <message>`).
+fn failure_parts(s: &ScenarioResult) -> (Option<String>, String) {
+    let detail = s.detail.clone().unwrap_or_default();
+    let step = s.steps.iter().find(|step| step.status == Status::Failed).map(|step| step.text.clone());
+    let message = step
+        .as_deref()
+        .and_then(|step| detail.strip_prefix(step))
+        .and_then(|rest| rest.strip_prefix(": "))
+        .map(str::to_owned)
+        .unwrap_or(detail);
+    // cucumber's wrapping of a failed step's message says nothing the section does not.
+    let message =
+        message.strip_prefix("Step panicked. Captured output: ").map(str::to_owned).unwrap_or(message);
+    (step, message)
+}
 
-pub fn render(summary: &Summary, info: &RunInfo) -> String {
-    let mut anchors: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (i, s) in summary.scenarios.iter().enumerate() {
-        anchors.insert((s.driver.as_str(), s.location.as_str()), i);
-    }
+/// Renders the report. `screenshots` holds the PNG of each failed browser scenario, by the
+/// path its result names (`ScenarioResult::screenshot`).
+pub fn render(
+    summary: &Summary,
+    info: &RunInfo,
+    screenshots: &BTreeMap<String, Vec<u8>>,
+) -> askama::Result<String> {
     let several_drivers = summary.scenarios.iter().any(|s| s.driver != summary.scenarios[0].driver);
-    let link = |s: &ScenarioResult| {
-        let driver = if several_drivers { format!(" [{}]", s.driver) } else { String::new() };
-        format!(
-            "<a href=\"#s{}\">{}</a>{}",
-            anchors[&(s.driver.as_str(), s.location.as_str())],
-            esc(&named(s)),
-            esc(&driver)
-        )
+    let anchors: BTreeMap<(&str, &str), usize> = summary
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.driver.as_str(), s.location.as_str()), i))
+        .collect();
+    let link = |s: &ScenarioResult| ScenarioLink {
+        anchor: anchors[&(s.driver.as_str(), s.location.as_str())],
+        name: named(s),
+        driver: if several_drivers { format!(" [{}]", s.driver) } else { String::new() },
     };
-    let mut out = String::new();
-    let class = match summary.verdict {
-        RunVerdict::Conformant => "ok",
-        RunVerdict::Incomplete => "partial",
-        RunVerdict::NotConformant => "bad",
-    };
-    let _ = write!(
-        out,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Conformance report</title><style>{STYLE}</style></head><body>\
-         <h1>Conformance report</h1><p><span class=\"verdict {class}\">{}</span></p>",
-        esc(&summary.verdict_text)
-    );
-    if let Some(why) = &summary.stopped_early {
-        let _ = write!(out, "<p class=\"failed\">Stopped early: {}</p>", esc(why));
-    }
-    out.push_str(&picture(summary));
-    if !summary.unchecked.is_empty()
-        || !summary.filtered_out.is_empty()
-        || !summary.declared_unchecked.is_empty()
-    {
-        out.push_str("<h2 id=\"unchecked\">Unchecked requirements</h2><ul>");
-        for u in &summary.unchecked {
-            let _ = write!(out, "<li><a href=\"#{id}\">{id}</a> — {}</li>", esc(&u.why), id = esc(&u.id));
-        }
-        if !summary.filtered_out.is_empty() {
-            let links: Vec<String> = summary
-                .filtered_out
-                .iter()
-                .map(|id| format!("<a href=\"#{id}\">{id}</a>", id = esc(id)))
-                .collect();
-            let _ = write!(
-                out,
-                "<li>{} filtered out by --tags/--name: {}</li>",
-                summary.filtered_out.len(),
-                links.join(", ")
-            );
-        }
-        for d in &summary.declared_unchecked {
-            let _ = write!(
-                out,
-                "<li><a href=\"#{id}\">{id}</a> — declared unchecked: {}</li>",
-                esc(&d.reason),
-                id = esc(&d.id)
-            );
-        }
-        out.push_str("</ul>");
-    }
-    let covered = summary.requirements.iter().filter(|r| r.verdict != Verdict::Uncovered).count();
-    let _ = write!(
-        out,
-        "<dl class=\"meta\"><dt>Target</dt><dd>{}</dd><dt>Driver</dt><dd>{}</dd><dt>Run at</dt><dd>{}</dd>\
-         <dt>Suite</dt><dd>conformance {}</dd><dt>Policy</dt><dd><a href=\"#policy\">{}</a></dd>\
-         <dt>Scenarios</dt><dd>{} passed, {} failed, {} skipped or not run ({:.1} s)</dd>\
-         <dt>Requirements</dt><dd>{} of {} covered; {} passed, {} failed, {} unchecked, {} uncovered</dd></dl>",
-        esc(&info.target),
-        esc(&info.driver),
-        esc(&info.started_at),
-        env!("CARGO_PKG_VERSION"),
-        match info.policy.iter().filter(|(_, declared, documented)| declared != documented).count() {
-            0 => "the documented values".to_owned(),
-            n => format!("{n} value(s) other than the documented ones"),
-        },
-        summary.count(Status::Passed),
-        summary.count(Status::Failed),
-        summary.count(Status::Skipped),
-        summary.wall_time_secs,
-        covered,
-        summary.requirements.len(),
-        summary.count_ids(Verdict::Passed),
-        summary.count_ids(Verdict::Failed),
-        summary.count_ids(Verdict::NotRun),
-        summary.count_ids(Verdict::Uncovered),
-    );
-
-    out.push_str("<h2 id=\"failures\">Failures</h2>");
-    let failures = summary.unexcused_failures();
-    let failed_properties: Vec<_> =
-        summary.properties.iter().filter(|p| p.status == Status::Failed).collect();
-    if failures.is_empty()
-        && failed_properties.is_empty()
-        && summary.stale_waivers.is_empty()
-        && summary.stale_declarations.is_empty()
-    {
-        out.push_str("<p>None.</p>");
-    } else {
-        out.push_str("<ul>");
-        for s in failures {
-            let _ = write!(
-                out,
-                "<li>{} <span class=\"tag\">{}</span><br>{}</li>",
-                link(s),
-                esc(&s.location),
-                esc(s.detail.as_deref().unwrap_or(""))
-            );
-        }
-        for p in failed_properties {
-            let _ = write!(
-                out,
-                "<li>property: {}<pre>{}</pre></li>",
-                esc(&p.name),
-                esc(p.detail.as_deref().unwrap_or(""))
-            );
-        }
-        for w in &summary.stale_waivers {
-            let _ = write!(out, "<li>stale waiver: {} — {}</li>", esc(&w.check), esc(&w.reason));
-        }
-        for d in &summary.stale_declarations {
-            let _ = write!(
-                out,
-                "<li>stale [[unchecked]] {}: it was checked, or is not in the catalogue — {}</li>",
-                esc(&d.id),
-                esc(&d.reason)
-            );
-        }
-        out.push_str("</ul>");
-    }
-    if !summary.waived.is_empty() {
-        out.push_str("<h2>Waived</h2><ul>");
-        for w in &summary.waived {
-            let _ = write!(out, "<li>{} — {}</li>", esc(&w.check), esc(&w.reason));
-        }
-        out.push_str("</ul>");
-    }
-
-    out.push_str(
-        "<h2 id=\"policy\">Declared policy</h2><table><thead><tr><th>Value</th><th>Declared</th>\
-         <th>Documented</th></tr></thead><tbody>",
-    );
-    for (name, declared, documented) in &info.policy {
-        let differs = declared != documented;
-        let _ = write!(
-            out,
-            "<tr{}><td>{}</td><td>{}{}</td><td>{}</td></tr>",
-            if differs { " class=\"failed\"" } else { "" },
-            esc(name),
-            esc(declared),
-            if differs { " (differs)" } else { "" },
-            esc(documented)
-        );
-    }
-    out.push_str("</tbody></table>");
-    out.push_str("<h2 id=\"matrix\">Traceability matrix</h2><table><thead><tr><th>ID</th><th>Rule</th><th>Source</th><th>Checked by</th><th>Result</th></tr></thead><tbody>");
-    for r in &summary.requirements {
-        let checks: Vec<String> = summary
-            .scenarios
-            .iter()
-            .filter(|s| s.tags.contains(&r.requirement.id))
-            .map(|s| format!("<span class=\"{}\">●</span> {}", status_class(s.status), link(s)))
-            .chain(r.properties.iter().map(|p| format!("property: {}", esc(p))))
-            .collect();
-        let (class, text) = verdict_cell(r.verdict);
-        let _ = write!(
-            out,
-            "<tr id=\"{id}\"><td><strong>{id}</strong></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{text}</td></tr>",
-            esc(&r.requirement.rule),
-            esc(&r.requirement.source),
-            if checks.is_empty() { "—".to_owned() } else { checks.join("<br>") },
-            id = esc(&r.requirement.id),
-        );
-    }
-    out.push_str("</tbody></table>");
-
-    if !summary.properties.is_empty() {
-        out.push_str("<h2>Properties</h2><ul>");
-        for p in &summary.properties {
-            let _ = write!(
-                out,
-                "<li><span class=\"{}\">{:?}</span> {} — {} cases; {}</li>",
-                status_class(p.status),
-                p.status,
-                esc(&p.name),
-                p.cases,
-                esc(&p.ids.join(", "))
-            );
-        }
-        out.push_str("</ul>");
-    }
-
-    out.push_str("<h2 id=\"scenarios\">Scenarios</h2>");
-    let mut features: BTreeMap<&str, Vec<(usize, &ScenarioResult)>> = BTreeMap::new();
+    let failures = summary
+        .unexcused_failures()
+        .into_iter()
+        .map(|s| {
+            let (step, message) = failure_parts(s);
+            let screenshot = s
+                .screenshot
+                .as_ref()
+                .and_then(|path| screenshots.get(path))
+                .map(|png| base64::engine::general_purpose::STANDARD.encode(png));
+            Failure { scenario: link(s), location: s.location.clone(), step, message, screenshot }
+        })
+        .collect();
+    let stale = summary
+        .stale_waivers
+        .iter()
+        .map(|w| format!("stale waiver: {} — {}", w.check, w.reason))
+        .chain(summary.stale_declarations.iter().map(|d| {
+            format!("stale [[unchecked]] {}: it was checked, or is not in the catalogue — {}", d.id, d.reason)
+        }))
+        .collect();
+    let matrix = summary
+        .requirements
+        .iter()
+        .map(|r| {
+            let (class, result) = verdict_cell(r.verdict);
+            MatrixRow {
+                id: r.requirement.id.clone(),
+                rule: r.requirement.rule.clone(),
+                source: r.requirement.source.clone(),
+                scenarios: summary
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.tags.contains(&r.requirement.id))
+                    .map(|s| (status_class(s.status), link(s)))
+                    .collect(),
+                properties: r.properties.clone(),
+                class,
+                result,
+            }
+        })
+        .collect();
+    let mut features: BTreeMap<&str, Vec<ScenarioView>> = BTreeMap::new();
     for (i, s) in summary.scenarios.iter().enumerate() {
-        features.entry(s.feature.as_str()).or_default().push((i, s));
+        features.entry(s.feature.as_str()).or_default().push(ScenarioView {
+            anchor: i,
+            open: s.status != Status::Passed,
+            class: status_class(s.status),
+            status: status_word(s.status),
+            name: named(s),
+            driver: s.driver.clone(),
+            location: s.location.clone(),
+            tags: s.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "),
+            steps: s.steps.iter().map(|step| (status_class(step.status), step.text.clone())).collect(),
+            detail: s.detail.clone(),
+            transcript: s.transcript.join("\n\n"),
+        });
     }
-    for (feature, scenarios) in features {
-        let _ = write!(out, "<h3>{}</h3>", esc(feature));
-        for (i, s) in scenarios {
-            let _ = write!(
-                out,
-                "<details id=\"s{i}\"{}><summary><span class=\"{}\">{:?}</span> {} <span class=\"tag\">{} {} · {}</span></summary>",
-                if s.status == Status::Passed { "" } else { " open" },
-                status_class(s.status),
-                s.status,
-                esc(&named(s)),
-                esc(&s.driver),
-                esc(&s.location),
-                esc(&s.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "))
-            );
-            out.push_str("<ol class=\"steps\">");
-            for step in &s.steps {
-                let _ = write!(out, "<li class=\"{}\">{}</li>", status_class(step.status), esc(&step.text));
-            }
-            out.push_str("</ol>");
-            if let Some(detail) = &s.detail {
-                let _ = write!(out, "<p class=\"{}\">{}</p>", status_class(s.status), esc(detail));
-            }
-            if !s.transcript.is_empty() {
-                let _ = write!(
-                    out,
-                    "<p>What crossed the wire (secrets redacted):</p><pre>{}</pre>",
-                    esc(&s.transcript.join("\n\n"))
-                );
-            }
-            out.push_str("</details>");
+    let page = ReportPage {
+        info,
+        versions: &summary.versions,
+        verdict_class: match summary.verdict {
+            RunVerdict::Conformant => "ok",
+            RunVerdict::Incomplete => "partial",
+            RunVerdict::NotConformant => "bad",
+        },
+        verdict_text: &summary.verdict_text,
+        stopped_early: summary.stopped_early.as_deref(),
+        picture: Picture::of(summary),
+        unchecked: summary.unchecked.iter().map(|u| (u.id.as_str(), u.why.as_str())).collect(),
+        filtered_out: &summary.filtered_out,
+        declared_unchecked: summary
+            .declared_unchecked
+            .iter()
+            .map(|d| (d.id.as_str(), d.reason.as_str()))
+            .collect(),
+        policy_differs: info.policy.iter().filter(|(_, declared, documented)| declared != documented).count(),
+        counts: Counts {
+            passed: summary.count(Status::Passed),
+            failed: summary.count(Status::Failed),
+            skipped: summary.count(Status::Skipped),
+            covered: summary.requirements.iter().filter(|r| r.verdict != Verdict::Uncovered).count(),
+            ids: summary.requirements.len(),
+            ids_passed: summary.count_ids(Verdict::Passed),
+            ids_failed: summary.count_ids(Verdict::Failed),
+            ids_unchecked: summary.count_ids(Verdict::NotRun),
+            ids_uncovered: summary.count_ids(Verdict::Uncovered),
+        },
+        wall_time_secs: summary.wall_time_secs,
+        failures,
+        failed_properties: summary
+            .properties
+            .iter()
+            .filter(|p| p.status == Status::Failed)
+            .map(|p| (p.name.as_str(), p.detail.as_deref().unwrap_or("")))
+            .collect(),
+        stale,
+        waived: summary.waived.iter().map(|w| (w.check.as_str(), w.reason.as_str())).collect(),
+        matrix,
+        properties: summary
+            .properties
+            .iter()
+            .map(|p| PropertyView {
+                class: status_class(p.status),
+                status: status_word(p.status),
+                name: p.name.clone(),
+                cases: p.cases,
+                ids: p.ids.join(", "),
+            })
+            .collect(),
+        features: features.into_iter().collect(),
+        identities: &summary.identities,
+    };
+    page.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::StepResult;
+
+    fn summary() -> Summary {
+        let catalogue = crate::requirements::Catalogue::parse(
+            "version = 4\n[[requirement]]\nid = \"PW-1\"\ngroup = \"PW\"\nrule = \"Length <b>only</b>\"\nsource = \"s\"\n",
+        )
+        .unwrap();
+        let failed = ScenarioResult {
+            feature: "Passwords".into(),
+            scenario: "Length is the only rule".into(),
+            location: "passwords.feature:20".into(),
+            tags: vec!["PW-1".into()],
+            status: Status::Failed,
+            detail: Some("When I choose it: expected refused, got <script>alert(1)</script>".into()),
+            steps: vec![StepResult { text: "When I choose it".into(), status: Status::Failed }],
+            transcript: vec!["POST /api/v1/password → 200 {\"a\":\"<b>\"}".into()],
+            driver: "browser".into(),
+            example: Some("password: zqvm3kw, verdict: refused".into()),
+            screenshot: Some("failures/browser-passwords-feature-20.png".into()),
+        };
+        Summary::new(&catalogue, vec![failed], vec![], vec![], 2.0, &Default::default())
+    }
+
+    fn info() -> RunInfo {
+        RunInfo {
+            target: "http://x\"><script>".into(),
+            driver: "browser".into(),
+            policy: vec![
+                ("code_lifetime_secs".into(), "600".into(), "300".into()),
+                ("lockout_secs".into(), "300".into(), "300".into()),
+            ],
+            started_at: "2026-12-03T08:00:00Z".into(),
         }
     }
-    if !summary.identities.is_empty() {
-        let _ = write!(
-            out,
-            "<h2 id=\"identities\">Addresses and numbers used</h2><p>Accounts may exist on the target for any of these \
-             {} (for clean-up of a staging service).</p><details><summary>The list</summary><ul>",
-            summary.identities.len()
+
+    #[test]
+    fn everything_from_the_run_is_escaped() {
+        let page = render(&summary(), &info(), &BTreeMap::new()).unwrap();
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(page.contains("Length &#60;b&#62;only&#60;/b&#62;"));
+        assert!(page.contains("http://x&#34;&#62;&#60;script&#62;"));
+    }
+
+    #[test]
+    fn a_failure_shows_its_step_what_came_back_and_the_page() {
+        let shots =
+            BTreeMap::from([("failures/browser-passwords-feature-20.png".to_owned(), b"PNG!".to_vec())]);
+        let page = render(&summary(), &info(), &shots).unwrap();
+        let failures = &page[page.find("id=\"failures\"").unwrap()..page.find("id=\"policy\"").unwrap()];
+        assert!(failures.contains("<dt>Step</dt><dd>When I choose it</dd>"), "{failures}");
+        // The message without the step repeated in front of it.
+        assert!(failures.contains("<dd>expected refused, got &#60;script&#62;"), "{failures}");
+        assert!(failures.contains("src=\"data:image/png;base64,UE5HIQ==\""), "{failures}");
+        // Outline rows are named by their example values.
+        assert!(
+            failures.contains("Length is the only rule (password: zqvm3kw, verdict: refused)"),
+            "{failures}"
         );
-        for identity in &summary.identities {
-            let _ = write!(out, "<li>{} · {}</li>", esc(&identity.email), esc(&identity.phone));
-        }
-        out.push_str("</ul></details>");
+        // Without the file, no image (and no broken one).
+        let page = render(&summary(), &info(), &BTreeMap::new()).unwrap();
+        assert!(!page.contains("data:image/png"));
     }
-    out.push_str("</body></html>\n");
-    out
+
+    #[test]
+    fn the_policy_marks_what_differs_and_the_versions_are_named() {
+        let page = render(&summary(), &info(), &BTreeMap::new()).unwrap();
+        assert!(page.contains("<td>600 (differs)</td><td>300</td>"), "{page}");
+        assert!(page.contains("1 value(s) other than the documented ones"));
+        assert!(page.contains("catalogue version 4"), "{page}");
+        assert!(page.contains(&format!("summary schema {}", crate::versions::SUMMARY_SCHEMA)));
+        assert!(page.contains("<span class=\"verdict bad\">NOT CONFORMANT</span>"), "{page}");
+    }
 }

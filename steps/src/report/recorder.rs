@@ -7,7 +7,7 @@ use cucumber::event::{Cucumber, Feature, Hook, Rule, Scenario, Step};
 use cucumber::{Event, Writer, cli, gherkin, parser};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
@@ -16,7 +16,7 @@ pub enum Status {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub feature: String,
     pub scenario: String,
@@ -37,9 +37,13 @@ pub struct ScenarioResult {
     /// otherwise share one name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
+    /// For a failed browser scenario: its screenshot, relative to the report directory (the
+    /// page's HTML is beside it, ending `.html`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub text: String,
     pub status: Status,
@@ -52,6 +56,8 @@ struct State {
     parse_errors: Vec<String>,
     /// By scenario location; the `after` hook may run before the writer sees the scenario.
     transcripts: HashMap<String, Vec<String>>,
+    /// Screenshots of failed scenarios, by scenario location.
+    screenshots: HashMap<String, String>,
 }
 
 /// Cheap to clone; every clone records into the same results.
@@ -66,6 +72,7 @@ impl Recorder {
             if let Some(t) = state.transcripts.get(&r.location) {
                 r.transcript = t.clone();
             }
+            r.screenshot = state.screenshots.get(&r.location).cloned();
         }
         results.sort_by(|a, b| a.location.cmp(&b.location));
         results
@@ -80,6 +87,22 @@ impl Recorder {
     ) {
         let key = location(feature, scenario);
         self.0.lock().expect("recorder lock").transcripts.insert(key, transcript);
+    }
+
+    /// Where a failed scenario's screenshot was kept: a name of its own, from where the
+    /// scenario is (outline rows share a name, not a line).
+    pub fn screenshot_name(driver: &str, feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+        let place: String = location(feature, scenario)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        format!("failures/{driver}-{place}.png")
+    }
+
+    /// Attaches the screenshot kept for a failed scenario (`screenshot_name`).
+    pub fn attach_screenshot(&self, feature: &gherkin::Feature, scenario: &gherkin::Scenario, path: String) {
+        let key = location(feature, scenario);
+        self.0.lock().expect("recorder lock").screenshots.insert(key, path);
     }
 
     pub fn parse_errors(&self) -> Vec<String> {
@@ -188,6 +211,7 @@ fn started(
         transcript: Vec::new(),
         driver: String::new(),
         example: example_row(scenario),
+        screenshot: None,
     }
 }
 

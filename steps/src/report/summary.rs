@@ -19,7 +19,7 @@ pub const FILTERED_OUT: &str = "not run: filtered out (--tags/--name)";
 /// Why checks did not run after the run stopped early.
 pub const STOPPED_EARLY: &str = "not run: stopped early";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every check of it ran and passed.
@@ -34,7 +34,7 @@ pub enum Verdict {
     NotCheckable,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RequirementResult {
     #[serde(flatten)]
     pub requirement: Requirement,
@@ -62,7 +62,7 @@ impl RequirementResult {
 }
 
 /// A property test's result: a check like a scenario, over many generated cases.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PropertyResult {
     pub name: String,
     pub ids: Vec<String>,
@@ -80,7 +80,7 @@ pub struct PropertyResult {
 }
 
 /// The verdict of a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RunVerdict {
     /// Every requirement checked and passed (or declared unchecked, with a reason).
@@ -110,8 +110,10 @@ pub mod exit {
     pub const INCOMPLETE: u8 = 4;
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
+    /// The suite's, the catalogue's and the report's shape's versions.
+    pub versions: crate::versions::Versions,
     pub verdict: RunVerdict,
     /// The verdict as printed, e.g. `CONFORMANT (5 declared unchecked)`.
     pub verdict_text: String,
@@ -144,7 +146,7 @@ pub struct Summary {
     pub identities: Vec<crate::world::Identity>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UncheckedId {
     pub id: String,
     pub why: String,
@@ -258,6 +260,7 @@ impl Summary {
         unknown_ids.dedup();
 
         let mut summary = Self {
+            versions: crate::versions::Versions::with_catalogue(catalogue.version),
             verdict: RunVerdict::NotConformant,
             verdict_text: String::new(),
             exit_code: exit::NOT_CONFORMANT,
@@ -619,6 +622,7 @@ mod tests {
             transcript: Vec::new(),
             driver: String::new(),
             example: None,
+            screenshot: None,
         }
     }
 
