@@ -6,7 +6,7 @@ Feature: Resetting a forgotten password
   Background:
     Given I have an account with a confirmed phone
 
-  @PR-1 @PK-4 @PV-1 @needs_personal_key
+  @PR-1 @PV-1
   Scenario: A reset link lets me choose a new password; signing in still needs my phone
     When I ask to reset my password
     Then I receive an email with a password reset link
@@ -17,6 +17,17 @@ Feature: Resetting a forgotten password
     When I sign in with my email and password
     Then I am not signed in
     When I ask for a security code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am signed in to my account
+
+  @PK-4 @needs_personal_key
+  Scenario: The first sign-in after a reset gives a new personal key
+    When I ask to reset my password
+    And I receive an email with a password reset link
+    And I follow the reset link and choose the password "a brand new passphrase"
+    And I sign in with my email and password
+    And I ask for a security code by text message
     And I receive a security code by text message
     And I enter the security code
     Then I am given a new personal key

@@ -7,13 +7,18 @@ Feature: Personal key
   Background:
     Given I have an account with a confirmed phone
 
-  @PK-2 @PK-3 @PV-1 @SI-1
+  @PK-2 @PV-1 @SI-1
+  Scenario: The personal key stands in for a phone code
+    When I sign in with my email and password
+    And I sign in with my personal key
+    Then I am signed in to my account
+    And I receive an email saying my personal key was used
+
+  @PK-3
   Scenario: Signing in with the personal key replaces it
     When I sign in with my email and password
     And I sign in with my personal key
     Then I am shown a new personal key
-    And I am signed in to my account
-    And I receive an email saying my personal key was used
     When I sign out
     And I sign in with my email and password again
     And I sign in with my previous personal key

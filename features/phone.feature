@@ -6,14 +6,21 @@ Feature: Adding and confirming a phone
   Background:
     Given I have chosen my password while creating an account
 
-  @PH-1 @PH-2 @SU-1 @PK-1 @needs_personal_key
+  @PH-1 @PH-2 @SU-1
   Scenario: A code texted to my phone confirms it and completes the account
     Then I am not signed in
     When I add my phone number and ask for the code by text message
     Then I receive a security code by text message
     When I enter the security code
     Then my phone is confirmed
-    And I am shown a personal key
+    And I am signed in to my account
+
+  @PK-1 @needs_personal_key
+  Scenario: Completing the account shows a personal key of my own, once
+    When I add my phone number and ask for the code by text message
+    And I receive a security code by text message
+    And I enter the security code
+    Then I am shown a personal key
     And I am signed in to my account
     And my personal key is not shown again
     And another new account is shown a different personal key

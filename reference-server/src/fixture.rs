@@ -1,7 +1,8 @@
 //! Test-only variants of the server (cargo feature `fixtures`, compiled into test builds
 //! only): other presentations and deliberately broken services that the conformance suite must
 //! pass or fail by the right requirement ID. One build serves them all; the variant is chosen
-//! when the server starts (`Config::fixture`). What each changes is in `http/fixture.rs`.
+//! when the server starts (`Config::fixture`). What each changes is in `http/fixture.rs`, or in
+//! the services where `service::broken!` names it.
 //! (A rule broken by a number alone needs no variant: start the server with another policy.)
 
 use std::str::FromStr;
@@ -57,6 +58,17 @@ pub enum Fixture {
     /// Broken (PV-2): a password change does not wrap the verified identity's key under the new
     /// password, so the identity no longer opens.
     PasswordChangeLosesIdentity,
+    /// Broken (OTP-2): a security code is never marked used, so it works again until it expires.
+    CodesWorkTwice,
+    /// Broken (SI-5): signing in keeps the session identifier the browser had before.
+    SessionKeptAtSignIn,
+    /// Broken (AG-3): every agency gets the same subject identifier for a person.
+    OneSubjectForAllAgencies,
+    /// Broken (PK-3): signing in with the personal key shows the same key again, and it keeps
+    /// working.
+    PersonalKeyKept,
+    /// Broken (PK-4): the sign-in after a password reset issues no new personal key.
+    NoKeyAfterReset,
 }
 
 impl FromStr for Fixture {
@@ -83,6 +95,11 @@ impl FromStr for Fixture {
             "vendor-results-shown" => Self::VendorResultsShown,
             "reset-keeps-identity" => Self::ResetKeepsIdentity,
             "password-change-loses-identity" => Self::PasswordChangeLosesIdentity,
+            "codes-work-twice" => Self::CodesWorkTwice,
+            "session-kept-at-sign-in" => Self::SessionKeptAtSignIn,
+            "one-subject-for-all-agencies" => Self::OneSubjectForAllAgencies,
+            "personal-key-kept" => Self::PersonalKeyKept,
+            "no-key-after-reset" => Self::NoKeyAfterReset,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -269,6 +269,13 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
             super::content_security_policy(Some(&origin)),
         );
     }
+    // Test-only breakage (SI-5): a rotation keeps the identifier the browser had.
+    let fate = match fate {
+        Fate::Rotate if existing.is_some() && crate::service::broken!(app.services, SessionKeptAtSignIn) => {
+            Fate::Keep
+        }
+        fate => fate,
+    };
     match (fate, &existing) {
         (Fate::Destroy, _) => {
             if let Some(digest) = &existing {

@@ -92,7 +92,7 @@ impl Services {
         let codes: Vec<otp::StoredCode> = rows.iter().map(|r| r.code.clone()).collect();
         match otp::classify(&otp::digest(&self.code_key, &entered), &codes, now) {
             Entered::Valid(i) => {
-                if !self.store.use_code(rows[i].id, now).await? {
+                if !super::broken!(self, CodesWorkTwice) && !self.store.use_code(rows[i].id, now).await? {
                     return Err(ServiceError::Rejected(Reason::CodeUsed));
                 }
                 self.store.clear_failures(account_id).await?;
@@ -170,13 +170,18 @@ impl Services {
                 .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         }
-        let (key, hash) = self.new_personal_key().await?;
-        if !self.store.replace_personal_key(account_id, &old_hash, &hash).await? {
-            // Another request used the same key first.
-            return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining: 0 }));
-        }
+        let key = if super::broken!(self, PersonalKeyKept) {
+            entered.to_owned()
+        } else {
+            let (key, hash) = self.new_personal_key().await?;
+            if !self.store.replace_personal_key(account_id, &old_hash, &hash).await? {
+                // Another request used the same key first.
+                return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining: 0 }));
+            }
+            self.rewrap_for_personal_key(account_id, entered, &key).await?;
+            key
+        };
         self.store.clear_failures(account_id).await?;
-        self.rewrap_for_personal_key(account_id, entered, &key).await?;
         self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
         Ok(key)
     }

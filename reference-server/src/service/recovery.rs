@@ -60,7 +60,9 @@ impl Services {
         if !super::broken!(self, ResetKeepsIdentity) {
             self.store.deactivate_profile(account_id).await?;
         }
-        self.store.mark_personal_key_reissue(account_id).await?;
+        if !super::broken!(self, NoKeyAfterReset) {
+            self.store.mark_personal_key_reissue(account_id).await?;
+        }
         self.notify(&link.email, &notices::password_changed(&self.link("/"))).await;
         Ok(())
     }

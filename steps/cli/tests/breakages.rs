@@ -99,6 +99,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["OTP-1"],
     },
     Breakage {
+        name: "codes-work-twice",
+        what: "a security code is never marked used, and works again until it expires",
+        configure: |c| c.fixture = Some(Fixture::CodesWorkTwice),
+        fails: &["OTP-2"],
+    },
+    Breakage {
         name: "four-code-requests",
         what: "4 code requests per 15 minutes, not 3",
         // The one number limits sign-in codes (OTP-4), all flows together (OTP-8) and the
@@ -120,6 +126,24 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["OTP-5", "OTP-7", "PK-5"],
     },
     Breakage {
+        name: "twelve-character-keys",
+        what: "personal keys of 12 characters, not 16",
+        configure: |c| c.policy.personal_key_length = 12,
+        fails: &["PK-1"],
+    },
+    Breakage {
+        name: "personal-key-kept",
+        what: "signing in with the personal key shows the same key again, and it keeps working",
+        configure: |c| c.fixture = Some(Fixture::PersonalKeyKept),
+        fails: &["PK-3"],
+    },
+    Breakage {
+        name: "no-key-after-reset",
+        what: "the sign-in after a password reset issues no new personal key",
+        configure: |c| c.fixture = Some(Fixture::NoKeyAfterReset),
+        fails: &["PK-4"],
+    },
+    Breakage {
         name: "unknown-sign-in-address-told",
         what: "a sign-in for an address with no account answers 404, a wrong password 401",
         configure: |c| c.fixture = Some(Fixture::UnknownSignInAddressTold),
@@ -130,6 +154,12 @@ const BREAKAGES: &[Breakage] = &[
         what: "6 wrong passwords before sign-in is throttled, where 5 are declared",
         configure: |c| c.policy.password_attempt_limit = 6,
         fails: &["SI-3"],
+    },
+    Breakage {
+        name: "session-kept-at-sign-in",
+        what: "signing in keeps the session identifier the browser had before",
+        configure: |c| c.fixture = Some(Fixture::SessionKeptAtSignIn),
+        fails: &["SI-5"],
     },
     Breakage {
         name: "sign-out-only-clears-cookie",
@@ -174,6 +204,12 @@ const BREAKAGES: &[Breakage] = &[
         // Sharing what was declined is also sharing without permission (PV-3).
         configure: |c| c.fixture = Some(Fixture::DeclineTakenAsConsent),
         fails: &["AG-2", "PV-3"],
+    },
+    Breakage {
+        name: "one-subject-for-all-agencies",
+        what: "every agency gets the same subject identifier for a person",
+        configure: |c| c.fixture = Some(Fixture::OneSubjectForAllAgencies),
+        fails: &["AG-3"],
     },
     Breakage {
         name: "documents-not-checked",

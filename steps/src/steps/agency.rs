@@ -175,7 +175,7 @@ async fn create_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     super::codes::enter_code(world).await?;
     expect_accepted(world.last()?)?;
     if world.ctx.target.offers("personal_key") {
-        super::codes::shown_personal_key(world).await?;
+        super::codes::read_personal_key(world)?;
     }
     Ok(())
 }

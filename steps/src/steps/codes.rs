@@ -33,7 +33,7 @@ pub async fn finish_account(world: &mut LoginWorld) -> anyhow::Result<()> {
     enter_code(world).await?;
     expect_accepted(world.last()?)?;
     if world.ctx.target.offers("personal_key") {
-        shown_personal_key(world).await?;
+        read_personal_key(world)?;
     }
     world.driver.new_session().await
 }
@@ -344,15 +344,23 @@ async fn keys_differ(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[then("I am shown a personal key")]
 pub async fn shown_personal_key(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let key = world.last()?.detail("personal_key").context("no personal key was shown")?;
+    let key = read_personal_key(world)?;
     let groups: Vec<&str> = key.split('-').collect();
     let crockford = |c: char| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"ILOU".contains(c));
     anyhow::ensure!(
         groups.len() == 4 && groups.iter().all(|g| g.len() == 4 && g.chars().all(crockford)),
         "the personal key {key:?} is not 16 characters of Crockford base32 in groups of 4"
     );
-    world.personal_keys.push(key);
     Ok(())
+}
+
+/// Keeps the personal key the last answer showed. Its shape is PK-1's to check (above), so
+/// that a wrong shape fails that rule, not every scenario that makes an account.
+pub fn read_personal_key(world: &mut LoginWorld) -> anyhow::Result<String> {
+    let key = world.last()?.detail("personal_key").context("no personal key was shown")?;
+    anyhow::ensure!(!key.trim().is_empty(), "an empty personal key was shown");
+    world.personal_keys.push(key.clone());
+    Ok(key)
 }
 
 #[cfg(test)]

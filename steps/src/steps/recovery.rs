@@ -91,7 +91,7 @@ async fn wrong_credentials(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[then("I am given a new personal key")]
 async fn given_new_key(world: &mut LoginWorld) -> anyhow::Result<()> {
-    super::codes::shown_personal_key(world).await?;
+    super::codes::read_personal_key(world)?;
     let n = world.personal_keys.len();
     anyhow::ensure!(n >= 2 && world.personal_keys[n - 1] != world.personal_keys[n - 2], "the key is not new");
     Ok(())

@@ -150,6 +150,7 @@ impl Services {
 
     /// The subject one agency sees for one account (AG-3).
     pub fn subject(&self, client_id: &str, account_id: AccountId) -> String {
+        let client_id = if crate::service::broken!(self, OneSubjectForAllAgencies) { "" } else { client_id };
         oidc::pairwise_subject(&self.subject_key, client_id, account_id.get())
     }
 
