@@ -277,16 +277,24 @@ async fn sample_distinct(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pearson's chi-squared over the digits of every code, against the uniform spread: alarm
-/// above 27.88, the 0.1 % point with 9 degrees of freedom, so a random generator is flagged
-/// once in a thousand runs; a counter, a fixed digit or a narrow range is flagged at once.
+/// Where the digit-spread alarm goes off: the 0.0001 % point of chi-squared with 9 degrees of
+/// freedom. A random generator is flagged once in about a million runs. The check runs in
+/// every breakage row too (about 40 runs per CI), and at the 0.1 % point it raised a false alarm
+/// in about one CI run in 25. A counter (statistic 525 over 30 codes) or a fixed first digit
+/// (54) is still flagged at once.
+const DIGIT_SPREAD_ALARM: f64 = 45.0;
+
+/// Pearson's chi-squared over the digits of every code, against the uniform spread.
 #[then("their digits are spread evenly")]
 async fn digits_even(world: &mut LoginWorld) -> anyhow::Result<()> {
     let (statistic, digits) = digit_spread(&world.codes)?;
-    world.note(format!("chi-squared of {digits} code digits: {statistic:.2} (alarm above 27.88)"));
+    world.note(format!(
+        "chi-squared of {digits} code digits: {statistic:.2} (alarm above {DIGIT_SPREAD_ALARM})"
+    ));
     anyhow::ensure!(
-        statistic <= 27.88,
-        "the digits of {} codes are not evenly spread: chi-squared {statistic:.2} > 27.88 (p < 0.001): {:?}",
+        statistic <= DIGIT_SPREAD_ALARM,
+        "the digits of {} codes are not evenly spread: chi-squared {statistic:.2} > {DIGIT_SPREAD_ALARM} \
+         (p < 0.000001): {:?}",
         world.codes.len(),
         world.codes
     );
@@ -365,14 +373,28 @@ pub fn read_personal_key(world: &mut LoginWorld) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::digit_spread;
+    use super::{DIGIT_SPREAD_ALARM, digit_spread};
 
     #[test]
     fn a_counter_or_a_fixed_digit_is_flagged_and_an_even_spread_is_not() {
         let counter: Vec<String> = (0..30).map(|n| format!("{:06}", 100_000 + n)).collect();
-        assert!(digit_spread(&counter).unwrap().0 > 27.88);
+        assert!(digit_spread(&counter).unwrap().0 > DIGIT_SPREAD_ALARM);
         let fixed_first: Vec<String> = (0..30).map(|n| format!("1{:05}", (n * 7919) % 100_000)).collect();
-        assert!(digit_spread(&fixed_first).unwrap().0 > 27.88, "{:?}", digit_spread(&fixed_first));
+        assert!(
+            digit_spread(&fixed_first).unwrap().0 > DIGIT_SPREAD_ALARM,
+            "{:?}",
+            digit_spread(&fixed_first)
+        );
+        // A reference server's random codes that raised a false alarm at the old 0.1 % point
+        // (statistic 35.22 > 27.88) in a CI run; they pass now.
+        let sample = [
+            "708573", "987783", "083748", "288118", "082838", "330887", "634296", "608405", "589432",
+            "437831", "460164", "871880", "490406", "988382", "548961", "285441", "033820", "254437",
+            "455968", "544665", "459364", "827683", "029638", "695385", "976460", "974803", "646827",
+            "815896", "488808", "706042",
+        ];
+        let statistic = digit_spread(&sample.map(str::to_owned)).unwrap().0;
+        assert!((35.0..35.5).contains(&statistic) && statistic < DIGIT_SPREAD_ALARM, "{statistic}");
         let even: Vec<String> = (0..30).map(|n| format!("{0}{0}{0}{0}{0}{0}", n % 10)).collect();
         assert!(digit_spread(&even).unwrap().0 < 1e-9);
         assert!(digit_spread(&vec!["12ab56".to_owned(); 10]).is_err());
