@@ -69,6 +69,12 @@ pub enum Fixture {
     PersonalKeyKept,
     /// Broken (PK-4): the sign-in after a password reset issues no new personal key.
     NoKeyAfterReset,
+    /// Broken (PV-4): signing in a week or more after sign-up emails tips for the account,
+    /// which is no security message.
+    NewsletterAfterAWeek,
+    /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
+    /// field without a label, faint text and a banner 1000 px wide.
+    InaccessiblePages,
 }
 
 impl FromStr for Fixture {
@@ -100,6 +106,8 @@ impl FromStr for Fixture {
             "one-subject-for-all-agencies" => Self::OneSubjectForAllAgencies,
             "personal-key-kept" => Self::PersonalKeyKept,
             "no-key-after-reset" => Self::NoKeyAfterReset,
+            "newsletter-after-a-week" => Self::NewsletterAfterAWeek,
+            "inaccessible-pages" => Self::InaccessiblePages,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

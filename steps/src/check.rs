@@ -174,8 +174,12 @@ async fn check_pages(target: &Target) -> Vec<Finding> {
     };
     let browsers =
         std::sync::Arc::new(crate::driver::browsers::BrowserPool::new(chromedriver.endpoint.clone()));
-    let settings =
-        crate::driver::browser::BrowserSettings { browsers, mapping: target.browser.clone(), clock: None };
+    let settings = crate::driver::browser::BrowserSettings {
+        browsers,
+        mapping: target.browser.clone(),
+        clock: None,
+        audit: None,
+    };
     let mut driver = crate::driver::browser::BrowserDriver::new(&target.base_url, settings);
     driver
         .walk_first_pages()

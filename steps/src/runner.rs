@@ -127,6 +127,7 @@ struct Pass {
     properties: Vec<PropertyResult>,
     parse_errors: Vec<String>,
     stopped_early: Option<String>,
+    accessibility: Option<crate::report::Accessibility>,
 }
 
 static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -278,6 +279,7 @@ async fn run_drivers(
         all.scenarios.extend(pass.scenarios);
         all.properties.extend(pass.properties);
         all.parse_errors.extend(pass.parse_errors);
+        all.accessibility = all.accessibility.or(pass.accessibility);
         if all.stopped_early.is_none() {
             all.stopped_early = pass.stopped_early;
         }
@@ -294,6 +296,7 @@ fn summarise(catalogue: &Catalogue, pass: Pass, elapsed_secs: f64, waivers: &Wai
         summary.stopped_early(why);
     }
     summary.identities = pass.identities;
+    summary.accessibility = pass.accessibility;
     summary
 }
 
@@ -305,10 +308,12 @@ fn write_reports(
 ) -> anyhow::Result<()> {
     write_junit(&dir.join("junit.xml"), junit_files, summary)?;
     // Failed browser scenarios' screenshots go into the report itself, which stays one file.
+    let accessibility = summary.accessibility.iter().flat_map(|a| a.findings.iter());
     let screenshots = summary
         .unexcused_failures()
         .into_iter()
         .filter_map(|s| s.screenshot.as_ref())
+        .chain(accessibility.filter_map(|f| f.screenshot.as_ref()))
         .filter_map(|shot| std::fs::read(dir.join(shot)).ok().map(|png| (shot.clone(), png)))
         .collect();
     std::fs::write(dir.join("report.html"), crate::report::html::render(summary, info, &screenshots)?)?;
@@ -394,6 +399,10 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     context.browsers = chromedriver
         .as_ref()
         .map(|c| Arc::new(crate::driver::browsers::BrowserPool::new(c.endpoint.clone())));
+    if driver == DriverKind::Browser && context.target.accessibility.enabled {
+        let settings = context.target.accessibility.clone();
+        context.audit = Some(Arc::new(crate::driver::accessibility::Audit::new(settings)));
+    }
     let _landing = match (&context.target.oidc, driver) {
         (Some(oidc), DriverKind::Browser) => Some(crate::landing::Landing::start(oidc).await),
         _ => None,
@@ -421,7 +430,7 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         progress: Arc::new(Progress::new(driver_name(driver))),
     };
     let stopped_early = run_scenarios(options, driver, concurrency, admission, &recorder, files).await?;
-    let properties = run_properties(&context, options.property_cases, &selection).await?;
+    let mut properties = run_properties(&context, options.property_cases, &selection).await?;
     world::uninstall();
     if let Some(browsers) = &context.browsers {
         browsers.close_all().await;
@@ -431,8 +440,26 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     for s in &mut scenarios {
         s.driver = driver_name(driver).to_owned();
     }
+    let filtered = scenarios.iter().any(|s| s.detail.as_deref() == Some(FILTERED_OUT));
+    let audited = match (&context.audit, driver) {
+        (Some(audit), _) => Ok(audit.outcome()),
+        (None, DriverKind::Api) => Err("not run: needs the browser driver (--driver browser)"),
+        (None, DriverKind::Browser) => {
+            Err("not run: turned off in the target file ([accessibility] enabled = false)")
+        }
+    };
+    let (checks, accessibility) =
+        crate::report::accessibility_checks(audited, filtered, &options.report_dir, driver_name(driver));
+    properties.extend(checks);
     let identities = context.handed_out.lock().map(|list| list.clone()).unwrap_or_default();
-    Ok(Pass { identities, scenarios, properties, parse_errors: recorder.parse_errors(), stopped_early })
+    Ok(Pass {
+        identities,
+        scenarios,
+        properties,
+        parse_errors: recorder.parse_errors(),
+        stopped_early,
+        accessibility,
+    })
 }
 
 /// Which scenarios run: those the user selected that the target can run. Each one left out

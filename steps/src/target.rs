@@ -24,6 +24,13 @@
 //! labels = { "Email address" = "Email" }
 //! paths = { "/sign-up" = "/register" }
 //!
+//! [accessibility]                      # optional, browser driver: AX-1 and AX-3 on every page
+//! tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]   # axe-core rule tags (the default)
+//! exclude = ["#chat-widget"]           # elements not checked
+//! [[accessibility.disabled]]           # an axe-core rule left out, with why
+//! rule = "color-contrast"
+//! reason = "brand colours under review (ticket A11Y-7)"
+//!
 //! [oidc]                               # optional: agency sign-in (OpenID Connect)
 //! issuer = "http://127.0.0.1:8080"
 //! [oidc.agencies.benefits]             # private_key_jwt; email, phone (and verified identity)
@@ -75,6 +82,10 @@ pub struct Target {
     /// regex over the subject.
     #[serde(default)]
     pub notices: BTreeMap<String, String>,
+    /// The accessibility checks of a browser run (AX-1, AX-3): rule tags, rules left out
+    /// with why, elements not checked.
+    #[serde(default)]
+    pub accessibility: crate::driver::accessibility::AccessibilitySettings,
 }
 
 /// The agencies the scenarios play, as registered with the target.
@@ -207,6 +218,13 @@ impl Target {
         crate::notices::NoticePatterns::new(&target.notices)?;
         target.code_reader()?;
         target.misuse_report_link()?;
+        for rule in &target.accessibility.disabled {
+            anyhow::ensure!(
+                !rule.reason.trim().is_empty(),
+                "[[accessibility.disabled]] {:?} needs a reason: the report names every rule left out, and why",
+                rule.rule
+            );
+        }
         for capability in target.capabilities.iter().flatten() {
             anyhow::ensure!(
                 crate::contract::CAPABILITIES.iter().any(|(c, _)| c == capability),

@@ -31,6 +31,8 @@ pub struct Context {
     /// Where browsers come from (browser driver only). The ChromeDriver process itself
     /// belongs to the runner, which stops it however the run ends.
     pub browsers: Option<Arc<crate::driver::browsers::BrowserPool>>,
+    /// The accessibility checks of a browser run (AX-1, AX-3).
+    pub audit: Option<Arc<crate::driver::accessibility::Audit>>,
     /// Every address and number handed out, for cleaning up a staging service afterwards.
     pub handed_out: Mutex<Vec<Identity>>,
 }
@@ -58,6 +60,7 @@ impl Context {
             time_lock: Arc::new(RwLock::new(())),
             real_time: false,
             browsers: None,
+            audit: None,
             handed_out: Mutex::new(Vec::new()),
         }
     }
@@ -86,6 +89,7 @@ impl Context {
                     browsers,
                     mapping: self.target.browser.clone(),
                     clock: self.clock.clone(),
+                    audit: self.audit.clone(),
                 };
                 Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
             }

@@ -10,6 +10,13 @@ use axum::response::{Html, IntoResponse, Response};
 use super::AppState;
 use crate::fixture::Fixture;
 
+/// What [`Fixture::InaccessiblePages`] adds to the sign-up page, outside its form.
+const INACCESSIBLE: &str = r##"<img id="fixture-logo" src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==" width="40" height="40">
+<p id="fixture-faint" style="color:#d8d8d8;background:#ffffff">Read our terms before you start.</p>
+<input id="fixture-unlabelled" type="text">
+<div id="fixture-wide" style="width:1000px;min-width:1000px">A banner as wide as a desktop screen</div>
+</main>"##;
+
 /// The session cookie's name under [`Fixture::Unmarked`].
 const UNMARKED_COOKIE: &str = "session_id";
 
@@ -154,7 +161,23 @@ pub async fn middleware(
         | Fixture::SessionKeptAtSignIn
         | Fixture::OneSubjectForAllAgencies
         | Fixture::PersonalKeyKept
-        | Fixture::NoKeyAfterReset => next.run(request).await,
+        | Fixture::NoKeyAfterReset
+        | Fixture::NewsletterAfterAWeek => next.run(request).await,
+        Fixture::InaccessiblePages => {
+            if request.method() != Method::GET || request.uri().path() != "/sign-up" {
+                return next.run(request).await;
+            }
+            let mut response =
+                rewrite_html(next.run(request).await, |html| html.replacen("</main>", INACCESSIBLE, 1)).await;
+            // The faults need inline styles, which the service's policy forbids.
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+                ),
+            );
+            response
+        }
         Fixture::DeclineTakenAsConsent => {
             if request.method() != Method::POST || request.uri().path() != "/api/v1/agency/consent" {
                 return next.run(request).await;

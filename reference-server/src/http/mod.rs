@@ -47,12 +47,33 @@ pub fn content_security_policy(agency: Option<&str>) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; form-action 'self'"))
 }
 
+/// An address that leads nowhere: for the JSON API, its own refusal; for a person, a page
+/// that says so and leads back (an empty answer is no page a screen reader can announce).
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let message = "There is nothing at this address. Check it, or start again from the home page.";
+    if uri.path().starts_with("/api/") {
+        let answer = serde_json::json!({ "outcome": "rejected", "reason": "not_found", "message": message });
+        return (axum::http::StatusCode::NOT_FOUND, axum::Json(answer)).into_response();
+    }
+    web::render(
+        axum::http::StatusCode::NOT_FOUND,
+        web::MessagePage {
+            name: "",
+            title: "Page not found",
+            message,
+            link: Some(("/", "Go to the home page")),
+        },
+    )
+}
+
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(web::routes(&state))
         .merge(oidc::routes())
         .nest("/api/v1", api::routes(&state))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found);
     if state.services.config.conformance_hooks {
         if state.services.config.conformance_hook_token.is_none() {
             tracing::warn!(

@@ -35,7 +35,19 @@ impl Services {
             None => self.passwords.verify(password, &self.dummy_password_hash.get().await?).await?,
         };
         match account {
-            Some(account) if matches => Ok(account),
+            Some(account) if matches => {
+                if super::broken!(self, NewsletterAfterAWeek)
+                    && now - account.created_at >= time::Duration::days(7)
+                {
+                    let tips = crate::delivery::notices::Notice {
+                        subject: "Five tips to get more from your account".into(),
+                        text: "Did you know you can share your account with more agencies? Read our tips."
+                            .into(),
+                    };
+                    self.notify(&account.email, &tips).await;
+                }
+                Ok(account)
+            }
             _ => {
                 self.store.record_event(&key, now).await?;
                 if let Some((client_key, _, _)) = &per_client {

@@ -288,3 +288,20 @@ async fn a_person_signs_in_for_an_agency_through_the_pages() {
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("location").is_none());
 }
+
+/// An address that leads nowhere is a page a person (and a screen reader) can read, with the
+/// viewport every page declares and a way back; the JSON API answers in its own shape.
+#[tokio::test]
+async fn an_address_that_leads_nowhere_is_a_readable_page() {
+    let (server, _fakes) = spawn_app(|_| {}).await;
+    let person = Person::new(&server);
+    let (status, html) = person.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("<h1>Page not found</h1>"), "{html}");
+    assert!(html.contains(r#"name="viewport""#) && html.contains(r#"lang="en""#), "{html}");
+    assert!(html.contains(r#"href="/""#), "a way back: {html}");
+    let (status, body) = person.get("/api/v1/no-such-endpoint").await;
+    assert_eq!(status, 404);
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["reason"], "not_found", "{answer}");
+}

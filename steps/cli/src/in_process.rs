@@ -104,6 +104,7 @@ impl InProcess {
             browser: Default::default(),
             capabilities: None,
             notices: Default::default(),
+            accessibility: Default::default(),
         }
     }
 }

@@ -241,6 +241,12 @@ const BREAKAGES: &[Breakage] = &[
         configure: |c| c.fixture = Some(Fixture::PasswordChangeLosesIdentity),
         fails: &["PV-2"],
     },
+    Breakage {
+        name: "newsletter-after-a-week",
+        what: "signing in a week after sign-up emails tips for the account",
+        configure: |c| c.fixture = Some(Fixture::NewsletterAfterAWeek),
+        fails: &["PV-4"],
+    },
 ];
 
 /// The whole suite (but `@timing` and `@load`) through the API against `breakage`.

@@ -29,6 +29,8 @@ pub struct BrowserSettings {
     pub mapping: BrowserMapping,
     /// The service's clock, for the date of a time a page shows without one.
     pub clock: Option<crate::clock_hook::ClockHook>,
+    /// The run's accessibility checks (AX-1, AX-3), when it makes them.
+    pub audit: Option<Arc<super::accessibility::Audit>>,
 }
 
 pub struct BrowserDriver {
@@ -482,7 +484,7 @@ impl BrowserDriver {
         }
         self.pages = self.recogniser.identify(&seen);
         self.typed.clear();
-        let refusal = match self.recogniser.refusal(&seen, &self.pages) {
+        let (refusal, shown) = match self.recogniser.refusal(&seen, &self.pages) {
             Some(rule) => {
                 if let Some(shown) = &rule.at {
                     let today = crate::clock_hook::target_now(self.settings.clock.as_ref()).await?.date();
@@ -491,12 +493,18 @@ impl BrowserDriver {
                         page["rule_at"] = json!(at.format(&Rfc3339)?);
                     }
                 }
-                format!(" ({} {} by {})", rule.outcome, rule.reason, rule.rule)
+                (
+                    format!(" ({} {} by {})", rule.outcome, rule.reason, rule.rule),
+                    format!(" ({})", format!("{} {}", rule.outcome, rule.reason).trim()),
+                )
             }
-            None => page["outcome"]
-                .as_str()
-                .map(|o| format!(" ({o} {})", page["reason"].as_str().unwrap_or("")))
-                .unwrap_or_default(),
+            None => {
+                let shown = page["outcome"]
+                    .as_str()
+                    .map(|o| format!(" ({o} {})", page["reason"].as_str().unwrap_or("")))
+                    .unwrap_or_default();
+                (shown.clone(), shown.replace(" )", ")"))
+            }
         };
         let fields: Vec<&str> =
             page["fields"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -516,6 +524,15 @@ impl BrowserDriver {
         }
         self.transcript.push(Exchange { request, status: seen.status, response });
         self.last = page;
+        // AX-1, AX-3: each of the service's own pages once per run, by what it is and showed.
+        if let Some(audit) = self.settings.audit.clone()
+            && self.last["url"].as_str().and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin())
+                == url::Url::parse(&self.base).ok().map(|u| u.origin())
+        {
+            let what = if self.pages.is_empty() { seen.path.clone() } else { self.pages.join("/") };
+            let client = self.browser().await?.clone();
+            audit.check(&client, &format!("{what}{shown}")).await;
+        }
         Ok(())
     }
 

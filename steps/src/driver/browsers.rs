@@ -73,7 +73,7 @@ pub async fn wipe(client: &Client, visited: &BTreeSet<String>) -> anyhow::Result
 }
 
 /// A Chrome DevTools command, through ChromeDriver's `goog/cdp/execute` endpoint.
-async fn devtools(client: &Client, cmd: &'static str, params: Value) -> anyhow::Result<Value> {
+pub(crate) async fn devtools(client: &Client, cmd: &'static str, params: Value) -> anyhow::Result<Value> {
     Ok(client.issue_cmd(DevTools { cmd, params }).await?)
 }
 

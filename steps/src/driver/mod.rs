@@ -4,6 +4,7 @@
 //! browser driver (a real Chromium) the web pages. Outcomes are typed so that scenarios
 //! assert exactly what happened.
 
+pub mod accessibility;
 pub mod api;
 pub mod browser;
 pub mod browsers;

@@ -186,6 +186,63 @@ struct Counts {
     ids_uncovered: usize,
 }
 
+/// The accessibility section: what was checked, and per page what was found.
+struct AccessibilityView {
+    engine: String,
+    tags: String,
+    pages: usize,
+    seconds: f64,
+    disabled: Vec<(String, String)>,
+    excluded: String,
+    unchecked: Vec<String>,
+    /// Page identity and address, its findings, its screenshot (base64).
+    by_page: Vec<(String, String, Vec<FindingView>, Option<String>)>,
+}
+
+struct FindingView {
+    id: String,
+    rule: String,
+    impact: String,
+    help: String,
+    elements: String,
+}
+
+impl AccessibilityView {
+    fn of(a: &super::Accessibility, screenshots: &BTreeMap<String, Vec<u8>>) -> Self {
+        let mut by_page: Vec<(String, String, Vec<FindingView>, Option<String>)> = Vec::new();
+        for f in &a.findings {
+            let view = FindingView {
+                id: f.id.clone(),
+                rule: f.rule.clone(),
+                impact: f.impact.clone(),
+                help: f.help.clone(),
+                elements: f.elements.join(", "),
+            };
+            match by_page.iter_mut().find(|(page, ..)| *page == f.page) {
+                Some((.., findings, _)) => findings.push(view),
+                None => {
+                    let shot = f
+                        .screenshot
+                        .as_ref()
+                        .and_then(|path| screenshots.get(path))
+                        .map(|png| base64::engine::general_purpose::STANDARD.encode(png));
+                    by_page.push((f.page.clone(), f.url.clone(), vec![view], shot));
+                }
+            }
+        }
+        Self {
+            engine: a.engine.clone(),
+            tags: a.tags.join(", "),
+            pages: a.pages.len(),
+            seconds: a.seconds,
+            disabled: a.disabled.iter().map(|d| (d.rule.clone(), d.reason.clone())).collect(),
+            excluded: a.excluded.join(", "),
+            unchecked: a.unchecked.clone(),
+            by_page,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage<'a> {
@@ -210,6 +267,7 @@ struct ReportPage<'a> {
     properties: Vec<PropertyView>,
     features: Vec<(&'a str, Vec<ScenarioView>)>,
     identities: &'a [crate::world::Identity],
+    accessibility: Option<AccessibilityView>,
 }
 
 /// A scenario's name, with its example values for a row of an outline.
@@ -263,8 +321,8 @@ fn failure_parts(s: &ScenarioResult) -> (Option<String>, String) {
     (step, message)
 }
 
-/// Renders the report. `screenshots` holds the PNG of each failed browser scenario, by the
-/// path its result names (`ScenarioResult::screenshot`).
+/// Renders the report. `screenshots` holds the PNG of each failed browser scenario and of
+/// each page with accessibility findings, by the path its result names.
 pub fn render(
     summary: &Summary,
     info: &RunInfo,
@@ -394,6 +452,7 @@ pub fn render(
             .collect(),
         features: features.into_iter().collect(),
         identities: &summary.identities,
+        accessibility: summary.accessibility.as_ref().map(|a| AccessibilityView::of(a, screenshots)),
     };
     page.render()
 }

@@ -144,6 +144,9 @@ pub struct Summary {
     pub stopped_early: Option<String>,
     /// Every address and phone number the run used on the target, for clean-up.
     pub identities: Vec<crate::world::Identity>,
+    /// What the browser run's accessibility checks looked at and found (AX-1, AX-3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accessibility: Option<super::Accessibility>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -279,6 +282,7 @@ impl Summary {
             stale_waivers: Vec::new(),
             stopped_early: None,
             identities: Vec::new(),
+            accessibility: None,
         };
         summary.apply_waivers(&waivers.waivers);
         for r in &summary.requirements {
