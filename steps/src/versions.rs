@@ -36,19 +36,26 @@ impl Versions {
     }
 }
 
+/// The JSON Schema of `T` (draft 2020-12) under `title` and `description`, as serialised
+/// (`settings.for_serialize()`) or as read (`for_deserialize()`).
+fn schema_of<T: schemars::JsonSchema>(
+    settings: schemars::generate::SchemaSettings,
+    title: &str,
+    description: String,
+) -> serde_json::Value {
+    let mut schema = settings.into_generator().into_root_schema_for::<T>();
+    schema.insert("title".into(), title.into());
+    schema.insert("description".into(), description.into());
+    schema.to_value()
+}
+
 /// The JSON Schema of `summary.json`, as this suite writes it.
 pub fn summary_schema() -> serde_json::Value {
-    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
-        .for_serialize()
-        .into_generator()
-        .into_root_schema_for::<crate::report::Summary>();
-    schema.insert("title".into(), "summary.json".into());
-    schema.insert(
-        "description".into(),
-        format!("The machine-readable report of a conformance run, summary schema version {SUMMARY_SCHEMA}")
-            .into(),
+    let mut schema = schema_of::<crate::report::Summary>(
+        schemars::generate::SchemaSettings::draft2020_12().for_serialize(),
+        "summary.json",
+        format!("The machine-readable report of a conformance run, summary schema version {SUMMARY_SCHEMA}"),
     );
-    let mut schema = schema.to_value();
     // A summary of another shape's version does not validate against this one.
     schema["$defs"]["Versions"]["properties"]["summary_schema"] =
         serde_json::json!({ "const": SUMMARY_SCHEMA });
@@ -58,17 +65,13 @@ pub fn summary_schema() -> serde_json::Value {
 /// The JSON Schema of the target file (TOML, read as the JSON it maps to: editors that take
 /// JSON Schemas for TOML, such as Taplo's, use it as is).
 pub fn target_schema() -> serde_json::Value {
-    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator()
-        .into_root_schema_for::<crate::target::Target>();
-    schema.insert("title".into(), "conformance target file".into());
-    schema.insert(
-        "description".into(),
-        format!("What the conformance suite checks and how it reaches it, target-file schema version {TARGET_SCHEMA}")
-            .into(),
+    let mut schema = schema_of::<crate::target::Target>(
+        schemars::generate::SchemaSettings::draft2020_12().for_deserialize(),
+        "conformance target file",
+        format!(
+            "What the conformance suite checks and how it reaches it, target-file schema version {TARGET_SCHEMA}"
+        ),
     );
-    let mut schema = schema.to_value();
     schema["properties"]["schema_version"]["enum"] = serde_json::json!([TARGET_SCHEMA, null]);
     schema
 }
