@@ -221,11 +221,7 @@ impl AccessibilityView {
             match by_page.iter_mut().find(|(page, ..)| *page == f.page) {
                 Some((.., findings, _)) => findings.push(view),
                 None => {
-                    let shot = f
-                        .screenshot
-                        .as_ref()
-                        .and_then(|path| screenshots.get(path))
-                        .map(|png| base64::engine::general_purpose::STANDARD.encode(png));
+                    let shot = embedded(f.screenshot.as_deref(), screenshots);
                     by_page.push((f.page.clone(), f.url.clone(), vec![view], shot));
                 }
             }
@@ -304,6 +300,12 @@ fn verdict_cell(verdict: Verdict) -> (&'static str, &'static str) {
     }
 }
 
+/// The screenshot kept at `path`, as base64 for a `data:` image (the report stays one file).
+fn embedded(path: Option<&str>, screenshots: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    path.and_then(|path| screenshots.get(path))
+        .map(|png| base64::engine::general_purpose::STANDARD.encode(png))
+}
+
 /// The failed step of `s` and what its check said, apart (the recorder writes
 /// `<step>: <message>`).
 fn failure_parts(s: &ScenarioResult) -> (Option<String>, String) {
@@ -345,11 +347,7 @@ pub fn render(
         .into_iter()
         .map(|s| {
             let (step, message) = failure_parts(s);
-            let screenshot = s
-                .screenshot
-                .as_ref()
-                .and_then(|path| screenshots.get(path))
-                .map(|png| base64::engine::general_purpose::STANDARD.encode(png));
+            let screenshot = embedded(s.screenshot.as_deref(), screenshots);
             Failure { scenario: link(s), location: s.location.clone(), step, message, screenshot }
         })
         .collect();
