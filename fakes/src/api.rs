@@ -19,7 +19,9 @@
 //! | `POST /v2/email/outbound-emails` | Amazon SES v2 `SendEmail` (see `ses`) |
 //! | `POST /restws/identity/v3/accounts/{a}/workflows/{w}/conversations` | document verification (see `proofing::documents`) |
 //! | `POST /restws/identity/v2/{a}/{w}/conversation` | identity resolution (see `proofing::resolution`) |
-//! | `GET /api/proofing`, `DELETE /api/proofing` | what the proofing fakes were asked (never the images) |
+//! | `POST /ivs-ippaas-api/IPPRest/resources/rest/{getIppFacilityList,optInIPPApplicant,getProofingResults}` | in-person proofing at a Post Office (see `proofing::in_person`) |
+//! | `GET /api/in-person`, `POST /api/in-person/{code}` | the enrollments; play a visit: `{"result": "passed"}` (or `failed`, `expired`) |
+//! | `GET /api/proofing`, `DELETE /api/proofing` | what the proofing fakes were asked (never the images); `DELETE` forgets enrollments too |
 //! | `GET /` | the HTML page |
 
 use std::sync::Arc;
@@ -92,10 +94,10 @@ impl Settings {
 struct Fakes {
     mail: Arc<FakeMail>,
     sms: Arc<FakeSms>,
-    proofing: Arc<crate::proofing::Checks>,
+    proofing: Arc<crate::proofing::Vendors>,
 }
 
-pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>, proofing: Arc<crate::proofing::Checks>) -> Router {
+pub fn router(mail: Arc<FakeMail>, sms: Arc<FakeSms>, proofing: Arc<crate::proofing::Vendors>) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/api/settings", get(settings))
@@ -309,7 +311,7 @@ async fn page(State(f): State<Fakes>) -> Html<String> {
         ));
     }
     let mut proofing = String::new();
-    for c in f.proofing.all().iter().rev() {
+    for c in f.proofing.checks.all().iter().rev() {
         let images: Vec<String> =
             c.images.iter().map(|i| format!("{} {} ({} bytes)", i.side, i.kind, i.bytes)).collect();
         proofing.push_str(&format!(
@@ -319,6 +321,15 @@ async fn page(State(f): State<Fakes>) -> Html<String> {
             reason = c.reason.as_deref().map(|r| format!(" ({})", esc(r))).unwrap_or_default(),
             at = c.at,
             images = esc(&images.join(", ")),
+        ));
+    }
+    for e in f.proofing.enrollments.all().iter().rev() {
+        proofing.push_str(&format!(
+            "<article><h3>Post Office enrollment {code}: {result:?}</h3><p class=meta>asked for its result \
+             {polled} times · play the visit: <code>POST /api/in-person/{code}</code></p></article>",
+            code = esc(&e.enrollment_code),
+            result = e.result,
+            polled = e.polled,
         ));
     }
     let empty = "<p>Nothing yet.</p>";

@@ -55,7 +55,7 @@ pub struct Fakes {
     pub mail: Arc<FakeMail>,
     pub sms: Arc<FakeSms>,
     pub api_addr: SocketAddr,
-    pub proofing: Arc<proofing::Checks>,
+    pub proofing: Arc<proofing::Vendors>,
 }
 
 impl Fakes {
@@ -65,7 +65,7 @@ impl Fakes {
         let sms = Arc::new(FakeSms::start_with(config.sms, config.credentials, faults).await?);
         let listener = tokio::net::TcpListener::bind(config.api).await?;
         let api_addr = listener.local_addr()?;
-        let proofing = Arc::new(proofing::Checks::default());
+        let proofing = Arc::new(proofing::Vendors::default());
         let router = api::router(mail.clone(), sms.clone(), proofing.clone());
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {

@@ -38,6 +38,7 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<()>,
     mail_worker: tokio::task::JoinHandle<()>,
     housekeeping: tokio::task::JoinHandle<()>,
+    in_person_results: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -45,6 +46,7 @@ impl RunningServer {
         self.task.abort();
         self.mail_worker.abort();
         self.housekeeping.abort();
+        self.in_person_results.abort();
     }
 }
 
@@ -114,7 +116,17 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let mail_worker = service::outbox::spawn_worker(services.clone());
     services.outbox.notify_one();
     let housekeeping = service::housekeeping::spawn(services.clone());
-    Ok(RunningServer { addr, base_url: public_url, clock, services, task, mail_worker, housekeeping })
+    let in_person_results = service::in_person::spawn_result_job(services.clone());
+    Ok(RunningServer {
+        addr,
+        base_url: public_url,
+        clock,
+        services,
+        task,
+        mail_worker,
+        housekeeping,
+        in_person_results,
+    })
 }
 
 /// Every key derived from the server key, by purpose: security codes, sealed secrets,

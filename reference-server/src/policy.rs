@@ -50,6 +50,10 @@ pub struct Policy {
     /// account per window.
     pub verification_attempt_limit: u32,
     pub verification_attempt_window_secs: u64,
+    /// IV-2: how long an enrollment to verify at a Post Office lasts.
+    pub in_person_deadline_secs: u64,
+    /// IV-2: how often the service asks the Post Office for results (at least).
+    pub in_person_result_check_secs: u64,
 }
 
 impl Default for Policy {
@@ -78,6 +82,8 @@ impl Default for Policy {
             access_token_lifetime_secs: 15 * 60,
             verification_attempt_limit: 5,
             verification_attempt_window_secs: 6 * 3600,
+            in_person_deadline_secs: 30 * 24 * 3600,
+            in_person_result_check_secs: 3600,
         }
     }
 }
@@ -122,6 +128,11 @@ impl Policy {
             problems.push(
                 "authorization_code_lifetime_secs and access_token_lifetime_secs must be at least 1"
                     .to_owned(),
+            );
+        }
+        if self.in_person_result_check_secs == 0 || self.in_person_deadline_secs == 0 {
+            problems.push(
+                "in_person_deadline_secs and in_person_result_check_secs must be at least 1".to_owned(),
             );
         }
         if self.session_lifetime_secs == 0 {

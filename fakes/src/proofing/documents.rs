@@ -126,7 +126,7 @@ fn merge(into: &mut Person, from: &Person) {
 }
 
 pub async fn conversation(
-    State(checks): State<std::sync::Arc<super::Checks>>,
+    State(vendors): State<super::ProofingState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -154,7 +154,7 @@ pub async fn conversation(
         sides.push((side, image));
     }
     let verdict = judge(&sides);
-    let conversation_id = checks.record(Check {
+    let conversation_id = vendors.checks.record(Check {
         id: 0,
         service: "documents",
         at: 0,

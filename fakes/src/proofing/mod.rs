@@ -8,11 +8,15 @@
 //! * [`resolution`]: identity resolution (name, date of birth, address, SSN), shaped like
 //!   LexisNexis Instant Verify (`Products[].Items[]` with `ItemName` and `ItemStatus`).
 //!
-//! Both want HTTP Basic credentials (`proofing_username` / `proofing_password` in
+//! * [`in_person`]: in-person proofing at a Post Office, shaped like the USPS API (participating
+//!   Post Offices, enrollment codes, results), with a control API to play the visit.
+//!
+//! All want HTTP Basic credentials (`proofing_username` / `proofing_password` in
 //! `/api/settings`). The fakes keep what they were asked and answered (`GET /api/proofing`),
 //! but never an image: only its size and kind, so a test can say what the service sent.
 
 pub mod documents;
+pub mod in_person;
 pub mod resolution;
 
 use std::sync::Mutex;
@@ -70,6 +74,16 @@ impl Checks {
     }
 }
 
+/// What the proofing fakes hold: the checks they answered and the in-person enrollments.
+#[derive(Default)]
+pub struct Vendors {
+    pub checks: Checks,
+    pub enrollments: in_person::Enrollments,
+}
+
+/// The proofing routes' state.
+pub type ProofingState = std::sync::Arc<Vendors>;
+
 /// The vendors' answer to a request without their Basic credentials.
 pub fn unauthorized() -> axum::response::Response {
     use axum::response::IntoResponse as _;
@@ -88,27 +102,30 @@ pub fn authorized(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim() == expected)
 }
 
-/// The vendors' routes and `GET`/`DELETE /api/proofing` (what they were asked).
-pub fn router(checks: std::sync::Arc<Checks>) -> axum::Router {
+/// The vendors' routes, `GET`/`DELETE /api/proofing` (what they were asked) and the in-person
+/// control API.
+pub fn router(vendors: ProofingState) -> axum::Router {
     use axum::routing::{get, post};
     // Three phone photos, base64: well over axum's 2 MB default.
     let images = axum::extract::DefaultBodyLimit::max(40 * 1024 * 1024);
     axum::Router::new()
         .route(documents::PATH, post(documents::conversation).layer(images))
         .route(resolution::PATH, post(resolution::conversation))
+        .route(&format!("{}/getIppFacilityList", in_person::BASE), post(in_person::facilities))
+        .route(&format!("{}/optInIPPApplicant", in_person::BASE), post(in_person::opt_in))
+        .route(&format!("{}/getProofingResults", in_person::BASE), post(in_person::results))
+        .route("/api/in-person", get(in_person::list))
+        .route("/api/in-person/{code}", post(in_person::visit))
         .route("/api/proofing", get(list).delete(clear))
-        .with_state(checks)
+        .with_state(vendors)
 }
 
-async fn list(
-    axum::extract::State(checks): axum::extract::State<std::sync::Arc<Checks>>,
-) -> axum::Json<Vec<Check>> {
-    axum::Json(checks.all())
+async fn list(axum::extract::State(vendors): axum::extract::State<ProofingState>) -> axum::Json<Vec<Check>> {
+    axum::Json(vendors.checks.all())
 }
 
-async fn clear(
-    axum::extract::State(checks): axum::extract::State<std::sync::Arc<Checks>>,
-) -> axum::http::StatusCode {
-    checks.clear();
+async fn clear(axum::extract::State(vendors): axum::extract::State<ProofingState>) -> axum::http::StatusCode {
+    vendors.checks.clear();
+    vendors.enrollments.clear();
     axum::http::StatusCode::NO_CONTENT
 }

@@ -41,7 +41,7 @@ struct Ssn {
 }
 
 pub async fn conversation(
-    State(checks): State<std::sync::Arc<super::Checks>>,
+    State(vendors): State<super::ProofingState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -63,7 +63,7 @@ pub async fn conversation(
         return (StatusCode::INTERNAL_SERVER_ERROR, "vendor failure (magic SSN)").into_response();
     }
     let found = complete && ssn != SSN_NOT_FOUND;
-    let id = checks.record(Check {
+    let id = vendors.checks.record(Check {
         id: 0,
         service: "resolution",
         at: 0,

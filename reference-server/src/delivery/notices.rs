@@ -147,6 +147,28 @@ pub fn phone_changed() -> Notice {
     }
 }
 
+/// IV-2: the Post Office's result, once it reached the service.
+pub fn in_person_result(passed: bool, expired: bool, account_url: &str) -> Notice {
+    let (subject, text) = match (passed, expired) {
+        (true, _) => (
+            "Your identity was verified at the Post Office",
+            "The Post Office confirmed your identity. Agencies that need a verified identity can now \
+             receive the details you agree to share with them.",
+        ),
+        (false, true) => (
+            "Your Post Office visit deadline has passed",
+            "Your identity was not verified in person before the deadline, so your enrollment has \
+             ended and the details you entered were deleted. You can start again, online or at a Post Office.",
+        ),
+        (false, false) => (
+            "Your identity could not be verified at the Post Office",
+            "The Post Office could not confirm your identity, so the details you entered were deleted. \
+             You can try again, online or at a Post Office.",
+        ),
+    };
+    Notice { subject: subject.into(), text: format!("{text}\n\nSee your account: {account_url}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,10 +86,17 @@ async fn advance(
         .into_response();
     }
     match app.services.clock.advance(time::Duration::seconds(advance_seconds)) {
-        Ok(now) => match app.services.store.save_clock_offset(app.services.clock.moved()).await {
-            Ok(()) => clock_body(now).into_response(),
-            Err(error) => ApiError::from(crate::service::ServiceError::from(error)).into_response(),
-        },
+        Ok(now) => {
+            if let Err(error) = app.services.store.save_clock_offset(app.services.clock.moved()).await {
+                return ApiError::from(crate::service::ServiceError::from(error)).into_response();
+            }
+            // Work scheduled in clock time has run by the time the move is answered: the
+            // in-person result job checks at least every `in_person_result_check_secs`.
+            if let Err(error) = app.services.check_in_person_results().await {
+                return ApiError::from(error).into_response();
+            }
+            clock_body(now).into_response()
+        }
         Err(error @ (ClockError::NotManual | ClockError::Backwards)) => (
             StatusCode::CONFLICT,
             Json(json!({ "outcome": "invalid_request", "message": error.to_string() })),

@@ -1,8 +1,10 @@
 //! Identity-proofing vendors, over HTTP: document verification (photo ID and selfie, shaped
-//! like LexisNexis TrueID) and identity resolution (shaped like LexisNexis Instant Verify).
+//! like LexisNexis TrueID), identity resolution (shaped like LexisNexis Instant Verify) and
+//! in-person proofing at a Post Office (shaped like the USPS in-person proofing API).
 //! The images go to the vendor and nowhere else: they are never stored (IV-3).
 
 mod documents;
+mod in_person;
 mod resolution;
 
 use secrecy::ExposeSecret as _;
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::ProofingConfig;
 
 pub use documents::DocumentProblem;
+pub use in_person::{PostOffice, VisitResult};
 
 /// What verification establishes about a person: what the document says, and the SSN they
 /// entered. The only thing kept (sealed; `service::identity`) and the only thing agencies get.

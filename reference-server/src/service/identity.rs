@@ -8,6 +8,10 @@
 //! personal key: the server's keys open neither. While signed in, the unwrapped data key is
 //! kept in the session, sealed under a key only the session cookie carries (`http::session`).
 //!
+//! In person (IV-2, `service::in_person`): instead of uploading, the person chooses a
+//! participating Post Office and enters the details on their ID; the rest is the same, but the
+//! sealed identity waits (pending) until the Post Office says they passed.
+//!
 //! A reset without the personal key leaves the identity wrapped only under that key
 //! (deactivated) until the person enters it; then it is wrapped again under the new password
 //! and a new personal key is issued.
@@ -18,7 +22,7 @@ use time::OffsetDateTime;
 
 use super::{Reason, ServiceError, ServiceResult, Services};
 use crate::domain::AccountId;
-use crate::proofing::{DocumentProblem, Identity, Images, VendorError};
+use crate::proofing::{DocumentProblem, Identity, Images, PostOffice, VendorError};
 use crate::rules::oidc::{Attribute, Attributes};
 use crate::rules::personal_key;
 use crate::sealing;
@@ -32,10 +36,23 @@ pub struct Verification {
     pub identity: Option<Identity>,
     /// The SSN was entered and the person found.
     pub resolved: bool,
+    /// In person (IV-2): the Post Offices found near the person, and the one they chose.
+    #[serde(default)]
+    pub post_offices: Vec<PostOffice>,
+    #[serde(default)]
+    pub post_office: Option<PostOffice>,
+}
+
+/// An enrollment to verify at a Post Office, as the person sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InPerson {
+    pub enrollment_code: String,
+    pub post_office: PostOffice,
+    pub deadline: OffsetDateTime,
 }
 
 /// Where an account stands with identity verification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationStatus {
     Unverified,
     Verified {
@@ -43,16 +60,37 @@ pub enum VerificationStatus {
     },
     /// A reset without the personal key: the personal key (or verifying again) restores it.
     NeedsPersonalKey,
+    /// Enrolled to verify at a Post Office, which has not answered yet (IV-2).
+    InPersonPending(InPerson),
+    /// The Post Office could not verify the person; they may verify again.
+    InPersonFailed {
+        at: OffsetDateTime,
+    },
+    /// The deadline passed without a visit; they may verify again.
+    InPersonExpired {
+        at: OffsetDateTime,
+    },
 }
 
 impl VerificationStatus {
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Unverified => "unverified",
             Self::Verified { .. } => "verified",
             Self::NeedsPersonalKey => "needs_personal_key",
+            Self::InPersonPending(_) => "in_person_pending",
+            Self::InPersonFailed { .. } => "in_person_failed",
+            Self::InPersonExpired { .. } => "in_person_expired",
         }
     }
+}
+
+/// The end of a verification: the new personal key (shown once), the data key (kept in the
+/// session for agencies), and for one at a Post Office, the enrollment.
+pub struct Finished {
+    pub personal_key: String,
+    pub data_key: [u8; 32],
+    pub in_person: Option<InPerson>,
 }
 
 impl From<VendorError> for ServiceError {
@@ -77,10 +115,26 @@ fn ssn_digits(entered: &str) -> Option<String> {
 
 impl Services {
     pub async fn verification_status(&self, account_id: AccountId) -> ServiceResult<VerificationStatus> {
-        Ok(match self.store.profile(account_id).await? {
-            None => VerificationStatus::Unverified,
-            Some(p) if p.active() => VerificationStatus::Verified { at: p.verified_at },
-            Some(_) => VerificationStatus::NeedsPersonalKey,
+        use crate::store::EnrollmentStatus as E;
+        let profile = self.store.profile(account_id).await?;
+        if let Some(p) = profile.as_ref().filter(|p| p.active()) {
+            return Ok(VerificationStatus::Verified { at: p.verified_at });
+        }
+        let enrollment = self.store.enrollment(account_id).await?;
+        if let Some(e) = enrollment.as_ref().filter(|e| e.status == E::Pending) {
+            return Ok(VerificationStatus::InPersonPending(self.in_person_view(e)?));
+        }
+        if profile.is_some() {
+            return Ok(VerificationStatus::NeedsPersonalKey);
+        }
+        Ok(match enrollment {
+            Some(e) if e.status == E::Failed => {
+                VerificationStatus::InPersonFailed { at: e.decided_at.unwrap_or(e.deadline) }
+            }
+            Some(e) if e.status == E::Expired => {
+                VerificationStatus::InPersonExpired { at: e.decided_at.unwrap_or(e.deadline) }
+            }
+            _ => VerificationStatus::Unverified,
         })
     }
 
@@ -163,25 +217,32 @@ impl Services {
     }
 
     /// The last step, after the password was checked (`http::reauth`): seals the identity under
-    /// a new data key, wrapped under the password and a new personal key. Returns the personal
-    /// key (shown once) and the data key (kept in the session for agencies).
+    /// a new data key, wrapped under the password and a new personal key. In person, the
+    /// person is enrolled at the Post Office first, and the identity waits for its result.
     pub async fn finish_verification(
         &self,
         account_id: AccountId,
         progress: &Verification,
         password: &str,
-    ) -> ServiceResult<(String, [u8; 32])> {
+    ) -> ServiceResult<Finished> {
         let identity = match &progress.identity {
             Some(identity) if progress.resolved => identity,
             _ => return Err(ServiceError::Rejected(Reason::VerificationStepOutOfOrder)),
+        };
+        let now = self.clock.now();
+        let enrollment = match &progress.post_office {
+            Some(office) => Some(self.enroll_in_person(account_id, identity, office, now).await?),
+            None => None,
         };
         let data_key = sealing::new_key();
         let sealed = sealing::seal(&data_key, &serde_json::to_vec(identity).map_err(anyhow::Error::from)?);
         let (key, hash) = self.new_personal_key().await?;
         let wrapped = self.wrap(&data_key, password, &key).await?;
-        // No email: PV-1 lists the security messages, and this is not one of them.
-        self.store.save_profile(account_id, &sealed, &wrapped, &hash, self.clock.now()).await?;
-        Ok((key, data_key))
+        // No email for a remote verification: PV-1 lists the security messages, and this is not
+        // one of them. In person, the result is mailed (`service::in_person`).
+        let stored = enrollment.as_ref().map(|(stored, _)| stored);
+        self.store.save_profile(account_id, &sealed, &wrapped, &hash, stored, now).await?;
+        Ok(Finished { personal_key: key, data_key, in_person: enrollment.map(|(_, view)| view) })
     }
 
     async fn wrap(&self, data_key: &[u8; 32], password: &str, personal_key: &str) -> ServiceResult<Wrapped> {

@@ -3,6 +3,7 @@
 pub mod agency;
 pub mod housekeeping;
 pub mod identity;
+pub mod in_person;
 pub mod later;
 pub mod mfa;
 pub mod outbox;
@@ -111,6 +112,14 @@ pub enum Reason {
     SsnInvalid,
     /// There is no verified identity waiting for the personal key.
     NothingToReactivate,
+    /// IV-2: a ZIP code is five digits (or ZIP+4).
+    ZipInvalid,
+    /// IV-2: no participating Post Office near that ZIP code.
+    NoPostOfficeNearby,
+    /// IV-2: the Post Office chosen is not among those found.
+    PostOfficeUnknown,
+    /// IV-2: the details as on the ID are incomplete or malformed.
+    IdDetailsInvalid,
 }
 
 impl Reason {
@@ -157,6 +166,10 @@ impl Reason {
             Self::ImageTooLarge { .. } => "image_too_large",
             Self::SsnInvalid => "ssn_invalid",
             Self::NothingToReactivate => "nothing_to_reactivate",
+            Self::ZipInvalid => "zip_invalid",
+            Self::NoPostOfficeNearby => "no_post_office_nearby",
+            Self::PostOfficeUnknown => "post_office_unknown",
+            Self::IdDetailsInvalid => "id_details_invalid",
         }
     }
 
@@ -229,6 +242,14 @@ impl Reason {
             }
             Self::SsnInvalid => "Enter a Social Security number with nine digits, like 123-45-6789.".into(),
             Self::NothingToReactivate => "Your account has no verified identity waiting for your personal key.".into(),
+            Self::ZipInvalid => "Enter a ZIP code with five digits, like 22150.".into(),
+            Self::NoPostOfficeNearby => {
+                "No participating Post Office is near that ZIP code. Try another ZIP code, or verify online.".into()
+            }
+            Self::PostOfficeUnknown => "Choose one of the Post Offices listed.".into(),
+            Self::IdDetailsInvalid => {
+                "Enter your name, date of birth (YYYY-MM-DD) and address exactly as they are on your ID.".into()
+            }
         }
     }
 }

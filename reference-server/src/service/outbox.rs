@@ -31,12 +31,16 @@ struct Sealed {
 }
 
 impl Services {
-    /// Queues `notice` for `to`; it is sent after the answer, and retried until it is.
-    pub async fn send_mail(&self, to: &str, notice: &Notice) -> ServiceResult<()> {
+    /// An outbox message, to seal: for a store call that queues it in its own transaction.
+    pub(crate) fn outbox_message(&self, to: &str, notice: &Notice) -> ServiceResult<Vec<u8>> {
         let message =
             Sealed { to: to.to_owned(), subject: notice.subject.clone(), text: notice.text.clone() };
-        let sealed =
-            sealing::seal(&self.seal_key, &serde_json::to_vec(&message).map_err(anyhow::Error::from)?);
+        Ok(serde_json::to_vec(&message).map_err(anyhow::Error::from)?)
+    }
+
+    /// Queues `notice` for `to`; it is sent after the answer, and retried until it is.
+    pub async fn send_mail(&self, to: &str, notice: &Notice) -> ServiceResult<()> {
+        let sealed = sealing::seal(&self.seal_key, &self.outbox_message(to, notice)?);
         self.store.enqueue_mail(&sealed, self.clock.now()).await?;
         self.outbox.notify_one();
         Ok(())

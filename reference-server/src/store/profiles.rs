@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use super::enrollments::NewEnrollment;
 use super::{Store, StoreResult, from_ms, to_ms};
 use crate::domain::AccountId;
 
@@ -14,11 +15,13 @@ pub struct Profile {
     /// The wrapped data key and the kdf of the personal key it is wrapped under.
     pub key_by_personal_key: (String, String),
     pub verified_at: OffsetDateTime,
+    /// Enrolled to verify at a Post Office, which has not said the person passed (IV-2).
+    pub pending: bool,
 }
 
 impl Profile {
     pub fn active(&self) -> bool {
-        self.key_by_password.is_some()
+        self.key_by_password.is_some() && !self.pending
     }
 }
 
@@ -31,47 +34,52 @@ pub struct Wrapped {
     pub personal_key_kdf: String,
 }
 
-type Row = (String, Option<String>, Option<String>, String, String, i64);
+type Row = (String, Option<String>, Option<String>, String, String, i64, bool);
 
 impl Store {
     pub async fn profile(&self, account_id: AccountId) -> StoreResult<Option<Profile>> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT identity_sealed, key_by_password, password_kdf, key_by_personal_key, personal_key_kdf,
-                    verified_at FROM verified_profiles WHERE account_id = ?",
+                    verified_at, pending FROM verified_profiles WHERE account_id = ?",
         )
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(identity_sealed, by_password, password_kdf, by_key, key_kdf, at)| {
+        row.map(|(identity_sealed, by_password, password_kdf, by_key, key_kdf, at, pending)| {
             Ok(Profile {
                 identity_sealed,
                 key_by_password: by_password.zip(password_kdf),
                 key_by_personal_key: (by_key, key_kdf),
                 verified_at: from_ms(at)?,
+                pending,
             })
         })
         .transpose()
     }
 
-    /// Saves a verified identity (replacing any earlier one) with the personal key that comes
-    /// with it, in one transaction: the key that unwraps the profile is the account's key.
+    /// Saves a verified identity (replacing any earlier one, and any enrollment at a Post
+    /// Office) with the personal key that comes with it, in one transaction: the key that
+    /// unwraps the profile is the account's key. With `enrollment`, the profile waits for the
+    /// Post Office (IV-2).
     pub async fn save_profile(
         &self,
         account_id: AccountId,
         identity_sealed: &str,
         wrapped: &Wrapped,
         personal_key_hash: &str,
+        enrollment: Option<&NewEnrollment>,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO verified_profiles (account_id, identity_sealed, key_by_password, password_kdf,
-                 key_by_personal_key, personal_key_kdf, method, verified_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'remote', ?)
+                 key_by_personal_key, personal_key_kdf, method, verified_at, pending)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (account_id) DO UPDATE SET identity_sealed = excluded.identity_sealed,
                  key_by_password = excluded.key_by_password, password_kdf = excluded.password_kdf,
                  key_by_personal_key = excluded.key_by_personal_key,
-                 personal_key_kdf = excluded.personal_key_kdf, verified_at = excluded.verified_at",
+                 personal_key_kdf = excluded.personal_key_kdf, method = excluded.method,
+                 verified_at = excluded.verified_at, pending = excluded.pending",
         )
         .bind(account_id)
         .bind(identity_sealed)
@@ -79,9 +87,29 @@ impl Store {
         .bind(&wrapped.password_kdf)
         .bind(&wrapped.key_by_personal_key)
         .bind(&wrapped.personal_key_kdf)
+        .bind(if enrollment.is_some() { "in_person" } else { "remote" })
         .bind(to_ms(now))
+        .bind(enrollment.is_some())
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM in_person_enrollments WHERE account_id = ?")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(e) = enrollment {
+            sqlx::query(
+                "INSERT INTO in_person_enrollments (account_id, enrollment_code, unique_id, post_office, status,
+                     created_at, deadline) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            )
+            .bind(account_id)
+            .bind(&e.code)
+            .bind(&e.unique_id)
+            .bind(&e.post_office)
+            .bind(to_ms(now))
+            .bind(to_ms(e.deadline))
+            .execute(&mut *tx)
+            .await?;
+        }
         set_personal_key(&mut tx, account_id, personal_key_hash).await?;
         tx.commit().await?;
         Ok(())

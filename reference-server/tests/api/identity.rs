@@ -174,7 +174,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
     assert_eq!(claims["acr"], "urn:acr.login.gov:verified");
 
     // The images went to the vendor, which saw three of them, and nowhere else.
-    let checks = fakes.proofing.all();
+    let checks = fakes.proofing.checks.all();
     assert_eq!(checks.iter().filter(|c| c.service == "documents").count(), 1);
 
     // At rest: no plaintext, and nothing sealed opens with what the operator holds (PV-2).
@@ -259,4 +259,113 @@ async fn failed_checks_say_why_and_count_against_the_limit() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
+}
+
+/// In person (IV-2) through the API, up to the enrollment; returns its code.
+async fn enroll_in_person(http: &reqwest::Client, server: &RunningServer, password: &str) -> String {
+    let (status, body) = post(http, server, "/verification/consent", json!({ "agree": true })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        post(http, server, "/verification/in-person/post-offices", json!({ "zip": "00000" })).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("no_post_office_nearby")), "{body}");
+    let (status, body) =
+        post(http, server, "/verification/in-person/post-offices", json!({ "zip": "2215" })).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("zip_invalid")), "{body}");
+    let (status, body) =
+        post(http, server, "/verification/in-person/post-offices", json!({ "zip": "22150" })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["post_offices"].as_array().map(Vec::len), Some(3), "{body}");
+    let (status, body) =
+        post(http, server, "/verification/in-person/post-office", json!({ "post_office": 7 })).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("post_office_unknown")), "{body}");
+    let (status, body) =
+        post(http, server, "/verification/in-person/post-office", json!({ "post_office": 1 })).await;
+    assert_eq!((status, body["post_office"]["name"].as_str()), (200, Some("NORTH SPRINGFIELD")), "{body}");
+    let mut details = json!({ "given_name": GIVEN, "family_name": FAMILY, "birthdate": "1971-02-30",
+        "street_address": STREET, "city": "Springfield", "state": "OR", "zip": "97403" });
+    let (status, body) = post(http, server, "/verification/in-person/details", details.clone()).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("id_details_invalid")), "{body}");
+    details["birthdate"] = json!("1971-03-14");
+    let (status, body) = post(http, server, "/verification/in-person/details", details).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(http, server, "/verification/ssn", json!({ "ssn": SSN })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(http, server, "/verification/password", json!({ "password": password })).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["personal_key"].is_string(), "{body}");
+    body["enrollment"]["enrollment_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no enrollment: {body}"))
+        .to_owned()
+}
+
+async fn status(http: &reqwest::Client, server: &RunningServer) -> Value {
+    let response = http.get(format!("{}/api/v1/verification", server.base_url)).send().await.unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn in_person_verification_counts_once_the_post_office_says_so() {
+    use fakes::proofing::in_person::Result as Visit;
+    let (server, fakes) = spawn_app(|config| config.agencies = vec![census()]).await;
+    let password = "a passphrase to keep";
+    let email = "post.office@example.test";
+    let http = signed_in(&server, &fakes, email, password, "+15550123479").await;
+    let code = enroll_in_person(&http, &server, password).await;
+    let body = status(&http, &server).await;
+    assert_eq!(body["status"], "in_person_pending", "{body}");
+    assert_eq!(body["enrollment"]["enrollment_code"], code.as_str());
+    assert_eq!(body["enrollment"]["post_office"]["name"], "NORTH SPRINGFIELD");
+
+    // Nothing yet from the Post Office: still pending, and an agency still sends the person to verify.
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 0);
+    assert_eq!(status(&http, &server).await["status"], "in_person_pending");
+    assert_eq!(fakes.proofing.enrollments.all()[0].polled, 1);
+
+    let before = fakes.mail.messages(email).last().map_or(0, |m| m.id);
+    assert!(fakes.proofing.enrollments.set_result(&code, Visit::Passed));
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 1);
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 0, "decided once");
+    let body = status(&http, &server).await;
+    assert_eq!(body["status"], "verified", "{body}");
+    let mail = fakes.mail.inbox().wait_after(email, before, std::time::Duration::from_secs(10)).await;
+    assert_eq!(mail.map(|m| m.subject), Some("Your identity was verified at the Post Office".to_owned()));
+    let (_, _, userinfo) = agency_round(&http, &server).await;
+    assert_eq!(userinfo["given_name"], GIVEN, "{userinfo}");
+}
+
+#[tokio::test]
+async fn an_enrollment_ends_failed_or_expired_and_its_identity_is_deleted() {
+    use fakes::proofing::in_person::Result as Visit;
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let password = "a passphrase to keep";
+    let failing = signed_in(&server, &fakes, "fails.there@example.test", password, "+15550123480").await;
+    let failed_code = enroll_in_person(&failing, &server, password).await;
+    let late = signed_in(&server, &fakes, "never.goes@example.test", password, "+15550123481").await;
+    enroll_in_person(&late, &server, password).await;
+
+    assert!(fakes.proofing.enrollments.set_result(&failed_code, Visit::Failed));
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 1);
+    assert_eq!(status(&failing, &server).await["status"], "in_person_failed");
+    assert_eq!(status(&late, &server).await["status"], "in_person_pending");
+
+    // The deadline, by the service clock: a check a moment before it leaves it pending; after, expired.
+    let deadline = server.services.policy.in_person_deadline_secs;
+    server.clock.advance(time::Duration::seconds(i64::try_from(deadline).unwrap())).unwrap();
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 0);
+    server.clock.advance(time::Duration::seconds(1)).unwrap();
+    assert_eq!(server.services.check_in_person_results().await.unwrap(), 1);
+
+    // (A month on, the sessions have ended: the store says how each enrollment ended.) Neither
+    // sealed identity is kept once it can no longer count.
+    let path = server.services.config.database_path();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let ended: Vec<String> = sqlx::query_scalar("SELECT status FROM in_person_enrollments ORDER BY status")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ended, ["expired", "failed"]);
+    let profiles: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(&pool).await.unwrap();
+    assert_eq!(profiles, 0);
 }

@@ -113,6 +113,10 @@ pub enum ReasonCode {
     ImageTooLarge,
     SsnInvalid,
     NothingToReactivate,
+    ZipInvalid,
+    NoPostOfficeNearby,
+    PostOfficeUnknown,
+    IdDetailsInvalid,
     // unavailable
     ProofingUnavailable,
     // invalid_request

@@ -49,6 +49,9 @@ use super::{account, agency, recovery, settings, signin, signup, verification};
         verification::status,
         verification::consent,
         verification::documents,
+        verification::post_offices,
+        verification::choose_post_office,
+        verification::id_details,
         verification::ssn,
         verification::password,
         verification::reactivate,
@@ -122,6 +125,10 @@ mod tests {
             Reason::ImageTooLarge { max_bytes: 1 },
             Reason::SsnInvalid,
             Reason::NothingToReactivate,
+            Reason::ZipInvalid,
+            Reason::NoPostOfficeNearby,
+            Reason::PostOfficeUnknown,
+            Reason::IdDetailsInvalid,
         ];
         for reason in every {
             match reason {
@@ -165,7 +172,11 @@ mod tests {
                 | Reason::UnsupportedImage
                 | Reason::ImageTooLarge { .. }
                 | Reason::SsnInvalid
-                | Reason::NothingToReactivate => {}
+                | Reason::NothingToReactivate
+                | Reason::ZipInvalid
+                | Reason::NoPostOfficeNearby
+                | Reason::PostOfficeUnknown
+                | Reason::IdDetailsInvalid => {}
             }
             assert!(
                 documented().contains(&reason.code().to_owned()),

@@ -38,8 +38,11 @@ struct AccountPage {
     /// Agencies shared with: name, client id, what they receive.
     agencies: Vec<(String, String, String)>,
     notice: Option<String>,
-    /// `unverified`, `verified` or `needs_personal_key`, and how to say it.
+    /// `unverified`, `verified`, `needs_personal_key`, `in_person_pending`, `in_person_failed`
+    /// or `in_person_expired`, and how to say it.
     verification: (&'static str, String),
+    /// While enrolled at a Post Office: the code to bring.
+    enrollment_code: Option<String>,
 }
 
 async fn account(
@@ -60,10 +63,23 @@ async fn account(
         .collect();
     use crate::service::identity::VerificationStatus;
     let status = app.services.verification_status(account_id).await.unwrap_or(VerificationStatus::Unverified);
-    let words = match status {
+    let words = match &status {
         VerificationStatus::Unverified => "Not verified".to_owned(),
-        VerificationStatus::Verified { at } => format!("Verified on {}", super::clock_time(at)),
+        VerificationStatus::Verified { at } => format!("Verified on {}", super::clock_time(*at)),
         VerificationStatus::NeedsPersonalKey => "Locked since your password was reset".to_owned(),
+        VerificationStatus::InPersonPending(p) => format!(
+            "Waiting for your visit to the {} Post Office, {}, {}: bring your ID and your enrollment code by {}",
+            p.post_office.name,
+            p.post_office.street_address,
+            p.post_office.city,
+            super::clock_time(p.deadline)
+        ),
+        VerificationStatus::InPersonFailed { at } => {
+            format!("Not verified: the Post Office could not verify you ({})", super::clock_time(*at))
+        }
+        VerificationStatus::InPersonExpired { at } => {
+            format!("Not verified: the Post Office visit deadline passed ({})", super::clock_time(*at))
+        }
     };
     render(
         StatusCode::OK,
@@ -74,6 +90,10 @@ async fn account(
             has_app,
             agencies,
             notice: None,
+            enrollment_code: match &status {
+                VerificationStatus::InPersonPending(p) => Some(p.enrollment_code.clone()),
+                _ => None,
+            },
             verification: (status.code(), words),
         },
     )

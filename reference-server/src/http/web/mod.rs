@@ -1,6 +1,7 @@
 //! Server-rendered pages. They work without JavaScript; every form carries a CSRF token.
 
 mod account;
+mod in_person;
 mod misuse;
 mod phone;
 mod recovery;
@@ -29,6 +30,7 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .merge(recovery::routes())
         .merge(misuse::routes())
         .merge(verify::routes(app))
+        .merge(in_person::routes())
 }
 
 pub use crate::http::refusal::{Refusal, clock_time};

@@ -108,12 +108,13 @@ fn documents_form(csrf: String) -> Page<'static> {
             hidden: vec![],
             submit: "Upload",
         }),
+        links: vec![("/verify/in-person", "Verify in person at a Post Office instead")],
         ..Page::default()
     }
 }
 
 /// A step opened before its turn: refused, saying so, with the way back to the start.
-fn out_of_order(reason: Reason) -> Response {
+pub(super) fn out_of_order(reason: Reason) -> Response {
     let refused = Refusal::from(ServiceError::Rejected(reason));
     render_refused(
         &refused,
@@ -255,12 +256,13 @@ async fn finish(State(app): State<AppState>, session: Session, Form(form): Form<
         Err(error) => Err(error),
     };
     match result {
-        Ok((key, data_key)) => {
+        Ok(finished) => {
             session.update_vault(|v| {
                 v.verification = None;
-                v.identity_key = Some(data_key);
+                v.identity_key = Some(finished.data_key);
             });
-            show_personal_key(&session, &key)
+            // In person, the account page then shows the enrollment code and the deadline.
+            show_personal_key(&session, &finished.personal_key)
         }
         Err(error) => page_with_error(&session, error, review_form(session.csrf_token(), &identity)),
     }

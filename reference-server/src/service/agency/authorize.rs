@@ -265,7 +265,11 @@ impl Services {
         }
         use crate::service::identity::VerificationStatus;
         Ok(match self.verification_status(account_id).await? {
-            VerificationStatus::Unverified => Err(NextStep::Verify),
+            // Pending at a Post Office does not count yet (IV-2); the verify page says so.
+            VerificationStatus::Unverified
+            | VerificationStatus::InPersonPending(_)
+            | VerificationStatus::InPersonFailed { .. }
+            | VerificationStatus::InPersonExpired { .. } => Err(NextStep::Verify),
             VerificationStatus::NeedsPersonalKey => Err(NextStep::Reactivate),
             VerificationStatus::Verified { .. } => {
                 match self.verified_identity(account_id, identity_key).await? {
