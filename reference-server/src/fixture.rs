@@ -72,6 +72,9 @@ pub enum Fixture {
     /// Broken (PV-4): signing in a week or more after sign-up emails tips for the account,
     /// which is no security message.
     NewsletterAfterAWeek,
+    /// Broken (IV-2): an enrollment at a Post Office never reaches its deadline; it waits for
+    /// a visit for ever.
+    InPersonNeverExpires,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -108,6 +111,7 @@ impl FromStr for Fixture {
             "no-key-after-reset" => Self::NoKeyAfterReset,
             "newsletter-after-a-week" => Self::NewsletterAfterAWeek,
             "inaccessible-pages" => Self::InaccessiblePages,
+            "in-person-never-expires" => Self::InPersonNeverExpires,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -163,7 +163,7 @@ pub const PAGES: &[Page] = &[
         fields: &[],
         choices: &[],
         buttons: &["Sign out"],
-        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from the forms carrying a `client_id` input (each one's button stops sharing with it); identity verification's status from [browser.reads] verification (default `.verification`: its `data-status`, or its text named by status_names)",
+        reads: "email and phone from `<dt>Email address</dt><dd>…` and `<dt>Phone number</dt>`; agencies from the forms carrying a `client_id` input (each one's button stops sharing with it); identity verification's status from [browser.reads] verification (default `.verification`: its `data-status`, or its text named by status_names: unverified, verified, needs_personal_key, in_person_pending, in_person_failed, in_person_expired); while pending at a Post Office, the enrollment code from [browser.reads] enrollment_code (default `.enrollment-code`)",
     },
     Page {
         name: "forgot_password",
@@ -319,6 +319,33 @@ pub const PAGES: &[Page] = &[
         reads: "",
     },
     Page {
+        name: "verify_in_person",
+        opened_at: "/verify/in-person",
+        what: "in person (IV-2), after agreeing: searches participating Post Offices near a ZIP code",
+        fields: &["ZIP code"],
+        choices: &[],
+        buttons: &["Search"],
+        reads: "",
+    },
+    Page {
+        name: "verify_post_offices",
+        opened_at: "",
+        what: "lists the Post Offices found, one radio button each (in the order found), to choose one",
+        fields: &[],
+        choices: &["Choose a Post Office"],
+        buttons: &["Choose this Post Office"],
+        reads: "the Post Offices offered: the radio buttons of the choice",
+    },
+    Page {
+        name: "verify_id_details",
+        opened_at: "/verify/in-person/details",
+        what: "in person: the details exactly as on the ID the person will bring",
+        fields: &["First name", "Last name", "Date of birth", "Street address", "City", "State", "ZIP code"],
+        choices: &[],
+        buttons: &["Continue"],
+        reads: "",
+    },
+    Page {
         name: "verify_ssn",
         opened_at: "/verify/ssn",
         what: "asks for the Social Security number (after the ID was accepted)",
@@ -401,6 +428,10 @@ pub const REASONS: &[(&str, &str)] = &[
     ("image_too_large", "an upload is larger than the service takes"),
     ("ssn_invalid", "the SSN is not nine digits"),
     ("nothing_to_reactivate", "no verified identity waits for a personal key"),
+    ("zip_invalid", "in person: the ZIP code is not five digits (or ZIP+4)"),
+    ("no_post_office_nearby", "in person: no participating Post Office near that ZIP code"),
+    ("post_office_unknown", "in person: the Post Office chosen is not one of those offered"),
+    ("id_details_invalid", "in person: the details as on the ID are incomplete or malformed"),
 ];
 
 /// What a target can declare its service offers (`capabilities = [...]`); scenarios tagged
@@ -415,7 +446,12 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("phone_change", "changing the phone number from the account page"),
     (
         "identity_verification",
-        "verifying identity from a photo ID and a selfie; verified identity for agencies (IV-*, PV-2, PR-4)",
+        "verifying identity from a photo ID and a selfie; verified identity for agencies (IV-1, IV-3, PV-2, PR-4)",
+    ),
+    (
+        "in_person_verification",
+        "verifying identity at a Post Office: enrollment code, deadline, result (IV-2); the service uses \
+         the fakes' USPS-shaped API, and the clock hook's moves run its result checks",
     ),
 ];
 

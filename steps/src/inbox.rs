@@ -65,6 +65,40 @@ impl InboxClient {
         Ok(response.error_for_status()?.json().await?)
     }
 
+    /// IV-2: the enrollment codes the fake Post Office issued.
+    pub async fn enrollment_codes(&self) -> anyhow::Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Enrollment {
+            enrollment_code: String,
+        }
+        let response = self
+            .http
+            .get(format!("{}/api/in-person", self.base))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the fake Post Office at {}", self.base))?;
+        let all: Vec<Enrollment> = response.error_for_status()?.json().await?;
+        Ok(all.into_iter().map(|e| e.enrollment_code).collect())
+    }
+
+    /// IV-2: plays the visit to the Post Office: `passed`, `failed` or `expired`.
+    pub async fn post_office_visit(&self, code: &str, result: &str) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/api/in-person/{code}", self.base))
+            .json(&serde_json::json!({ "result": result }))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the fake Post Office at {}", self.base))?;
+        let status = response.status();
+        anyhow::ensure!(
+            status.is_success(),
+            "the fake Post Office refused the visit for enrollment {code:?}: HTTP {status} {}",
+            response.text().await.unwrap_or_default()
+        );
+        Ok(())
+    }
+
     /// Messages to `to`, oldest first, and the inbox's cursor (newest id of any message).
     pub async fn mail(&self, to: &str) -> anyhow::Result<(u64, Vec<Mail>)> {
         let listing = self.listing::<Mail>("mail", to).await?;

@@ -20,16 +20,23 @@ pub enum Notice {
     EmailChangeRequested,
     EmailChanged,
     PhoneChanged,
+    /// IV-2: the Post Office's result reached the service.
+    InPersonPassed,
+    InPersonFailed,
+    InPersonExpired,
 }
 
 impl Notice {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::SignUpAttempt,
         Self::PersonalKeyUsed,
         Self::PasswordChanged,
         Self::EmailChangeRequested,
         Self::EmailChanged,
         Self::PhoneChanged,
+        Self::InPersonPassed,
+        Self::InPersonFailed,
+        Self::InPersonExpired,
     ];
 
     /// The name a target file uses in `[notices]`.
@@ -41,6 +48,9 @@ impl Notice {
             Self::EmailChangeRequested => "email_change_requested",
             Self::EmailChanged => "email_changed",
             Self::PhoneChanged => "phone_changed",
+            Self::InPersonPassed => "in_person_passed",
+            Self::InPersonFailed => "in_person_failed",
+            Self::InPersonExpired => "in_person_expired",
         }
     }
 
@@ -57,6 +67,13 @@ impl Notice {
             }
             Self::EmailChanged => r"(?i)\b(email|address)\b.*\b(was|has been)\s+(changed|updated)\b",
             Self::PhoneChanged => r"(?i)\bphone\b.*\b(was|has been)\s+(changed|updated)\b",
+            Self::InPersonPassed => {
+                r"(?i)\b(identity|you)\b.*\b(was|were|has been|have been|is|are)\s+verified\b"
+            }
+            Self::InPersonFailed => {
+                r"(?i)\b(could not|couldn't|cannot|can't|unable to|not)\s+(be\s+)?verif|\bverification\b.*\bfailed\b"
+            }
+            Self::InPersonExpired => r"(?i)\bdeadline\b.*\bpassed\b|\bexpired\b",
         }
     }
 }
@@ -132,6 +149,12 @@ mod tests {
             ("Your email address was changed", Notice::EmailChanged),
             ("Your email address has been updated", Notice::EmailChanged),
             ("Your phone number was changed", Notice::PhoneChanged),
+            ("Your identity was verified at the Post Office", Notice::InPersonPassed),
+            ("You have been verified in person", Notice::InPersonPassed),
+            ("Your identity could not be verified at the Post Office", Notice::InPersonFailed),
+            ("In-person verification failed", Notice::InPersonFailed),
+            ("Your Post Office visit deadline has passed", Notice::InPersonExpired),
+            ("Your in-person enrollment expired", Notice::InPersonExpired),
         ];
         for (subject, expected) in cases {
             assert_eq!(defaults().read(subject), [expected], "{subject}");

@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use time::OffsetDateTime;
 
 use crate::driver::{Delivery, Driver, Outcome};
-use crate::model::{Action, Answer, Attempt, Expected, Model, ModelPolicy, VerificationModel};
+use crate::model::{
+    Action, Answer, Attempt, Expected, InPersonModel, InPersonStep, Model, ModelPolicy, VerificationModel,
+};
 use crate::world::Context;
 
 /// Schedules of about `max_len` actions: single random actions mixed with episodes that send
@@ -405,6 +407,98 @@ pub async fn play_verification(
             return Ok(Err(log));
         }
         let _ = write!(log, "t+{now}s {attempt} → {observed} · ");
+    }
+    Ok(Ok(()))
+}
+
+/// IV-2's enrollment over random schedules of Post Office reports and clock moves: the moves
+/// are the check interval, a third of the deadline, or what brings an untouched schedule to the
+/// deadline's edge (one check interval short, or one second past).
+pub fn in_person_schedules(policy: ModelPolicy, max_len: usize) -> impl Strategy<Value = Vec<InPersonStep>> {
+    let deadline = u64::try_from(policy.in_person_deadline_secs).unwrap_or(1).max(3);
+    let every = u64::try_from(policy.in_person_result_check_secs).unwrap_or(1).clamp(60, deadline);
+    let advance = proptest::sample::select(vec![
+        every,
+        deadline / 3,
+        deadline.saturating_sub(every).max(60),
+        deadline + 1,
+    ])
+    .prop_map(InPersonStep::Advance);
+    let visit = proptest::sample::select(vec!["passed", "failed", "expired"]).prop_map(InPersonStep::Visit);
+    proptest::collection::vec(prop_oneof![3 => advance, 1 => visit], 1..=max_len)
+}
+
+/// Plays `steps` for a new account enrolled at a Post Office, comparing the status after each
+/// clock move with [`InPersonModel`]'s. Each read signs in afresh with the authenticator app
+/// (moves end sessions).
+pub async fn play_in_person(
+    ctx: &Context,
+    policy: ModelPolicy,
+    steps: &[InPersonStep],
+) -> anyhow::Result<Result<(), String>> {
+    let hook = ctx.clock.as_ref().context("property tests need the target's clock hook")?;
+    let person = ctx.new_person();
+    let mut driver = ctx.new_driver()?;
+    new_account(ctx, driver.as_mut(), &person.email, &person.phone, &person.password).await?;
+    let secret = add_app(ctx, driver.as_mut(), &person.password).await?;
+    let accepted = |o: Outcome, what: &str| match o {
+        Outcome::Accepted { .. } => Ok(o),
+        other => Err(anyhow::anyhow!("{what} was refused while enrolling: {other:?}")),
+    };
+    accepted(driver.start_verification(true).await?, "agreeing to the checks")?;
+    accepted(driver.find_post_offices("22150").await?, "looking for Post Offices")?;
+    accepted(driver.choose_post_office(0).await?, "choosing a Post Office")?;
+    let details = crate::driver::IdDetails {
+        given_name: "Jane".into(),
+        family_name: "Doe".into(),
+        birthdate: "1985-07-04".into(),
+        street_address: "1 Main St".into(),
+        city: "Springfield".into(),
+        state: "VA".into(),
+        zip: "22150".into(),
+    };
+    accepted(driver.enter_id_details(&details).await?, "the details on the ID")?;
+    accepted(driver.enter_ssn("900-12-3456").await?, "the SSN")?;
+    accepted(driver.finish_verification(&person.password).await?, "the password")?;
+    let status = driver.verification_status().await?;
+    let code = match &status {
+        Outcome::Accepted { details } => details["enrollment"]["enrollment_code"].as_str().map(str::to_owned),
+        _ => None,
+    }
+    .with_context(|| format!("enrolled, but no enrollment code is shown: {status:?}"))?;
+    let mut model = InPersonModel::new(policy);
+    let mut log = String::new();
+    let mut last_app_step = None;
+    for &step in steps {
+        let Some(expected) = model.step(step) else {
+            if let InPersonStep::Visit(result) = step {
+                ctx.inbox.post_office_visit(&code, result).await?;
+            }
+            let _ = write!(log, "t+{}s {step} · ", model.now());
+            continue;
+        };
+        let InPersonStep::Advance(secs) = step else { continue };
+        hook.advance(secs).await?;
+        let unix = hook.now_time().await?.unix_timestamp();
+        if last_app_step == Some(unix / 30) {
+            // The app's code for this moment is spent; the next read tells.
+            continue;
+        }
+        last_app_step = Some(unix / 30);
+        driver.new_session().await?;
+        accepted(driver.sign_in(&person.email, &person.password).await?, "signing in again")?;
+        accepted(
+            driver.sign_in_with_authenticator(&app_code(&secret, unix)?).await?,
+            "the app's code at sign-in",
+        )?;
+        let answer = driver.verification_status().await?;
+        let observed = answer.detail("status").unwrap_or_else(|| format!("no status: {answer:?}"));
+        let now = model.now();
+        if observed != expected {
+            let _ = write!(log, "t+{now}s {step} → expected {expected}, got {observed}{BLAME}IV-2");
+            return Ok(Err(log));
+        }
+        let _ = write!(log, "t+{now}s {step} → {observed} · ");
     }
     Ok(Ok(()))
 }

@@ -78,7 +78,8 @@ pub struct Target {
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
     /// Security notices worded otherwise: event name (`sign_up_attempt`, `personal_key_used`,
-    /// `password_changed`, `email_change_requested`, `email_changed`, `phone_changed`) → a
+    /// `password_changed`, `email_change_requested`, `email_changed`, `phone_changed`, and the
+    /// in-person results `in_person_passed`, `in_person_failed`, `in_person_expired`) → a
     /// regex over the subject.
     #[serde(default)]
     pub notices: BTreeMap<String, String>,

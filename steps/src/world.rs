@@ -193,6 +193,8 @@ pub struct LoginWorld {
     pub misuse_report: Option<(String, Option<String>)>,
     /// Identity verification: the personal key given when it finished (IV-1, PR-4).
     pub verified_with_key: Option<String>,
+    /// IV-2: the enrollment code shown while verification waits for the Post Office.
+    pub enrollment_code: Option<String>,
 }
 
 /// A limit of so many requests in any window, as a scenario uses it up: the first counted
@@ -255,6 +257,7 @@ impl LoginWorld {
             signed_in_at: None,
             misuse_report: None,
             verified_with_key: None,
+            enrollment_code: None,
         })
     }
 

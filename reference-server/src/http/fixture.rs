@@ -162,7 +162,8 @@ pub async fn middleware(
         | Fixture::OneSubjectForAllAgencies
         | Fixture::PersonalKeyKept
         | Fixture::NoKeyAfterReset
-        | Fixture::NewsletterAfterAWeek => next.run(request).await,
+        | Fixture::NewsletterAfterAWeek
+        | Fixture::InPersonNeverExpires => next.run(request).await,
         Fixture::InaccessiblePages => {
             if request.method() != Method::GET || request.uri().path() != "/sign-up" {
                 return next.run(request).await;

@@ -247,6 +247,18 @@ const BREAKAGES: &[Breakage] = &[
         configure: |c| c.fixture = Some(Fixture::NewsletterAfterAWeek),
         fails: &["PV-4"],
     },
+    Breakage {
+        name: "in-person-deadline-29-days",
+        what: "an enrollment at a Post Office ends after 29 days, where 30 are declared",
+        configure: |c| c.policy.in_person_deadline_secs = 29 * 24 * 3600,
+        fails: &["IV-2"],
+    },
+    Breakage {
+        name: "in-person-never-expires",
+        what: "an enrollment at a Post Office waits for a visit for ever",
+        configure: |c| c.fixture = Some(Fixture::InPersonNeverExpires),
+        fails: &["IV-2"],
+    },
 ];
 
 /// The whole suite (but `@timing` and `@load`) through the API against `breakage`.

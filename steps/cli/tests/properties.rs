@@ -6,8 +6,12 @@ use std::sync::Arc;
 
 use conformance::driver::{Delivery, Outcome};
 use conformance::model::Attempt;
+use conformance::model::InPersonStep;
 use conformance::model::{Action, ModelPolicy};
-use conformance::properties::{blamed_id, play, play_verification, schedules, verification_schedules};
+use conformance::properties::{
+    blamed_id, in_person_schedules, play, play_in_person, play_verification, schedules,
+    verification_schedules,
+};
 use conformance::target::DriverKind;
 use conformance::world::Context;
 use conformance_cli::in_process::InProcess;
@@ -31,6 +35,8 @@ fn server_policy(policy: ModelPolicy) -> Policy {
         reauthentication_attempt_limit: policy.reauthentication_attempt_limit,
         verification_attempt_limit: policy.verification_attempt_limit as u32,
         verification_attempt_window_secs: policy.verification_attempt_window_secs as u64,
+        in_person_deadline_secs: policy.in_person_deadline_secs as u64,
+        in_person_result_check_secs: policy.in_person_result_check_secs as u64,
         ..Policy::default()
     }
 }
@@ -299,5 +305,62 @@ fn a_looser_verification_limit_is_caught() {
             );
         }
         other => panic!("a server allowing 6 checks passed the documented model: {other:?}"),
+    }
+}
+
+/// IV-2's enrollment over random schedules of Post Office reports and clock moves, against a
+/// server configured by `adjust`, with `model` predicting.
+fn check_in_person(
+    model: ModelPolicy,
+    adjust: impl FnOnce(&mut reference_server::config::Config),
+    runner: &mut TestRunner,
+) -> Result<(), TestError<Vec<InPersonStep>>> {
+    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
+    let in_process = runtime.block_on(InProcess::start_configured(adjust)).unwrap();
+    let ctx = Context::new(in_process.target(DriverKind::Api));
+    let result = runner.run(&in_person_schedules(model, 6), |steps| {
+        match runtime.block_on(play_in_person(&ctx, model, &steps)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(report)) => Err(TestCaseError::fail(report)),
+            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
+        }
+    });
+    in_process.server.stop();
+    result
+}
+
+/// IV-2: an enrollment waits for the Post Office until its deadline, a result counts when it
+/// comes before, and no result comes after: under the documented policy and a shorter one.
+#[test]
+fn in_person_enrollments_hold_over_random_schedules() {
+    for model in [
+        ModelPolicy::default(),
+        ModelPolicy {
+            in_person_deadline_secs: 2 * 3600,
+            in_person_result_check_secs: 600,
+            ..ModelPolicy::default()
+        },
+    ] {
+        let server = server_policy(model);
+        if let Err(error) = check_in_person(model, |c| c.policy = server, &mut runner(cases().min(12))) {
+            panic!("{error}");
+        }
+    }
+}
+
+/// Teeth: a server whose enrollments end an hour before the declared deadline is caught,
+/// blamed on IV-2.
+#[test]
+fn an_early_in_person_deadline_is_caught() {
+    let model = ModelPolicy::default();
+    let mut server = server_policy(model);
+    server.in_person_deadline_secs -= 3600;
+    match check_in_person(model, |c| c.policy = server, &mut runner(32)) {
+        Err(TestError::Fail(reason, minimal)) => {
+            let reason = reason.to_string();
+            assert_eq!(blamed_id(&reason), Some("IV-2"), "{reason}");
+            assert!(!minimal.is_empty(), "{minimal:?}");
+        }
+        other => panic!("an early deadline was not caught: {other:?}"),
     }
 }

@@ -282,6 +282,18 @@ impl Driver for ApiDriver {
         self.upload("/verification/documents", &[("front", front), ("back", back), ("selfie", selfie)]).await
     }
 
+    async fn find_post_offices(&mut self, zip: &str) -> anyhow::Result<Outcome> {
+        self.act("/verification/in-person/post-offices", json!({ "zip": zip })).await
+    }
+
+    async fn choose_post_office(&mut self, index: usize) -> anyhow::Result<Outcome> {
+        self.act("/verification/in-person/post-office", json!({ "post_office": index })).await
+    }
+
+    async fn enter_id_details(&mut self, details: &super::IdDetails) -> anyhow::Result<Outcome> {
+        self.act("/verification/in-person/details", serde_json::to_value(details)?).await
+    }
+
     async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome> {
         self.act("/verification/ssn", json!({ "ssn": ssn })).await
     }

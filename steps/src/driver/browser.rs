@@ -411,6 +411,11 @@ impl BrowserDriver {
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
               verification: (() => { try { const e = document.querySelector(reads.verification);
                 return e ? (e.getAttribute("data-status") || e.innerText.trim()) : null; } catch (e) { return null; } })(),
+              enrollment_code: text(reads.enrollment_code),
+              post_offices: Array.from(document.querySelectorAll("form input[type=radio]")).map(i => {
+                const l = i.id && document.querySelector(`label[for="${CSS.escape(i.id)}"]`);
+                return l ? l.innerText.trim() : (i.value || "");
+              }),
             };
         "##;
         let mapping = self.mapping();
@@ -663,6 +668,12 @@ impl BrowserDriver {
                     let names = &self.mapping().reads.status_names;
                     details["status"] = json!(names.get(shown).map_or(shown, String::as_str));
                 }
+                if let Some(code) = page["enrollment_code"].as_str().filter(|c| !c.is_empty()) {
+                    details["enrollment"] = json!({ "enrollment_code": code });
+                }
+            }
+            "verify_post_offices" => {
+                details["post_offices"] = page["post_offices"].clone();
             }
             _ => {}
         }
@@ -985,7 +996,13 @@ impl Driver for BrowserDriver {
         let answer = self.account().await?;
         let Outcome::Accepted { details } = &answer else { return Ok(answer) };
         match details.get("status").and_then(Value::as_str) {
-            Some(status) => Ok(Outcome::Accepted { details: json!({ "status": status }) }),
+            Some(status) => {
+                let mut read = json!({ "status": status });
+                if let Some(enrollment) = details.get("enrollment") {
+                    read["enrollment"] = enrollment.clone();
+                }
+                Ok(Outcome::Accepted { details: read })
+            }
             None => Ok(Outcome::Unexpected {
                 status: 200,
                 body: format!(
@@ -1019,6 +1036,46 @@ impl Driver for BrowserDriver {
         self.attach("Back of your ID", back).await?;
         self.attach("Photo of you", selfie).await?;
         self.submit("Upload", &["verify_ssn"]).await
+    }
+
+    async fn find_post_offices(&mut self, zip: &str) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/in-person", "verify_in_person").await? {
+            return Ok(answer);
+        }
+        self.fill("ZIP code", zip).await?;
+        self.submit("Search", &["verify_post_offices"]).await
+    }
+
+    async fn choose_post_office(&mut self, index: usize) -> anyhow::Result<Outcome> {
+        // The list is only on the page the search led to: no address to open it again.
+        if !self.pages.contains(&"verify_post_offices") {
+            return self.read(&["verify_post_offices"]);
+        }
+        let client = self.browser().await?;
+        let choices = client.find_all(Locator::Css("form input[type=radio]")).await?;
+        let choice = choices.get(index).with_context(|| {
+            format!("the page offers {} Post Offices, not a number {}", choices.len(), index + 1)
+        })?;
+        choice.click().await.context("cannot choose the Post Office")?;
+        self.submit("Choose this Post Office", &["verify_id_details"]).await
+    }
+
+    async fn enter_id_details(&mut self, details: &super::IdDetails) -> anyhow::Result<Outcome> {
+        if let Some(answer) = self.open_signed_in("/verify/in-person/details", "verify_id_details").await? {
+            return Ok(answer);
+        }
+        for (label, value) in [
+            ("First name", &details.given_name),
+            ("Last name", &details.family_name),
+            ("Date of birth", &details.birthdate),
+            ("Street address", &details.street_address),
+            ("City", &details.city),
+            ("State", &details.state),
+            ("ZIP code", &details.zip),
+        ] {
+            self.fill(label, value).await?;
+        }
+        self.submit("Continue", &["verify_ssn"]).await
     }
 
     async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome> {

@@ -85,6 +85,20 @@ impl Delivery {
     }
 }
 
+/// The details on an ID, typed in to verify in person (IV-2).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IdDetails {
+    pub given_name: String,
+    pub family_name: String,
+    /// `YYYY-MM-DD`.
+    pub birthdate: String,
+    pub street_address: String,
+    pub city: String,
+    /// Two letters.
+    pub state: String,
+    pub zip: String,
+}
+
 /// One request and its response, kept for the report and for checks over everything the
 /// target said (for example, that a password never comes back).
 #[derive(Debug, Clone)]
@@ -158,8 +172,9 @@ pub trait Driver: Send + Sync {
     /// Follows an agency's logout link, like `open_agency_link`.
     async fn open_agency_logout(&mut self, url: &str) -> anyhow::Result<Outcome>;
 
-    /// Identity verification (IV-1): where the account stands — accepted with `status`:
-    /// `unverified`, `verified` or `needs_personal_key`.
+    /// Identity verification (IV-1, IV-2): where the account stands — accepted with `status`:
+    /// `unverified`, `verified`, `needs_personal_key`, `in_person_pending` (with
+    /// `enrollment.enrollment_code`), `in_person_failed` or `in_person_expired`.
     async fn verification_status(&mut self) -> anyhow::Result<Outcome>;
     /// Agrees (or not) to have the ID, photo and details checked: the first step.
     async fn start_verification(&mut self, agree: bool) -> anyhow::Result<Outcome>;
@@ -171,6 +186,13 @@ pub trait Driver: Send + Sync {
         back: &std::path::Path,
         selfie: &std::path::Path,
     ) -> anyhow::Result<Outcome>;
+    /// In person (IV-2), after agreeing: the participating Post Offices near `zip` — accepted
+    /// with `post_offices` (a list, in the order offered).
+    async fn find_post_offices(&mut self, zip: &str) -> anyhow::Result<Outcome>;
+    /// Chooses the Post Office at `index` (from 0) of those just offered.
+    async fn choose_post_office(&mut self, index: usize) -> anyhow::Result<Outcome>;
+    /// Enters the details as on the ID the person will bring.
+    async fn enter_id_details(&mut self, details: &IdDetails) -> anyhow::Result<Outcome>;
     async fn enter_ssn(&mut self, ssn: &str) -> anyhow::Result<Outcome>;
     /// Enters the password to finish; an accepted answer shows the new personal key.
     async fn finish_verification(&mut self, password: &str) -> anyhow::Result<Outcome>;

@@ -93,10 +93,13 @@ pub struct Reads {
     /// A detail's words on the page → its scope name (`email`, `phone`).
     pub attribute_names: BTreeMap<String, String>,
     /// On the account page, where identity verification stands: its `data-status`
-    /// (`unverified`, `verified`, `needs_personal_key`), or its text as `status_names` names it.
+    /// (`unverified`, `verified`, `needs_personal_key`, `in_person_pending`, `in_person_failed`,
+    /// `in_person_expired`), or its text as `status_names` names it.
     pub verification: String,
     /// A verification status's words on the account page → its name.
     pub status_names: BTreeMap<String, String>,
+    /// On the account page, while enrolled at a Post Office: the enrollment code, as text.
+    pub enrollment_code: String,
 }
 
 impl Default for Reads {
@@ -111,6 +114,7 @@ impl Default for Reads {
             attribute_names: BTreeMap::new(),
             verification: ".verification".into(),
             status_names: BTreeMap::new(),
+            enrollment_code: ".enrollment-code".into(),
         }
     }
 }

@@ -6,9 +6,11 @@
 //! answers to each action of a schedule; the property runner compares, action by action.
 
 mod codes;
+mod in_person;
 mod policy;
 mod verification;
 
 pub use codes::{Action, Expected, Model};
+pub use in_person::{InPersonModel, Step as InPersonStep};
 pub use policy::ModelPolicy;
 pub use verification::{Answer, Attempt, VerificationModel};

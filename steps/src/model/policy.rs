@@ -30,6 +30,12 @@ pub struct ModelPolicy {
     /// IV-1: identity-verification attempts (document checks) per account in any window.
     pub verification_attempt_limit: usize,
     pub verification_attempt_window_secs: i64,
+    /// IV-2: an enrollment to verify at a Post Office ends this long after it was made, unless
+    /// a result reached the service before.
+    pub in_person_deadline_secs: i64,
+    /// IV-2: the service asks the Post Office for results at least this often (the suite moves
+    /// the clock this far for a result to be picked up).
+    pub in_person_result_check_secs: i64,
 }
 
 impl Default for ModelPolicy {
@@ -49,6 +55,8 @@ impl Default for ModelPolicy {
             password_attempt_window_secs: 900,
             verification_attempt_limit: 5,
             verification_attempt_window_secs: 6 * 3600,
+            in_person_deadline_secs: 30 * 24 * 3600,
+            in_person_result_check_secs: 3600,
         }
     }
 }

@@ -113,7 +113,7 @@ fn keep_key(world: &mut LoginWorld) -> anyhow::Result<Option<String>> {
 }
 
 #[when("I confirm with my password")]
-async fn confirm(world: &mut LoginWorld) -> anyhow::Result<()> {
+pub(super) async fn confirm_with_password(world: &mut LoginWorld) -> anyhow::Result<()> {
     let password = world.me.password.clone();
     world.last = Some(world.driver.finish_verification(&password).await?);
     if let Some(key) = keep_key(world)? {
@@ -130,7 +130,7 @@ async fn verify(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?).context("uploading the passing test documents")?;
     enter_ssn(world).await?;
     expect_accepted(world.last()?).context("entering the SSN")?;
-    confirm(world).await?;
+    confirm_with_password(world).await?;
     expect_accepted(world.last()?).context("confirming with the password")
 }
 
@@ -146,12 +146,17 @@ async fn upload_accepted(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)
 }
 
-#[then(regex = r"^my identity is (verified|not verified|waiting for my personal key)$")]
+#[then(
+    regex = r"^my identity is (verified|not verified|waiting for my personal key|still waiting for my visit to the Post Office|not verified, as the Post Office could not verify me|not verified, as my deadline to visit the Post Office passed)$"
+)]
 async fn status_is(world: &mut LoginWorld, expected: String) -> anyhow::Result<()> {
     let expected = match expected.as_str() {
         "verified" => "verified",
         "not verified" => "unverified",
-        _ => "needs_personal_key",
+        "waiting for my personal key" => "needs_personal_key",
+        "still waiting for my visit to the Post Office" => "in_person_pending",
+        "not verified, as the Post Office could not verify me" => "in_person_failed",
+        _ => "in_person_expired",
     };
     let answer = world.driver.verification_status().await?;
     let status = answer.detail("status").with_context(|| format!("no verification status in {answer:?}"))?;

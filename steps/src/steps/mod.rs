@@ -5,6 +5,7 @@ mod agency;
 mod codes;
 mod common;
 mod identity;
+mod in_person;
 mod load;
 mod parallel;
 mod params;
