@@ -75,6 +75,8 @@ pub enum Fixture {
     /// Broken (IV-2): an enrollment at a Post Office never reaches its deadline; it waits for
     /// a visit for ever.
     InPersonNeverExpires,
+    /// Broken (AX-2): the style sheet hides where the focus is (no outline, no shadow).
+    FocusHidden,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -112,6 +114,7 @@ impl FromStr for Fixture {
             "newsletter-after-a-week" => Self::NewsletterAfterAWeek,
             "inaccessible-pages" => Self::InaccessiblePages,
             "in-person-never-expires" => Self::InPersonNeverExpires,
+            "focus-hidden" => Self::FocusHidden,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -519,6 +519,8 @@ impl Admission {
              by surprise"
         } else if tagged("timing") && in_browser {
             "not run: compares answer times, which page loads in a browser blur (the API driver runs it)"
+        } else if tagged("keyboard") && !in_browser {
+            "not run: uses the pages with the keyboard alone, which needs a browser (the browser driver runs it)"
         } else if tagged("parallel_requests") && in_browser {
             "not run: needs requests in parallel on one session, which the browser driver cannot make (the API \
              driver runs it)"

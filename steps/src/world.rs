@@ -324,6 +324,24 @@ impl LoginWorld {
         Ok(mail)
     }
 
+    /// Waits for an email that is the notice `notice`, passing over any that reads as no
+    /// account event at all (whether such mail should come is PV-1's and PV-4's to check, not
+    /// the step's that waits for a result). One that reads as another event still fails.
+    pub async fn receive_notice_among_others(
+        &mut self,
+        notice: crate::notices::Notice,
+    ) -> anyhow::Result<Mail> {
+        let patterns = crate::notices::NoticePatterns::new(&self.ctx.target.notices)?;
+        loop {
+            let mail = self.receive_mail().await?;
+            if patterns.read(&mail.subject).is_empty() {
+                continue;
+            }
+            patterns.expect(&mail, notice)?;
+            return Ok(mail);
+        }
+    }
+
     /// After a second factor was entered (the request sent after `before`): when the answer
     /// signed me in, remembers the time, for an agency's `auth_time`.
     pub async fn note_sign_in(&mut self, before: time::OffsetDateTime) -> anyhow::Result<()> {

@@ -164,6 +164,21 @@ pub async fn middleware(
         | Fixture::NoKeyAfterReset
         | Fixture::NewsletterAfterAWeek
         | Fixture::InPersonNeverExpires => next.run(request).await,
+        Fixture::FocusHidden => {
+            if request.uri().path() != "/static/site.css" {
+                return next.run(request).await;
+            }
+            let (parts, body) = next.run(request).await.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let css = String::from_utf8_lossy(&bytes).into_owned()
+                + "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";
+            let mut parts = parts;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts.headers.remove(header::ETAG);
+            Response::from_parts(parts, Body::from(css))
+        }
         Fixture::InaccessiblePages => {
             if request.method() != Method::GET || request.uri().path() != "/sign-up" {
                 return next.run(request).await;

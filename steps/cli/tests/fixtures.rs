@@ -403,3 +403,19 @@ async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
         "no accessibility section"
     );
 }
+
+/// AX-2 has teeth: a style sheet that hides the focus fails exactly AX-2 in the keyboard-only
+/// scenarios, naming the page and the element whose focus cannot be seen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hidden_focus_fails_ax_2() {
+    let summary = run(Fixture::FocusHidden, None, "@AX-2 and not @agency").await;
+    let failed: Vec<&str> = summary
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+        .map(|r| r.requirement.id.as_str())
+        .collect();
+    assert_eq!(failed, ["AX-2"], "{}", summary.render());
+    let said = failures(&summary).join("\n");
+    assert!(said.contains("cannot be seen"), "{said}");
+}

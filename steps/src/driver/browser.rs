@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::browsers::BrowserPool;
+use super::keyboard::{ENTER, KeyboardReport, SPACE};
 use super::pages::{BrowserMapping, Recogniser, Seen};
 use super::{Delivery, Driver, Exchange, Outcome, Strength};
 
@@ -47,6 +48,8 @@ pub struct BrowserDriver {
     typed: BTreeMap<String, String>,
     /// The origins the browser showed, whose storage is cleared before the browser is reused.
     visited: BTreeSet<String>,
+    /// AX-2: keyboard-only use, and what it found (`None`: the driver clicks).
+    keyboard: Option<KeyboardReport>,
 }
 
 /// A new headless Chromium session (a fresh profile: no cookies) through ChromeDriver.
@@ -197,6 +200,7 @@ impl BrowserDriver {
             transcript: Vec::new(),
             last: Value::Null,
             pages: Vec::new(),
+            keyboard: None,
             typed: BTreeMap::new(),
             visited: BTreeSet::new(),
         }
@@ -295,10 +299,54 @@ impl BrowserDriver {
     }
 
     async fn fill(&mut self, label: &str, value: &str) -> anyhow::Result<()> {
+        if self.keyboard.is_some() {
+            let field = self.field(label).await?;
+            self.tab_to(&field, &format!("the field {label:?}")).await?;
+            if !field.prop("value").await?.unwrap_or_default().is_empty() {
+                let client = self.browser().await?.clone();
+                self.keyboard_mut().clear_focused(&client).await?;
+            }
+            field.send_keys(value).await?;
+            self.typed.insert(label.to_owned(), value.to_owned());
+            return Ok(());
+        }
         let field = self.empty_field(label).await?;
         field.send_keys(value).await?;
         self.typed.insert(label.to_owned(), value.to_owned());
         Ok(())
+    }
+
+    fn keyboard_mut(&mut self) -> &mut KeyboardReport {
+        self.keyboard.get_or_insert_with(KeyboardReport::default)
+    }
+
+    /// The page's name for what keyboard use finds: its contract name, else its path.
+    fn page_name(&self) -> String {
+        self.pages.first().map_or_else(|| self.path().unwrap_or_default(), |p| (*p).to_owned())
+    }
+
+    /// Keyboard-only: Tab until `element` has the focus.
+    async fn tab_to(&mut self, element: &fantoccini::elements::Element, what: &str) -> anyhow::Result<()> {
+        let page = self.page_name();
+        let client = self.browser().await?.clone();
+        self.keyboard_mut().tab_to(&client, element, what, &page).await
+    }
+
+    /// Keyboard-only: chooses a radio button or ticks a checkbox.
+    async fn key_choose(
+        &mut self,
+        element: &fantoccini::elements::Element,
+        what: &str,
+    ) -> anyhow::Result<()> {
+        self.tab_to(element, what).await?;
+        let client = self.browser().await?.clone();
+        if element.attr("type").await?.as_deref() == Some("radio") {
+            self.keyboard_mut().arrow_to(&client, element, what).await
+        } else if !element.is_selected().await? {
+            self.keyboard_mut().press(&client, &[SPACE]).await
+        } else {
+            Ok(())
+        }
     }
 
     /// Puts a file of this machine in the file input labelled `label` (the browser uploads it
@@ -307,6 +355,11 @@ impl BrowserDriver {
         let path =
             std::fs::canonicalize(file).with_context(|| format!("no file {} to upload", file.display()))?;
         let field = self.field(label).await?;
+        if self.keyboard.is_some() {
+            // A file dialog is the system's, beyond any page: reaching the input is what the
+            // page owes a keyboard user.
+            self.tab_to(&field, &format!("the file input {label:?}")).await?;
+        }
         field.send_keys(&path.to_string_lossy()).await?;
         Ok(())
     }
@@ -314,6 +367,9 @@ impl BrowserDriver {
     /// Ticks the radio button or checkbox labelled `label` (unless it is ticked already).
     async fn choose(&mut self, label: &str) -> anyhow::Result<()> {
         let field = self.field(label).await?;
+        if self.keyboard.is_some() {
+            return self.key_choose(&field, &format!("the choice {label:?}")).await;
+        }
         if !field.is_selected().await? {
             let label = self.mapping().label(label).to_owned();
             let client = self.browser().await?;
@@ -341,7 +397,7 @@ impl BrowserDriver {
                 let value = self.typed.iter().fold(template.clone(), |v, (typed_label, typed)| {
                     v.replace(&format!("{{{typed_label}}}"), typed)
                 });
-                self.empty_field(&label).await?.send_keys(&value).await?;
+                self.fill(&label, &value).await?;
             }
             for label in check {
                 self.choose(&label).await?;
@@ -362,8 +418,20 @@ impl BrowserDriver {
         let element = find_first(&client, &xpath, Then::MarkPage)
             .await?
             .with_context(|| format!("no button {button:?} on {path}"))?;
-        element.click().await?;
-        self.record_next_page(format!("press {button:?} on {path}")).await
+        if self.keyboard.is_none() {
+            element.click().await?;
+            return self.record_next_page(format!("press {button:?} on {path}")).await;
+        }
+        self.tab_to(&element, &format!("the button {button:?}")).await?;
+        self.keyboard_mut().press(&client, &[ENTER]).await?;
+        self.record_next_page(format!("press {button:?} on {path} with Enter")).await?;
+        let refused = self.recogniser.refusal(&Self::seen(&self.last), &self.pages).is_some()
+            || self.last["outcome"].as_str().is_some_and(|o| !o.is_empty() && o != "accepted");
+        if refused {
+            let page = self.page_name();
+            self.keyboard_mut().check_refusal(&client, &page).await?;
+        }
+        Ok(())
     }
 
     /// Everything the driver reads from a page, in one round trip: where it is, its status,
@@ -992,6 +1060,15 @@ impl Driver for BrowserDriver {
         }
     }
 
+    fn use_keyboard_only(&mut self) -> bool {
+        self.keyboard_mut();
+        true
+    }
+
+    fn keyboard_report(&self) -> Option<KeyboardReport> {
+        self.keyboard.clone()
+    }
+
     async fn verification_status(&mut self) -> anyhow::Result<Outcome> {
         let answer = self.account().await?;
         let Outcome::Accepted { details } = &answer else { return Ok(answer) };
@@ -1053,10 +1130,17 @@ impl Driver for BrowserDriver {
         }
         let client = self.browser().await?;
         let choices = client.find_all(Locator::Css("form input[type=radio]")).await?;
-        let choice = choices.get(index).with_context(|| {
-            format!("the page offers {} Post Offices, not a number {}", choices.len(), index + 1)
-        })?;
-        choice.click().await.context("cannot choose the Post Office")?;
+        let choice = choices
+            .get(index)
+            .with_context(|| {
+                format!("the page offers {} Post Offices, not a number {}", choices.len(), index + 1)
+            })?
+            .clone();
+        if self.keyboard.is_some() {
+            self.key_choose(&choice, "the Post Office").await?;
+        } else {
+            choice.click().await.context("cannot choose the Post Office")?;
+        }
         self.submit("Choose this Post Office", &["verify_id_details"]).await
     }
 

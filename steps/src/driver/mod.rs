@@ -9,6 +9,7 @@ pub mod api;
 pub mod browser;
 pub mod browsers;
 pub mod chromedriver;
+pub mod keyboard;
 pub mod pages;
 
 use async_trait::async_trait;
@@ -199,6 +200,16 @@ pub trait Driver: Send + Sync {
     /// After a reset: the personal key and password restore the verified identity (PR-4);
     /// an accepted answer shows the new personal key.
     async fn reactivate_identity(&mut self, personal_key: &str, password: &str) -> anyhow::Result<Outcome>;
+
+    /// AX-2: from now on, act with the keyboard alone (Tab to reach, Enter to send). `false`
+    /// where the driver has no keyboard (the API).
+    fn use_keyboard_only(&mut self) -> bool {
+        false
+    }
+    /// What keyboard-only use found so far; `None` unless it is on.
+    fn keyboard_report(&self) -> Option<keyboard::KeyboardReport> {
+        None
+    }
 
     /// An opaque value that changes whenever the target issues a new session identifier.
     async fn session_marker(&mut self) -> Option<String>;

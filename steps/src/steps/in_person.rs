@@ -153,5 +153,5 @@ async fn result_mail(world: &mut LoginWorld, what: String) -> anyhow::Result<()>
         "the Post Office could not verify me" => Notice::InPersonFailed,
         _ => Notice::InPersonExpired,
     };
-    world.receive_notice(notice).await.map(|_| ())
+    world.receive_notice_among_others(notice).await.map(|_| ())
 }

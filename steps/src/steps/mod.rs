@@ -6,6 +6,7 @@ mod codes;
 mod common;
 mod identity;
 mod in_person;
+mod keyboard;
 mod load;
 mod parallel;
 mod params;
