@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use cucumber::gherkin::{Feature, GherkinEnv};
 
-use crate::properties::{SCHEDULE_PROPERTY, SCHEDULE_PROPERTY_IDS};
+use crate::properties::properties_checking;
 use crate::requirements::{Catalogue, Requirement};
 
 pub struct Coverage {
@@ -54,8 +54,8 @@ pub fn coverage(features: &Path) -> anyhow::Result<Vec<Coverage>> {
                 .filter(|(tags, _)| tags.contains(&requirement.id))
                 .map(|(_, name)| name.clone())
                 .collect();
-            if SCHEDULE_PROPERTY_IDS.contains(&requirement.id.as_str()) {
-                checks.push(format!("property: {SCHEDULE_PROPERTY}"));
+            for property in properties_checking(&requirement.id) {
+                checks.push(format!("property: {property}"));
             }
             Coverage { requirement, checks }
         })

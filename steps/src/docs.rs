@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use askama::Template;
 use cucumber::gherkin::{Feature, GherkinEnv};
 
-use crate::properties::{SCHEDULE_PROPERTY, SCHEDULE_PROPERTY_IDS};
 use crate::requirements::Catalogue;
 
 /// One scenario as written, with the tags that apply to it (feature, rule and its own).
@@ -181,8 +180,8 @@ pub fn render(features: &Path, report: Option<&Path>) -> anyhow::Result<String> 
             })
             .collect();
         let mut other_checks = r.other_checks.clone();
-        if SCHEDULE_PROPERTY_IDS.contains(&r.id.as_str()) {
-            other_checks.push(format!("property: {SCHEDULE_PROPERTY}"));
+        for property in crate::properties::properties_checking(&r.id) {
+            other_checks.push(format!("property: {property}"));
         }
         let result = verdicts.get(&r.id).map(|v| {
             let class = match v.as_str() {

@@ -300,21 +300,71 @@ pub async fn check_schedules(
     policy: ModelPolicy,
     cases: u32,
 ) -> anyhow::Result<Option<String>> {
+    let offered = Offered::by(&ctx.target);
+    check_property(
+        cases,
+        move || offered_schedules(policy, 16, offered),
+        move |actions| {
+            let ctx = ctx.clone();
+            async move { play(&ctx, policy, &actions).await }
+        },
+    )
+    .await
+}
+
+/// IV-1's attempt-limit property against the context's target, as [`check_schedules`].
+pub async fn check_verification(
+    ctx: Arc<Context>,
+    policy: ModelPolicy,
+    cases: u32,
+) -> anyhow::Result<Option<String>> {
+    check_property(
+        cases,
+        move || verification_schedules(policy, 12),
+        move |attempts| {
+            let ctx = ctx.clone();
+            async move { play_verification(&ctx, policy, &attempts).await }
+        },
+    )
+    .await
+}
+
+/// IV-2's enrollment property against the context's target, as [`check_schedules`].
+pub async fn check_in_person(
+    ctx: Arc<Context>,
+    policy: ModelPolicy,
+    cases: u32,
+) -> anyhow::Result<Option<String>> {
+    check_property(
+        cases,
+        move || in_person_schedules(policy, 6),
+        move |steps| {
+            let ctx = ctx.clone();
+            async move { play_in_person(&ctx, policy, &steps).await }
+        },
+    )
+    .await
+}
+
+/// Plays `cases` schedules drawn from the strategy `make` builds (on the blocking thread that
+/// runs them: strategies are not `Send`) with `play`, shrinking a failure. The same schedules
+/// on every run: a gate must be reproducible, and a failure replayable.
+async fn check_property<M, S, F, Fut>(cases: u32, make: M, play: F) -> anyhow::Result<Option<String>>
+where
+    M: FnOnce() -> S + Send + 'static,
+    S: Strategy,
+    F: Fn(S::Value) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<Result<(), String>>>,
+{
     use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let config = Config { cases, failure_persistence: None, ..Config::default() };
-        // The same schedules on every run: a gate must be reproducible, and a failure replayable.
         let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
-        let offered = Offered::by(&ctx.target);
-        let result = runner.run(&offered_schedules(policy, 16, offered), |actions| {
-            match handle.block_on(play(&ctx, policy, &actions)) {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(report)) => Err(TestCaseError::fail(report)),
-                Err(error) => {
-                    Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}")))
-                }
-            }
+        let result = runner.run(&make(), |value| match handle.block_on(play(value)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(report)) => Err(TestCaseError::fail(report)),
+            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
         });
         match result {
             Ok(()) => Ok(None),
@@ -323,6 +373,24 @@ pub async fn check_schedules(
         }
     })
     .await?
+}
+
+/// The IV properties a run plays after the schedule property.
+pub const VERIFICATION_PROPERTY: &str = "random schedules of good and unreadable uploads and waits on the window's edge agree with the attempt limit";
+pub const IN_PERSON_PROPERTY: &str = "random schedules of Post Office results and clock moves around the deadline agree with the enrollment's model";
+
+/// The properties a run plays that check `id` (for the catalogue and the specification page).
+pub fn properties_checking(id: &str) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if SCHEDULE_PROPERTY_IDS.contains(&id) {
+        names.push(SCHEDULE_PROPERTY);
+    }
+    match id {
+        "IV-1" => names.push(VERIFICATION_PROPERTY),
+        "IV-2" => names.push(IN_PERSON_PROPERTY),
+        _ => {}
+    }
+    names
 }
 
 /// IV-1's attempt limit over random schedules of uploads and waits: waits land on the

@@ -841,7 +841,9 @@ fn save_evidence(dir: &std::path::Path, shot: &str, png: &[u8], source: &str) ->
     }
 }
 
-/// The property tests, after the scenarios (they move the clock, so nothing else runs).
+/// The property tests, after the scenarios (they move the clock, so nothing else runs): the
+/// schedule property, then IV-1's attempt limit and IV-2's enrollment where the target offers
+/// identity verification (and in person).
 async fn run_properties(
     context: &Arc<Context>,
     cases: u32,
@@ -850,45 +852,68 @@ async fn run_properties(
     if cases == 0 {
         return Ok(Vec::new());
     }
+    let target = &context.target;
     // Only the IDs its schedules can check on this target (they use only what it offers).
-    let ids: Vec<String> =
-        properties::Offered::by(&context.target).checked_ids().into_iter().map(str::to_owned).collect();
-    let tags = ids.iter().map(String::as_str).chain(["property", "serial"]);
-    let mut failed_ids = Vec::new();
-    let (status, detail) = if !selection.selects(tags, properties::SCHEDULE_PROPERTY) {
-        (Status::Skipped, Some(FILTERED_OUT.to_owned()))
-    } else if context.clock.is_none() {
-        (Status::Skipped, Some("not run: needs clock control (the target has no clock hook)".to_owned()))
-    } else if context.target.driver == DriverKind::Browser {
-        // Hundreds of schedule steps through pages would take long and check the same rules
-        // the API run checks; the scenarios are what a browser run adds.
+    let schedule_ids = properties::Offered::by(target).checked_ids();
+    let mut results = Vec::new();
+    for (name, ids, needs) in [
+        (properties::SCHEDULE_PROPERTY, schedule_ids, &[][..]),
+        (properties::VERIFICATION_PROPERTY, vec!["IV-1"], &["identity_verification"][..]),
         (
-            Status::Skipped,
-            Some("not run: property schedules are played through the JSON API (--driver api)".to_owned()),
-        )
-    } else {
-        println!("property: {} ({cases} cases)…", properties::SCHEDULE_PROPERTY);
-        match properties::check_schedules(context.clone(), context.target.policy, cases).await? {
-            None => (Status::Passed, None),
-            Some(report) => {
-                failed_ids.extend(
-                    properties::blamed_id(&report)
-                        .filter(|id| ids.iter().any(|i| i == id))
-                        .map(str::to_owned),
-                );
-                (Status::Failed, Some(report))
+            properties::IN_PERSON_PROPERTY,
+            vec!["IV-2"],
+            &["identity_verification", "in_person_verification"][..],
+        ),
+    ] {
+        let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+        let tags = ids.iter().map(String::as_str).chain(["property", "serial"]);
+        let mut failed_ids = Vec::new();
+        let (status, detail) = if !selection.selects(tags, name) {
+            (Status::Skipped, Some(FILTERED_OUT.to_owned()))
+        } else if let Some(capability) = needs.iter().find(|c| !target.offers(c)) {
+            (Status::Skipped, Some(format!("not run: capability not declared ({capability})")))
+        } else if context.clock.is_none() {
+            (Status::Skipped, Some("not run: needs clock control (the target has no clock hook)".to_owned()))
+        } else if target.driver == DriverKind::Browser {
+            // Hundreds of schedule steps through pages would take long and check the same rules
+            // the API run checks; the scenarios are what a browser run adds.
+            (
+                Status::Skipped,
+                Some("not run: property schedules are played through the JSON API (--driver api)".to_owned()),
+            )
+        } else {
+            println!("property: {name} ({cases} cases)…");
+            let (ctx, policy) = (context.clone(), target.policy);
+            let outcome = match name {
+                properties::VERIFICATION_PROPERTY => {
+                    properties::check_verification(ctx, policy, cases).await?
+                }
+                properties::IN_PERSON_PROPERTY => properties::check_in_person(ctx, policy, cases).await?,
+                _ => properties::check_schedules(ctx, policy, cases).await?,
+            };
+            match outcome {
+                None => (Status::Passed, None),
+                Some(report) => {
+                    failed_ids.extend(
+                        properties::blamed_id(&report)
+                            .filter(|id| ids.iter().any(|i| i == id))
+                            .map(str::to_owned),
+                    );
+                    (Status::Failed, Some(report))
+                }
             }
-        }
-    };
-    Ok(vec![PropertyResult {
-        name: properties::SCHEDULE_PROPERTY.to_owned(),
-        ids,
-        cases,
-        status,
-        detail,
-        failed_ids,
-        driver: driver_name(context.target.driver).to_owned(),
-    }])
+        };
+        results.push(PropertyResult {
+            name: name.to_owned(),
+            ids,
+            cases,
+            status,
+            detail,
+            failed_ids,
+            driver: driver_name(target.driver).to_owned(),
+        });
+    }
+    Ok(results)
 }
 
 #[cfg(test)]
