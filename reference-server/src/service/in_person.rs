@@ -19,7 +19,7 @@ use crate::proofing::{Address, Identity, PostOffice, VisitResult};
 use crate::sealing;
 use crate::store::{Enrollment, EnrollmentStatus, NewEnrollment};
 
-/// Results asked for per pass of the job.
+/// Enrollments read from the store at a time within a pass.
 const BATCH: u32 = 100;
 
 /// The details on the person's ID, typed in (the Post Office checks them against the ID).
@@ -158,7 +158,20 @@ impl Services {
     pub async fn check_in_person_results(&self) -> ServiceResult<usize> {
         let now = self.clock.now();
         let mut decided = 0;
-        for enrollment in self.store.pending_enrollments(BATCH).await? {
+        let mut after = None;
+        loop {
+            let page = self.store.pending_enrollments(after, BATCH).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.deadline, last.account_id));
+            decided += self.decide_page(&page, now).await?;
+        }
+        Ok(decided)
+    }
+
+    /// Asks about (or expires) each enrollment of one page; returns how many were decided.
+    async fn decide_page(&self, page: &[Enrollment], now: OffsetDateTime) -> ServiceResult<usize> {
+        let mut decided = 0;
+        for enrollment in page {
             let status = if now > enrollment.deadline && !super::broken!(self, InPersonNeverExpires) {
                 EnrollmentStatus::Expired
             } else {
@@ -173,7 +186,7 @@ impl Services {
                     }
                 }
             };
-            if self.decide(&enrollment, status, now).await? {
+            if self.decide(enrollment, status, now).await? {
                 decided += 1;
             }
         }

@@ -85,11 +85,22 @@ impl Store {
         row.map(enrollment).transpose()
     }
 
-    /// Pending enrollments, those nearest their deadline first.
-    pub async fn pending_enrollments(&self, limit: u32) -> StoreResult<Vec<Enrollment>> {
+    /// Up to `limit` pending enrollments after `after` (a deadline and account id, as the last
+    /// of the previous page gave them), nearest their deadline first: a pass pages through all
+    /// of them, however many stay pending.
+    pub async fn pending_enrollments(
+        &self,
+        after: Option<(OffsetDateTime, AccountId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Enrollment>> {
+        let (deadline, account_id) = after.map_or((i64::MIN, i64::MIN), |(d, a)| (to_ms(d), a.get()));
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM in_person_enrollments WHERE status = 'pending' ORDER BY deadline LIMIT ?"
+            "SELECT {COLUMNS} FROM in_person_enrollments
+             WHERE status = 'pending' AND (deadline, account_id) > (?, ?)
+             ORDER BY deadline, account_id LIMIT ?"
         ))
+        .bind(deadline)
+        .bind(account_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

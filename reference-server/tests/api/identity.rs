@@ -344,6 +344,16 @@ async fn an_enrollment_ends_failed_or_expired_and_its_identity_is_deleted() {
     let late = signed_in(&server, &fakes, "never.goes@example.test", password, "+15550123481").await;
     enroll_in_person(&late, &server, password).await;
 
+    // A pass pages through every pending enrollment, however small the page.
+    let store = &server.services.store;
+    let first = store.pending_enrollments(None, 1).await.unwrap();
+    let last = first.last().map(|e| (e.deadline, e.account_id));
+    let second = store.pending_enrollments(last, 1).await.unwrap();
+    let last = second.last().map(|e| (e.deadline, e.account_id));
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_ne!(first[0].account_id, second[0].account_id);
+    assert!(store.pending_enrollments(last, 1).await.unwrap().is_empty());
+
     assert!(fakes.proofing.enrollments.set_result(&failed_code, Visit::Failed));
     assert_eq!(server.services.check_in_person_results().await.unwrap(), 1);
     assert_eq!(status(&failing, &server).await["status"], "in_person_failed");

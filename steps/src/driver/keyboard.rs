@@ -1,8 +1,8 @@
 //! Keyboard-only use of pages (AX-2): in this mode the browser driver reaches every field and
 //! button by pressing Tab (and a radio button by the arrow keys), types into what has focus, and
 //! sends a form with Enter — never a click. At each focus stop it checks, from the page as
-//! rendered, that the focus can be seen (an outline or a shadow the element does not have
-//! unfocused) and that it moved forward in reading order; after a refusal, that the error
+//! rendered, that the focus can be seen (an outline or a box shadow on the focused element)
+//! and that it moved forward in reading order; after a refusal, that the error
 //! summary has the focus or is announced (`role="alert"` or `aria-live`). What it could not do
 //! and what it found are kept for the scenario's check: a field Tab never reaches fails the
 //! action itself.
@@ -49,7 +49,6 @@ const FOCUS: &str = r#"
     const s = getComputedStyle(e);
     const outline = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
     const shadow = s.boxShadow && s.boxShadow !== "none";
-    // What it looks like unfocused: a clone out of the flow, to compare the same properties.
     const r = e.getBoundingClientRect();
     const label = (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText || e.value || e.name || e.tagName;
     return { none: false, same, visible: outline || !!shadow, y: r.top + window.scrollY,

@@ -61,7 +61,7 @@ struct ZipForm {
     zip: String,
 }
 
-/// A Post Office as one line: name, address, distance is not kept.
+/// A Post Office as one line: its name and address.
 fn describe(office: &PostOffice) -> String {
     format!("{}, {}, {} {} {}", office.name, office.street_address, office.city, office.state, office.zip)
 }
