@@ -248,6 +248,31 @@ fn schedules_often_cross_the_code_lifetime() {
     assert!(crossing >= 8, "only {crossing} of 64 schedules cross the code lifetime");
 }
 
+/// A property over random schedules from `strategy`, played by `play` against a server
+/// configured by `adjust` (through the API), shrinking a failure.
+fn check_against<S, F, Fut>(
+    adjust: impl FnOnce(&mut reference_server::config::Config),
+    runner: &mut TestRunner,
+    strategy: S,
+    play: F,
+) -> Result<(), TestError<S::Value>>
+where
+    S: proptest::strategy::Strategy,
+    F: Fn(Arc<Context>, S::Value) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Result<(), String>>>,
+{
+    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
+    let in_process = runtime.block_on(InProcess::start_configured(adjust)).unwrap();
+    let ctx = Arc::new(Context::new(in_process.target(DriverKind::Api)));
+    let result = runner.run(&strategy, |value| match runtime.block_on(play(ctx.clone(), value)) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(report)) => Err(TestCaseError::fail(report)),
+        Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
+    });
+    in_process.server.stop();
+    result
+}
+
 /// IV-1's attempt limit over random schedules of uploads and waits, against a server running
 /// `server`, with `model` predicting.
 fn check_verification(
@@ -255,18 +280,12 @@ fn check_verification(
     server: Policy,
     runner: &mut TestRunner,
 ) -> Result<(), TestError<Vec<Attempt>>> {
-    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
-    let in_process = runtime.block_on(InProcess::start(server)).unwrap();
-    let ctx = Context::new(in_process.target(DriverKind::Api));
-    let result = runner.run(&verification_schedules(model, 12), |attempts| {
-        match runtime.block_on(play_verification(&ctx, model, &attempts)) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(report)) => Err(TestCaseError::fail(report)),
-            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
-        }
-    });
-    in_process.server.stop();
-    result
+    check_against(
+        |c| c.policy = server,
+        runner,
+        verification_schedules(model, 12),
+        move |ctx, attempts| async move { play_verification(&ctx, model, &attempts).await },
+    )
 }
 
 /// IV-1: at most the declared number of document checks in any window, over random
@@ -315,18 +334,9 @@ fn check_in_person(
     adjust: impl FnOnce(&mut reference_server::config::Config),
     runner: &mut TestRunner,
 ) -> Result<(), TestError<Vec<InPersonStep>>> {
-    let runtime = Arc::new(tokio::runtime::Runtime::new().unwrap());
-    let in_process = runtime.block_on(InProcess::start_configured(adjust)).unwrap();
-    let ctx = Context::new(in_process.target(DriverKind::Api));
-    let result = runner.run(&in_person_schedules(model, 6), |steps| {
-        match runtime.block_on(play_in_person(&ctx, model, &steps)) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(report)) => Err(TestCaseError::fail(report)),
-            Err(error) => Err(TestCaseError::fail(format!("the schedule could not be played: {error:#}"))),
-        }
-    });
-    in_process.server.stop();
-    result
+    check_against(adjust, runner, in_person_schedules(model, 6), move |ctx, steps| async move {
+        play_in_person(&ctx, model, &steps).await
+    })
 }
 
 /// IV-2: an enrollment waits for the Post Office until its deadline, a result counts when it
