@@ -14,11 +14,8 @@ pub struct Clock(Arc<Source>);
 #[derive(Debug)]
 enum Source {
     System,
-    /// The time it shows, and the time it started at (so how far it has been moved).
-    Manual {
-        now: Mutex<OffsetDateTime>,
-        origin: OffsetDateTime,
-    },
+    /// The time it shows.
+    Manual(Mutex<OffsetDateTime>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,27 +40,32 @@ impl Clock {
     }
 
     pub fn manual_at(start: OffsetDateTime) -> Self {
-        Self(Arc::new(Source::Manual { now: Mutex::new(start), origin: start }))
-    }
-
-    /// How far a manual clock has been moved since it started (zero for the system clock).
-    pub fn moved(&self) -> Duration {
-        match &*self.0 {
-            Source::System => Duration::ZERO,
-            Source::Manual { now, origin } => *now.lock().expect("clock lock") - *origin,
-        }
+        Self(Arc::new(Source::Manual(Mutex::new(start))))
     }
 
     #[allow(clippy::disallowed_methods)] // the clock module is where time is read
     pub fn now(&self) -> OffsetDateTime {
         match &*self.0 {
             Source::System => OffsetDateTime::now_utc(),
-            Source::Manual { now, .. } => *now.lock().expect("clock lock"),
+            Source::Manual(now) => *now.lock().expect("clock lock"),
         }
     }
 
     pub fn is_manual(&self) -> bool {
-        matches!(*self.0, Source::Manual { .. })
+        matches!(*self.0, Source::Manual(_))
+    }
+
+    /// Brings a manual clock up to `at` if it shows an earlier time (another instance moved
+    /// the shared clock); never back. Returns the time it shows.
+    pub fn catch_up(&self, at: OffsetDateTime) -> OffsetDateTime {
+        match &*self.0 {
+            Source::System => self.now(),
+            Source::Manual(now) => {
+                let mut now = now.lock().expect("clock lock");
+                *now = (*now).max(at);
+                *now
+            }
+        }
     }
 
     /// Moves a manual clock forward and returns the new time.
@@ -73,7 +75,7 @@ impl Clock {
         }
         match &*self.0 {
             Source::System => Err(ClockError::NotManual),
-            Source::Manual { now, .. } => {
+            Source::Manual(now) => {
                 let mut now = now.lock().expect("clock lock");
                 *now += by;
                 Ok(*now)
@@ -94,5 +96,11 @@ mod tests {
         assert_eq!(clock.advance(Duration::minutes(5)).unwrap(), datetime!(2026-01-01 0:05 UTC));
         assert!(matches!(clock.advance(Duration::seconds(-1)), Err(ClockError::Backwards)));
         assert!(matches!(Clock::system().advance(Duration::SECOND), Err(ClockError::NotManual)));
+        assert_eq!(
+            clock.catch_up(datetime!(2026-01-01 0:01 UTC)),
+            datetime!(2026-01-01 0:05 UTC),
+            "never back"
+        );
+        assert_eq!(clock.catch_up(datetime!(2026-01-01 0:09 UTC)), datetime!(2026-01-01 0:09 UTC));
     }
 }

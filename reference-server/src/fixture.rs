@@ -77,6 +77,10 @@ pub enum Fixture {
     InPersonNeverExpires,
     /// Broken (AX-2): the style sheet hides where the focus is (no outline, no shadow).
     FocusHidden,
+    /// Broken (OTP-4), only where several instances serve: code requests are counted in the
+    /// serving instance's memory, as an in-process rate limiter would, so each instance allows
+    /// the whole limit.
+    CodeRequestsCountedPerInstance,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -115,8 +119,31 @@ impl FromStr for Fixture {
             "inaccessible-pages" => Self::InaccessiblePages,
             "in-person-never-expires" => Self::InPersonNeverExpires,
             "focus-hidden" => Self::FocusHidden,
+            "code-requests-counted-per-instance" => Self::CodeRequestsCountedPerInstance,
             other => return Err(format!("no fixture {other:?}")),
         })
+    }
+}
+
+/// What one server instance keeps in its own memory for a variant that breaks a rule by
+/// keeping it there ([`Fixture::CodeRequestsCountedPerInstance`]): events by limiter key.
+#[derive(Debug, Default)]
+pub struct InstanceMemory(std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>);
+
+impl InstanceMemory {
+    /// [`crate::rules::throttle::admit`] over this instance's events only.
+    pub fn admit(
+        &self,
+        key: &str,
+        now: time::OffsetDateTime,
+        limit: u32,
+        window: time::Duration,
+    ) -> Result<(), time::OffsetDateTime> {
+        let mut events = self.0.lock().expect("instance memory");
+        let earlier = events.entry(key.to_owned()).or_default();
+        crate::rules::throttle::admit(earlier, now, limit, window)?;
+        earlier.push(now);
+        Ok(())
     }
 }
 

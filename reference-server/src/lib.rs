@@ -11,6 +11,7 @@ pub mod domain;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 pub mod http;
+mod keyfile;
 pub mod policy;
 pub mod proofing;
 pub mod rules;
@@ -76,11 +77,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .await
         .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
     if clock.is_manual() {
-        // Carry on from where the hooks had moved the clock before a restart.
-        let offset = store.clock_offset().await?;
-        if offset.is_positive() {
-            clock.advance(offset)?;
-        }
+        // One manual time for every instance on this store, carried across restarts: meet it
+        // (the later of the stored time and this clock's) and show it.
+        clock.catch_up(store.move_manual_clock(clock.now(), time::Duration::ZERO).await?);
     }
     let passwords = Passwords::new(&config.argon2)?;
     let dummy_password_hash = {
@@ -109,6 +108,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         common_passwords: rules::password::CommonPasswords::shipped(),
         public_url: public_url.clone(),
         config: Arc::new(config),
+        #[cfg(feature = "fixtures")]
+        instance_memory: Default::default(),
     });
     let app = http::router(http::AppState { services: services.clone() });
     let task = tokio::spawn(http::serve::serve(listener, app, services.config.limits.clone()));
@@ -154,15 +155,21 @@ fn derive_key(server_key: &[u8], purpose: &str) -> [u8; 32] {
 /// the database, readable by the owner only. Codes and sealed secrets use keys derived from it.
 fn server_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("server.key");
-    if let Ok(hex_key) = std::fs::read_to_string(&path) {
-        return hex::decode(hex_key.trim()).with_context(|| format!("{} is corrupt", path.display()));
+    let read = || -> anyhow::Result<Vec<u8>> {
+        let hex_key =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        hex::decode(hex_key.trim()).with_context(|| format!("{} is corrupt", path.display()))
+    };
+    if path.exists() {
+        return read();
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let key: [u8; 32] = rand::random();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(&path)?, hex::encode(key).as_bytes())?;
-    Ok(key.to_vec())
+    // Another instance starting on this data directory at the same moment may win: use its key.
+    if keyfile::create_once(&path, hex::encode(key).as_bytes())
+        .with_context(|| format!("cannot create {}", path.display()))?
+    {
+        Ok(key.to_vec())
+    } else {
+        read()
+    }
 }

@@ -180,7 +180,7 @@ async fn check_pages(target: &Target) -> Vec<Finding> {
         clock: None,
         audit: None,
     };
-    let mut driver = crate::driver::browser::BrowserDriver::new(&target.base_url, settings);
+    let mut driver = crate::driver::browser::BrowserDriver::new(&target.instances(), settings);
     driver
         .walk_first_pages()
         .await

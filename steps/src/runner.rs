@@ -388,6 +388,9 @@ impl Bail {
 
 async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -> anyhow::Result<Pass> {
     let driver = target.driver;
+    if driver == DriverKind::Browser {
+        target.browser_can_spread()?;
+    }
     let mut context = Context::new(target);
     context.real_time = options.real_time;
     // Owned here, on the stack: however this ends (error, panic, interrupted), dropping it

@@ -3,6 +3,7 @@
 //! ```toml
 //! schema_version = 1                   # optional: the shape of this file (schemas/target.schema.json)
 //! base_url = "http://127.0.0.1:8080"   # where the service is
+//! # base_urls = ["http://127.0.0.1:8080", "http://127.0.0.1:8081"]   # or: several instances of it
 //! driver = "api"                       # "api" (JSON API) or "browser" (web pages)
 //!
 //! [clock]                              # optional: lets time-dependent scenarios move time
@@ -57,7 +58,13 @@ pub struct Target {
     /// (`schemas/target.schema.json`); absent: the current one.
     #[serde(default)]
     pub schema_version: Option<u32>,
+    /// Where the service is (or, with `base_urls`, its first instance).
+    #[serde(default)]
     pub base_url: String,
+    /// Several instances of one service (one store): each scenario's requests go to them in
+    /// turn, so its rules must hold across instances. Instead of `base_url`.
+    #[serde(default)]
+    pub base_urls: Vec<String>,
     #[serde(default)]
     pub driver: DriverKind,
     #[serde(default)]
@@ -167,6 +174,20 @@ fn default_wait_secs() -> u64 {
 }
 
 impl Target {
+    /// The instances a scenario's requests are spread over (one, without `base_urls`).
+    pub fn instances(&self) -> Vec<&str> {
+        if self.base_urls.is_empty() {
+            vec![self.base_url.as_str()]
+        } else {
+            self.base_urls.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// Whether `url` is at the service (at any of its instances).
+    pub fn serves(&self, url: &url::Url) -> bool {
+        self.instances().iter().any(|i| url::Url::parse(i).is_ok_and(|i| i.origin() == url.origin()))
+    }
+
     /// Whether the service offers `capability` (every one, when the target lists none).
     pub fn offers(&self, capability: &str) -> bool {
         self.capabilities.as_ref().is_none_or(|list| list.iter().any(|c| c == capability))
@@ -206,7 +227,20 @@ impl Target {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let target: Target = toml::from_str(text)?;
+        let mut target: Target = toml::from_str(text)?;
+        match (target.base_url.is_empty(), target.base_urls.first()) {
+            (true, None) => {
+                anyhow::bail!("base_url is missing: where is the service? (or base_urls, its instances)")
+            }
+            (false, Some(_)) => {
+                anyhow::bail!("give base_url (one instance) or base_urls (several), not both")
+            }
+            (true, Some(first)) => target.base_url = first.clone(),
+            (false, None) => {}
+        }
+        if target.driver == DriverKind::Browser {
+            target.browser_can_spread()?;
+        }
         if let Some(version) = target.schema_version {
             anyhow::ensure!(
                 version == crate::versions::TARGET_SCHEMA,
@@ -248,6 +282,7 @@ impl Target {
         });
         for (name, url) in [("base_url", &target.base_url), ("inbox.url", &target.inbox.url)]
             .into_iter()
+            .chain(target.base_urls.iter().map(|u| ("base_urls", u)))
             .chain(target.clock.as_ref().map(|c| ("clock.hook_url", &c.hook_url)))
             .chain(agency_urls)
         {
@@ -258,6 +293,25 @@ impl Target {
             );
         }
         Ok(target)
+    }
+}
+
+impl Target {
+    /// A browser keeps cookies per host, not per port: its requests can go to several instances
+    /// only if they share one host name, or each would see a different person.
+    pub fn browser_can_spread(&self) -> anyhow::Result<()> {
+        let hosts: std::collections::BTreeSet<String> = self
+            .instances()
+            .iter()
+            .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned))
+            .collect();
+        anyhow::ensure!(
+            hosts.len() <= 1,
+            "base_urls: the browser driver needs every instance on one host name (they may differ by port): \
+             a browser keeps a session's cookie per host, so instances on {} would each see someone else",
+            hosts.into_iter().collect::<Vec<_>>().join(" and ")
+        );
+        Ok(())
     }
 }
 
@@ -289,5 +343,27 @@ mod tests {
             Target::parse("base_url = \"http://x\"\ncapabilities = [\"fax\"]\n[inbox]\nurl = \"http://x\"")
                 .unwrap_err();
         assert!(format!("{e:#}").contains("fax"), "{e:#}");
+    }
+
+    #[test]
+    fn several_instances_are_taken_in_turn_and_the_first_is_the_base() {
+        let inbox = "\n[inbox]\nurl = \"http://x\"";
+        let t = Target::parse(&format!("base_urls = [\"http://a:1\", \"http://a:2\"]{inbox}")).unwrap();
+        assert_eq!(t.base_url, "http://a:1");
+        assert_eq!(t.instances(), ["http://a:1", "http://a:2"]);
+        assert!(t.serves(&url::Url::parse("http://a:2/confirm?token=x").unwrap()));
+        assert!(!t.serves(&url::Url::parse("http://a:3/").unwrap()));
+        for (text, says) in [
+            (format!("base_url = \"http://a:1\"\nbase_urls = [\"http://a:2\"]{inbox}"), "not both"),
+            (inbox.to_owned(), "base_url is missing"),
+            (format!("base_urls = [\"http://a:1\", \"a:2\"]{inbox}"), "base_urls"),
+            (
+                format!("driver = \"browser\"\nbase_urls = [\"http://a:1\", \"http://b:1\"]{inbox}"),
+                "one host name",
+            ),
+        ] {
+            let e = Target::parse(&text).unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{text}: {e:#}");
+        }
     }
 }

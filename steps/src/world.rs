@@ -82,7 +82,7 @@ impl Context {
 
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
         match self.target.driver {
-            DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.base_url))),
+            DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.instances()))),
             DriverKind::Browser => {
                 let browsers = self.browsers.clone().context("ChromeDriver was not started for this run")?;
                 let settings = crate::driver::browser::BrowserSettings {
@@ -91,7 +91,7 @@ impl Context {
                     clock: self.clock.clone(),
                     audit: self.audit.clone(),
                 };
-                Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.base_url, settings)))
+                Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.instances(), settings)))
             }
         }
     }

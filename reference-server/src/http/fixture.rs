@@ -163,7 +163,8 @@ pub async fn middleware(
         | Fixture::PersonalKeyKept
         | Fixture::NoKeyAfterReset
         | Fixture::NewsletterAfterAWeek
-        | Fixture::InPersonNeverExpires => next.run(request).await,
+        | Fixture::InPersonNeverExpires
+        | Fixture::CodeRequestsCountedPerInstance => next.run(request).await,
         Fixture::FocusHidden => {
             if request.uri().path() != "/static/site.css" {
                 return next.run(request).await;

@@ -27,6 +27,19 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, require_token))
 }
 
+/// Under a manual clock, every request first brings this instance's clock up to the shared
+/// time in the store: another instance's hook may have moved it.
+pub async fn follow_shared_clock(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    match app.services.store.manual_clock().await {
+        Ok(Some(shared)) => {
+            app.services.clock.catch_up(shared);
+        }
+        Ok(None) => {}
+        Err(error) => return ApiError::from(crate::service::ServiceError::from(error)).into_response(),
+    }
+    next.run(request).await
+}
+
 /// With a configured token, a hook call must carry it (`Authorization: Bearer <token>`),
 /// compared in constant time; the refusal is a JSON 401 saying which.
 async fn require_token(State(app): State<AppState>, request: Request, next: Next) -> Response {
@@ -85,11 +98,19 @@ async fn advance(
         }
         .into_response();
     }
-    match app.services.clock.advance(time::Duration::seconds(advance_seconds)) {
-        Ok(now) => {
-            if let Err(error) = app.services.store.save_clock_offset(app.services.clock.moved()).await {
-                return ApiError::from(crate::service::ServiceError::from(error)).into_response();
-            }
+    let clock = &app.services.clock;
+    if !clock.is_manual() {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({ "outcome": "invalid_request", "message": ClockError::NotManual.to_string() })),
+        )
+            .into_response();
+    }
+    // The move is made on the shared time in the store, so every instance sees it.
+    let by = time::Duration::seconds(advance_seconds);
+    match app.services.store.move_manual_clock(clock.now(), by).await {
+        Ok(moved) => {
+            let now = clock.catch_up(moved);
             // Work scheduled in clock time has run by the time the move is answered: the
             // in-person result job checks at least every `in_person_result_check_secs`.
             if let Err(error) = app.services.check_in_person_results().await {
@@ -97,10 +118,6 @@ async fn advance(
             }
             clock_body(now).into_response()
         }
-        Err(error @ (ClockError::NotManual | ClockError::Backwards)) => (
-            StatusCode::CONFLICT,
-            Json(json!({ "outcome": "invalid_request", "message": error.to_string() })),
-        )
-            .into_response(),
+        Err(error) => ApiError::from(crate::service::ServiceError::from(error)).into_response(),
     }
 }

@@ -108,6 +108,11 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }));
+    let app = if state.services.clock.is_manual() {
+        app.layer(axum::middleware::from_fn_with_state(state.clone(), hooks::follow_shared_clock))
+    } else {
+        app
+    };
     #[cfg(feature = "fixtures")]
     if let Some(fixture) = state.services.config.fixture {
         // Around the whole router, so that a variant can change a request before routing.

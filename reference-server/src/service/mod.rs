@@ -338,6 +338,9 @@ pub struct Services {
     pub lookup_key: [u8; 32],
     /// Wakes the outbox worker when mail is queued.
     pub outbox: tokio::sync::Notify,
+    /// What a broken test variant keeps in this instance's memory.
+    #[cfg(feature = "fixtures")]
+    pub instance_memory: crate::fixture::InstanceMemory,
 }
 
 impl Services {
@@ -387,6 +390,13 @@ impl Services {
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         let window = secs(window_secs);
+        #[cfg(feature = "fixtures")]
+        if key.starts_with("code-request:") && broken!(self, CodeRequestsCountedPerInstance) {
+            return self
+                .instance_memory
+                .admit(key, now, limit, window)
+                .map_err(|retry_at| rate_limited(retry_at, now));
+        }
         self.store
             .admit_event(key, now, window, |earlier| throttle::admit(earlier, now, limit, window))
             .await?

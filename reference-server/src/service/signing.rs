@@ -112,24 +112,17 @@ fn read(path: &PathBuf) -> anyhow::Result<Option<RsaPrivateKey>> {
     }
 }
 
-/// Makes a key and writes it readable by the owner only: whole, or not at all (written aside,
-/// then renamed, so a crash while writing leaves no half a key to refuse the next start).
-fn create(path: &Path) -> anyhow::Result<RsaPrivateKey> {
+/// Makes a key and writes it readable by the owner only, whole or not at all; if another
+/// instance on this data directory made one meanwhile, that one is used.
+fn create(path: &PathBuf) -> anyhow::Result<RsaPrivateKey> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).context("cannot make a signing key")?;
     let pem = key.to_pkcs8_pem(LineEnding::LF).context("cannot encode the signing key")?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if crate::keyfile::create_once(path, pem.as_bytes())
+        .with_context(|| format!("cannot create {}", path.display()))?
+    {
+        return Ok(key);
     }
-    let aside = path.with_extension("pem.partial");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
-    std::io::Write::write_all(&mut file, pem.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&aside, path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(key)
+    read(path)?.with_context(|| format!("{} vanished as it was made", path.display()))
 }
 
 #[cfg(test)]

@@ -1,27 +1,31 @@
-//! The manual clock's offset across restarts (conformance hooks only).
+//! The manual clock's time, shared by every instance on this store (conformance hooks only).
 
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreResult};
+use super::{Store, StoreResult, from_ms, to_ms};
 
 impl Store {
-    pub async fn clock_offset(&self) -> StoreResult<Duration> {
-        let ms: Option<i64> = sqlx::query_scalar("SELECT offset_ms FROM clock_offset WHERE id = 1")
+    /// The shared manual time, if any instance has set it.
+    pub async fn manual_clock(&self) -> StoreResult<Option<OffsetDateTime>> {
+        let ms: Option<i64> = sqlx::query_scalar("SELECT now_ms FROM manual_clock WHERE id = 1")
             .fetch_optional(&self.pool)
             .await?;
-        Ok(Duration::milliseconds(ms.unwrap_or(0)))
+        ms.map(from_ms).transpose()
     }
 
-    /// Keeps the larger of the stored offset and `offset` (the clock never goes back).
-    pub async fn save_clock_offset(&self, offset: Duration) -> StoreResult<()> {
-        let ms = i64::try_from(offset.whole_milliseconds()).unwrap_or(i64::MAX);
-        sqlx::query(
-            "INSERT INTO clock_offset (id, offset_ms) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET offset_ms = MAX(offset_ms, excluded.offset_ms)",
+    /// Moves the shared time to the later of itself and `at`, then on by `by`, in one
+    /// statement (two instances moving at once both count); returns the new shared time.
+    pub async fn move_manual_clock(&self, at: OffsetDateTime, by: Duration) -> StoreResult<OffsetDateTime> {
+        let (at, by) = (to_ms(at), i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX));
+        let ms: i64 = sqlx::query_scalar(
+            "INSERT INTO manual_clock (id, now_ms) VALUES (1, ?1 + ?2)
+             ON CONFLICT (id) DO UPDATE SET now_ms = MAX(now_ms, ?1) + ?2
+             RETURNING now_ms",
         )
-        .bind(ms)
-        .execute(&self.pool)
+        .bind(at)
+        .bind(by)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        from_ms(ms)
     }
 }

@@ -67,9 +67,13 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        // Instances starting together on one database take turns to bring it up to date:
+        // sqlx's migrator takes no lock on SQLite, and both would apply the first migration.
+        let turn = startup_turn(path).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let store = Self { pool, contacts };
         store.seal_plaintext_contacts().await?;
+        drop(turn);
         Ok(store)
     }
 
@@ -158,6 +162,19 @@ fn private_files(path: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     Ok(())
+}
+
+/// An exclusive lock on a file beside the database, held until dropped (the process's end
+/// releases it too): one starting instance at a time.
+async fn startup_turn(database: &Path) -> std::io::Result<std::fs::File> {
+    let path = database.with_extension("startup.lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// Stored times are Unix milliseconds.

@@ -156,6 +156,59 @@ async fn accounts_survive_a_restart_and_passwords_are_stored_only_as_argon2id() 
     assert!(subject.contains("tried"), "{subject:?}");
 }
 
+/// Two instances on one data directory are one service: the same keys, one session store,
+/// and one manual clock, moved through either instance's hook and kept across a restart.
+#[tokio::test]
+async fn instances_on_one_data_directory_share_sessions_keys_and_the_clock() {
+    let fakes = helpers::fakes().await;
+    let config = Config::for_tests();
+    let (a, b) = tokio::join!(start(config.clone(), &fakes), start(config.clone(), &fakes));
+    let hook = |server: &RunningServer| format!("{}/__conformance/clock", server.base_url);
+    let token = config.conformance_hook_token.as_ref().unwrap().expose_secret().to_owned();
+    let http = client();
+    let clock_at = |server: &RunningServer| {
+        let request = http.get(hook(server)).bearer_auth(&token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap()["unix_ms"].as_i64().unwrap() }
+    };
+    let moved: Value = http
+        .post(hook(&a))
+        .bearer_auth(&token)
+        .json(&json!({ "advance_seconds": 3600 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clock_at(&b).await, moved["unix_ms"].as_i64().unwrap(), "B shows the time A's hook set");
+    assert_eq!(clock_at(&a).await, clock_at(&b).await);
+
+    // A session begun on A is known to B (the store holds it; the cookie names it).
+    let password = "one service, two instances";
+    let person = sign_up(&a, &fakes, "both@example.test", password).await;
+    // (Mid-sign-up: a phone is next, which both instances say.)
+    let (on_a, on_b) = (
+        post(&person, &a, "/sign-up/phone", json!({ "phone": "+15550000123", "delivery": "sms" })).await,
+        post(&person, &b, "/sign-up/phone/resend", json!({ "delivery": "sms" })).await,
+    );
+    assert_eq!((on_a.0, on_b.0), (200, 200), "B serves the session A began: {on_a:?} {on_b:?}");
+
+    // The same signing keys: both publish one key set.
+    let jwks = |server: &RunningServer| {
+        let request = http.get(format!("{}/.well-known/jwks.json", server.base_url));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(jwks(&a).await, jwks(&b).await);
+
+    // A restarted instance carries on from the shared time, never before it.
+    let before = clock_at(&b).await;
+    a.stop();
+    let a = start(config.clone(), &fakes).await;
+    assert!(clock_at(&a).await >= before, "the restarted instance went back in time");
+    a.stop();
+    b.stop();
+}
+
 #[tokio::test]
 async fn an_idle_session_ends_after_the_policy_timeout() {
     let (server, _fakes) = spawn_app(|_| {}).await;

@@ -13,7 +13,10 @@ use conformance::runner::{self, RunOptions};
 use conformance::target::{AgencySettings, ClockSettings, DriverKind, InboxSettings, OidcSettings, Target};
 
 pub struct InProcess {
+    /// The first instance.
     pub server: RunningServer,
+    /// Further instances on the same data directory (one store), if asked for.
+    pub others: Vec<RunningServer>,
     pub fakes: fakes::Fakes,
     agencies: BTreeMap<String, AgencySettings>,
 }
@@ -65,20 +68,42 @@ impl InProcess {
     /// Starts the server with `adjust` applied to its test configuration (tests pick a
     /// test-only variant of the server this way).
     pub async fn start_configured(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        Self::start_instances(1, adjust).await
+    }
+
+    /// `instances` servers on one data directory, and so one store: several instances of one
+    /// service, as behind a balancer (each with its own memory, clock and background jobs).
+    pub async fn start_instances(instances: usize, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let fakes = fakes::Fakes::start(fakes::FakesConfig::ephemeral()).await?;
         let mut config = Config::for_tests();
         config.use_fakes(&fakes.settings());
         let (registered, agencies) = agencies()?;
         config.agencies = registered;
         adjust(&mut config);
-        let server = reference_server::start(config).await?;
-        Ok(Self { server, fakes, agencies })
+        let server = reference_server::start(config.clone()).await?;
+        let mut others = Vec::new();
+        for _ in 1..instances {
+            others.push(reference_server::start(config.clone()).await?);
+        }
+        Ok(Self { server, others, fakes, agencies })
+    }
+
+    /// Stops every instance.
+    pub fn stop(self) {
+        self.server.stop();
+        self.others.into_iter().for_each(RunningServer::stop);
+    }
+
+    /// The instances' addresses, the first one first.
+    pub fn base_urls(&self) -> Vec<String> {
+        std::iter::once(&self.server).chain(&self.others).map(|s| s.base_url.clone()).collect()
     }
 
     pub fn target(&self, driver: DriverKind) -> Target {
         Target {
             schema_version: None,
             base_url: self.server.base_url.clone(),
+            base_urls: if self.others.is_empty() { Vec::new() } else { self.base_urls() },
             driver,
             clock: Some(ClockSettings {
                 hook_url: format!("{}/__conformance/clock", self.server.base_url),
@@ -110,14 +135,20 @@ impl InProcess {
 }
 
 /// Runs the suite against the reference server started in this process with the documented
-/// policy; `adjust` sets the run's options (the target is the in-process server's).
-pub async fn run(adjust: impl FnOnce(&mut RunOptions)) -> anyhow::Result<Summary> {
-    let started = InProcess::start(reference_server::Policy::default()).await?;
+/// policy (`instances` of it on one store); `adjust` sets the run's options (the target is the
+/// in-process server's).
+pub async fn run(instances: usize, adjust: impl FnOnce(&mut RunOptions)) -> anyhow::Result<Summary> {
+    let started = InProcess::start_instances(instances, |config| config.policy = Default::default()).await?;
     let mut options = RunOptions::new(started.target(DriverKind::Api));
-    options.target_description =
-        Some(format!("the reference server, in-process ({})", started.server.base_url));
+    options.target_description = Some(match instances {
+        1 => format!("the reference server, in-process ({})", started.server.base_url),
+        n => format!(
+            "{n} instances of the reference server on one store, in-process ({})",
+            started.base_urls().join(", ")
+        ),
+    });
     adjust(&mut options);
     let summary = runner::run(options).await;
-    started.server.stop();
+    started.stop();
     summary
 }

@@ -186,6 +186,10 @@ struct RunArgs {
     /// Cases per property test, after the scenarios (0: skip them).
     #[arg(long, default_value_t = 16)]
     property_cases: u32,
+    /// Without --target: start this many instances of the reference server on one store,
+    /// and spread each scenario's requests over them in turn (rules must hold across them).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    instances: u16,
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
@@ -397,6 +401,7 @@ async fn rerun(
         waivers: None,
         features: None,
         property_cases: m.property_cases,
+        instances: 1,
         verbose: false,
         signing_key: None,
     };
@@ -420,6 +425,12 @@ async fn rerun(
 }
 
 async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failure> {
+    if args.target.is_some() && args.instances > 1 {
+        return Err(Failure::Target(anyhow::anyhow!(
+            "--instances starts the reference server in this process; with --target, list your service's \
+             instances as base_urls in the target file"
+        )));
+    }
     let target = match &args.target {
         Some(file) => Some(load_and_check(file, &args.driver).await?),
         None => None,
@@ -453,7 +464,7 @@ async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failur
             configure(&mut options);
             runner::run(options).await
         }
-        None => in_process::run(configure).await,
+        None => in_process::run(usize::from(args.instances), configure).await,
     };
     let summary = summary.map_err(|error| match error.downcast_ref::<runner::TargetUnusable>() {
         Some(_) => Failure::Target(error),

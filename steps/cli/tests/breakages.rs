@@ -261,19 +261,38 @@ const BREAKAGES: &[Breakage] = &[
     },
 ];
 
+/// Breakages only several instances of one service show (state kept in an instance's memory):
+/// each runs against two instances on one store, where it must fail its IDs, and against one,
+/// where it must fail none.
+const ACROSS_INSTANCES: &[Breakage] = &[Breakage {
+    name: "code-requests-counted-per-instance",
+    what: "code requests counted in each instance's memory: two instances allow 3 per 15 minutes each \
+           (the one budget of OTP-4, shared by every purpose, OTP-8, and the sign-up code's re-requests, PH-6)",
+    configure: |c| c.fixture = Some(Fixture::CodeRequestsCountedPerInstance),
+    fails: &["OTP-4", "OTP-8", "PH-6"],
+}];
+
 /// The whole suite (but `@timing` and `@load`) through the API against `breakage`.
 async fn run(breakage: &Breakage) -> Summary {
-    let server = InProcess::start_configured(breakage.configure).await.expect("server");
+    run_on(breakage, 1).await
+}
+
+/// [`run`] against `instances` instances of the broken server on one store.
+async fn run_on(breakage: &Breakage, instances: usize) -> Summary {
+    let server = InProcess::start_instances(instances, breakage.configure).await.expect("server");
     let summary = runner::run(RunOptions {
         tags: Some("not @timing and not @load".into()),
         property_cases: 0,
         bail: false,
-        report_dir: runner::workspace_dir().join(format!("target/conformance-breakage-{}", breakage.name)),
+        report_dir: runner::workspace_dir().join(match instances {
+            1 => format!("target/conformance-breakage-{}", breakage.name),
+            n => format!("target/conformance-breakage-{}-{n}-instances", breakage.name),
+        }),
         ..RunOptions::new(server.target(DriverKind::Api))
     })
     .await
     .expect("the run could not start");
-    server.server.stop();
+    server.stop();
     summary
 }
 
@@ -314,8 +333,20 @@ fn each_breakage_fails_exactly_its_ids() {
     let mut wrong = Vec::new();
     // `BREAKAGE=<name>` runs that row alone (the file is then left unchecked).
     let only = std::env::var("BREAKAGE").ok();
-    for breakage in BREAKAGES.iter().filter(|b| only.as_deref().is_none_or(|name| name == b.name)) {
-        let summary = runtime.block_on(run(breakage));
+    let rows = BREAKAGES.iter().map(|b| (b, 1)).chain(ACROSS_INSTANCES.iter().map(|b| (b, 2)));
+    for (breakage, instances) in rows.filter(|(b, _)| only.as_deref().is_none_or(|name| name == b.name)) {
+        if instances > 1 {
+            let alone = runtime.block_on(run_on(breakage, 1));
+            if !failed_ids(&alone).is_empty() {
+                wrong.push(format!(
+                    "{}: one instance alone must fail nothing (only several show it), but {:?} failed\n{}",
+                    breakage.name,
+                    failed_ids(&alone),
+                    alone.render()
+                ));
+            }
+        }
+        let summary = runtime.block_on(run_on(breakage, instances));
         let failed = failed_ids(&summary);
         let expected: BTreeSet<String> = breakage.fails.iter().map(|s| (*s).to_owned()).collect();
         let got: BTreeSet<String> = failed.iter().cloned().collect();
@@ -324,9 +355,14 @@ fn each_breakage_fails_exactly_its_ids() {
             wrong
                 .push(format!("{name}: expected {expected:?} to fail, {got:?} failed\n{}", summary.render()));
         }
+        let across = if instances > 1 {
+            format!(" (against {instances} instances on one store; one alone passes)")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             table,
-            "| `{}` | {} | {} | {} |",
+            "| `{}` | {}{across} | {} | {} |",
             breakage.name,
             breakage.what,
             failed.join(", "),

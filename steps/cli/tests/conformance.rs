@@ -33,7 +33,7 @@ async fn main() {
         waivers::load(&runner::workspace_dir().join("ci/unchecked.toml")).expect("ci/unchecked.toml");
     let catalogue =
         Catalogue::load(&runner::workspace_dir().join("features/requirements.toml")).expect("catalogue");
-    let summary = in_process::run(|options| options.waivers = declared.clone())
+    let summary = in_process::run(1, |options| options.waivers = declared.clone())
         .await
         .expect("the conformance run could not start");
     print!("{}", summary.render());
@@ -64,7 +64,7 @@ async fn main() {
     assert_eq!(one_more.unchecked.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), [dropped.id.as_str()]);
 
     // A run the user narrowed with --tags: incomplete, listing what it filtered out, exit 0.
-    let filtered = in_process::run(|options| {
+    let filtered = in_process::run(1, |options| {
         options.tags = Some("@SU-1".into());
         options.waivers = declared;
         options.report_dir = runner::workspace_dir().join("target/conformance-filtered");

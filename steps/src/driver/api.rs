@@ -7,18 +7,87 @@ use time::format_description::well_known::Rfc3339;
 
 use std::sync::Arc;
 
-use reqwest::cookie::{CookieStore as _, Jar};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use reqwest::cookie::{CookieStore, Jar};
 
 use super::{Delivery, Driver, Exchange, Outcome, Strength};
 
 pub struct ApiDriver {
-    base: String,
+    instances: Arc<Instances>,
     http: reqwest::Client,
-    jar: Arc<Jar>,
+    jar: Arc<InstancesJar>,
     transcript: Vec<Exchange>,
 }
 
-fn client(jar: Arc<Jar>) -> reqwest::Client {
+/// The service's instances (their API roots), taken in turn request by request, so a
+/// scenario's requests spread over all of them, as a balancer in front of them would.
+struct Instances {
+    apis: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl Instances {
+    fn take(&self) -> &str {
+        &self.apis[self.next.fetch_add(1, Ordering::Relaxed) % self.apis.len()]
+    }
+
+    /// The first instance: where the person's cookies are kept for all of them.
+    fn home(&self) -> anyhow::Result<url::Url> {
+        Ok(url::Url::parse(&self.apis[0])?)
+    }
+}
+
+/// One cookie jar for every instance: a cookie any instance sets is sent to all of them (kept
+/// under the first instance's origin), as a browser behind one public address would send it.
+#[derive(Default)]
+struct InstancesJar {
+    jar: Jar,
+    /// The instances' origins, the first being where the cookies are kept.
+    origins: Vec<url::Url>,
+}
+
+impl InstancesJar {
+    fn new(instances: &Instances) -> Self {
+        let origins = instances.apis.iter().filter_map(|a| url::Url::parse(a).ok()).collect();
+        Self { jar: Jar::default(), origins }
+    }
+
+    fn kept_under(&self, url: &url::Url) -> url::Url {
+        let mut kept = url.clone();
+        if let Some(home) = self.origins.first()
+            && self.origins.iter().any(|o| o.origin() == url.origin())
+        {
+            // Same scheme and host kinds: setting the parts of a parsed http(s) URL cannot fail.
+            let _ = kept.set_scheme(home.scheme());
+            let _ = kept.set_host(home.host_str());
+            let _ = kept.set_port(home.port());
+        }
+        kept
+    }
+
+    /// A jar holding `cookies` ("name=value; name=value", as a `Cookie` header has them).
+    fn holding(instances: &Instances, cookies: &str) -> anyhow::Result<Arc<Self>> {
+        let jar = Self::new(instances);
+        let home = instances.home()?;
+        for pair in cookies.split("; ").filter(|p| !p.is_empty()) {
+            jar.jar.add_cookie_str(&format!("{pair}; Path=/"), &home);
+        }
+        Ok(Arc::new(jar))
+    }
+}
+
+impl CookieStore for InstancesJar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>, url: &url::Url) {
+        self.jar.set_cookies(headers, &self.kept_under(url));
+    }
+
+    fn cookies(&self, url: &url::Url) -> Option<reqwest::header::HeaderValue> {
+        self.jar.cookies(&self.kept_under(url))
+    }
+}
+
+fn client(jar: Arc<InstancesJar>) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
@@ -28,19 +97,17 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
 }
 
 impl ApiDriver {
-    /// `base_url`: the target's root, e.g. `http://127.0.0.1:8080`; the API is under `/api/v1`.
-    pub fn new(base_url: &str) -> Self {
-        let jar = Arc::new(Jar::default());
-        Self {
-            base: format!("{}/api/v1", base_url.trim_end_matches('/')),
-            http: client(jar.clone()),
-            jar,
-            transcript: Vec::new(),
-        }
+    /// `base_urls`: the target's instances (one or more roots, e.g. `http://127.0.0.1:8080`);
+    /// the API is under `/api/v1` of each.
+    pub fn new(base_urls: &[&str]) -> Self {
+        let apis = base_urls.iter().map(|b| format!("{}/api/v1", b.trim_end_matches('/'))).collect();
+        let instances = Arc::new(Instances { apis, next: AtomicUsize::new(0) });
+        let jar = Arc::new(InstancesJar::new(&instances));
+        Self { http: client(jar.clone()), jar, instances, transcript: Vec::new() }
     }
 
     async fn get(&mut self, path: &str) -> anyhow::Result<Outcome> {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.instances.take());
         let response = self.http.get(&url).send().await?;
         let status = response.status().as_u16();
         let text = response.text().await?;
@@ -49,7 +116,7 @@ impl ApiDriver {
     }
 
     async fn post(&mut self, path: &str, body: Value) -> anyhow::Result<(u16, String)> {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.instances.take());
         let response = self.http.post(&url).json(&body).send().await?;
         let status = response.status().as_u16();
         let text = response.text().await?;
@@ -63,7 +130,7 @@ impl ApiDriver {
 
     /// A `multipart/form-data` post of files, as a browser's file input sends them.
     async fn upload(&mut self, path: &str, files: &[(&str, &std::path::Path)]) -> anyhow::Result<Outcome> {
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", self.instances.take());
         let mut form = reqwest::multipart::Form::new();
         let mut described = Vec::new();
         for (name, file) in files {
@@ -102,15 +169,6 @@ fn media_type(file: &std::path::Path) -> &'static str {
         Some("json") => "application/json",
         _ => "application/octet-stream",
     }
-}
-
-/// A cookie jar holding `cookies` ("name=value; name=value", as a `Cookie` header has them).
-fn jar_holding(cookies: &str, url: &url::Url) -> Arc<Jar> {
-    let jar = Arc::new(Jar::default());
-    for pair in cookies.split("; ").filter(|p| !p.is_empty()) {
-        jar.add_cookie_str(&format!("{pair}; Path=/"), url);
-    }
-    jar
 }
 
 /// The API takes an emailed link's `token` parameter.
@@ -164,24 +222,23 @@ pub fn outcome(status: u16, text: &str) -> Outcome {
 #[async_trait]
 impl Driver for ApiDriver {
     async fn new_session(&mut self) -> anyhow::Result<()> {
-        self.jar = Arc::new(Jar::default());
+        self.jar = Arc::new(InstancesJar::new(&self.instances));
         self.http = client(self.jar.clone());
         Ok(())
     }
 
     async fn resume_session(&mut self, marker: &str) -> anyhow::Result<()> {
-        let url = url::Url::parse(&self.base)?;
-        self.jar = jar_holding(marker, &url);
+        self.jar = InstancesJar::holding(&self.instances, marker)?;
         self.http = client(self.jar.clone());
         Ok(())
     }
 
     fn copy_of_session(&self) -> Option<Box<dyn Driver>> {
-        let url = url::Url::parse(&self.base).ok()?;
-        let cookies = self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned));
-        let jar = jar_holding(cookies.as_deref().unwrap_or_default(), &url);
+        let cookies =
+            self.jar.cookies(&self.instances.home().ok()?).and_then(|v| v.to_str().ok().map(str::to_owned));
+        let jar = InstancesJar::holding(&self.instances, cookies.as_deref().unwrap_or_default()).ok()?;
         Some(Box::new(ApiDriver {
-            base: self.base.clone(),
+            instances: self.instances.clone(),
             http: client(jar.clone()),
             jar,
             transcript: Vec::new(),
@@ -190,7 +247,7 @@ impl Driver for ApiDriver {
 
     fn same_session(&self) -> Option<Box<dyn Driver>> {
         Some(Box::new(ApiDriver {
-            base: self.base.clone(),
+            instances: self.instances.clone(),
             http: self.http.clone(),
             jar: self.jar.clone(),
             transcript: Vec::new(),
@@ -378,8 +435,7 @@ impl Driver for ApiDriver {
     }
 
     async fn session_marker(&mut self) -> Option<String> {
-        let url = url::Url::parse(&self.base).ok()?;
-        self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned))
+        self.jar.cookies(&self.instances.home().ok()?).and_then(|v| v.to_str().ok().map(str::to_owned))
     }
 
     fn transcript(&self) -> &[Exchange] {
@@ -390,6 +446,29 @@ impl Driver for ApiDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cookie_from_any_instance_goes_to_all_of_them_and_nowhere_else() {
+        let instances = Instances {
+            apis: vec!["http://a.test:1/api/v1".into(), "http://b.test:2/api/v1".into()],
+            next: AtomicUsize::new(0),
+        };
+        assert_eq!(
+            [instances.take(), instances.take(), instances.take()],
+            ["http://a.test:1/api/v1", "http://b.test:2/api/v1", "http://a.test:1/api/v1"]
+        );
+        let jar = InstancesJar::new(&instances);
+        let set = reqwest::header::HeaderValue::from_static("session=s1; Path=/; HttpOnly");
+        jar.set_cookies(
+            &mut std::iter::once(&set),
+            &url::Url::parse("http://b.test:2/api/v1/sign-in").unwrap(),
+        );
+        let sent =
+            |url: &str| jar.cookies(&url::Url::parse(url).unwrap()).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(sent("http://a.test:1/api/v1/account").as_deref(), Some("session=s1"));
+        assert_eq!(sent("http://b.test:2/api/v1/account").as_deref(), Some("session=s1"));
+        assert_eq!(sent("http://agency.test/callback"), None, "not an instance: its own cookies");
+    }
 
     #[test]
     fn outcomes_must_agree_with_their_status() {

@@ -35,7 +35,9 @@ pub struct BrowserSettings {
 }
 
 pub struct BrowserDriver {
-    base: String,
+    /// The target's instances; each page opened by address goes to the next in turn.
+    bases: Vec<String>,
+    turn: std::sync::atomic::AtomicUsize,
     settings: BrowserSettings,
     recogniser: Recogniser,
     client: Option<Client>,
@@ -191,9 +193,13 @@ fn delivery_label(delivery: Delivery) -> &'static str {
 const SIGNED_OUT_PAGES: [&str; 2] = ["sign_in", "home"];
 
 impl BrowserDriver {
-    pub fn new(base_url: &str, settings: BrowserSettings) -> Self {
+    /// `base_urls`: the target's instances. A browser keeps cookies per host, not per port, so
+    /// instances on one host share the person's session; [`crate::target::Target::parse`]
+    /// refuses instances on several hosts for the browser driver.
+    pub fn new(base_urls: &[&str], settings: BrowserSettings) -> Self {
         Self {
-            base: base_url.trim_end_matches('/').to_owned(),
+            bases: base_urls.iter().map(|b| b.trim_end_matches('/').to_owned()).collect(),
+            turn: std::sync::atomic::AtomicUsize::new(0),
             recogniser: Recogniser::new(&settings.mapping),
             settings,
             client: None,
@@ -218,8 +224,20 @@ impl BrowserDriver {
         &self.settings.mapping
     }
 
+    /// The first instance: where checks of the pages themselves look.
+    fn base(&self) -> &str {
+        &self.bases[0]
+    }
+
+    /// `path` at the next instance in turn.
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, self.mapping().path(path))
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}{}", self.bases[turn % self.bases.len()], self.mapping().path(path))
+    }
+
+    /// Whether `url` is one of the target's pages (at any of its instances).
+    fn is_target(&self, url: &url::Url) -> bool {
+        self.bases.iter().any(|b| url::Url::parse(b).is_ok_and(|b| b.origin() == url.origin()))
     }
 
     async fn open(&mut self, path_or_url: &str) -> anyhow::Result<()> {
@@ -233,8 +251,7 @@ impl BrowserDriver {
     /// The path the browser shows, or `None` when it left the target (an agency's address).
     fn path(&self) -> Option<String> {
         let url = self.last["url"].as_str().and_then(|u| url::Url::parse(u).ok())?;
-        let base = url::Url::parse(&self.base).ok()?;
-        (url.origin() == base.origin()).then(|| url.path().to_owned())
+        self.is_target(&url).then(|| url.path().to_owned())
     }
 
     /// Opens `path` unless the browser is on it already.
@@ -599,8 +616,10 @@ impl BrowserDriver {
         self.last = page;
         // AX-1, AX-3: each of the service's own pages once per run, by what it is and showed.
         if let Some(audit) = self.settings.audit.clone()
-            && self.last["url"].as_str().and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin())
-                == url::Url::parse(&self.base).ok().map(|u| u.origin())
+            && self.last["url"]
+                .as_str()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| self.is_target(&u))
         {
             let what = if self.pages.is_empty() { seen.path.clone() } else { self.pages.join("/") };
             let client = self.browser().await?.clone();
@@ -615,7 +634,6 @@ impl BrowserDriver {
         let page = &self.last;
         let text = |k: &str| page[k].as_str().unwrap_or_default().to_owned();
         let url = url::Url::parse(&text("url")).context("the browser shows no URL")?;
-        let base = url::Url::parse(&self.base)?;
         let seen = Self::seen(page);
         // A server error is a failure whatever the page says (and however it is worded).
         if seen.status >= 500 {
@@ -624,7 +642,7 @@ impl BrowserDriver {
                 body: format!("HTTP {} at {}: {}", seen.status, seen.path, first_lines(&text("page_text"))),
             });
         }
-        if url.origin() != base.origin() {
+        if !self.is_target(&url) {
             return Ok(Outcome::Accepted {
                 details: json!({ "next": "redirect", "redirect_to": url.as_str() }),
             });
@@ -838,7 +856,7 @@ impl BrowserDriver {
                     problems.push(format!("no button {words:?}"));
                 }
             }
-            let at = format!("{}{}", self.base, self.mapping().path(page.opened_at));
+            let at = format!("{}{}", self.base(), self.mapping().path(page.opened_at));
             checks.push(match problems.is_empty() {
                 true => PageCheck { ok: true, what, detail: format!("{at}: recognised, fields and buttons found") },
                 false => PageCheck {
@@ -909,7 +927,7 @@ impl Driver for BrowserDriver {
             self.open("/").await?;
         }
         let host =
-            url::Url::parse(&self.base)?.host_str().context("the target's base URL has no host")?.to_owned();
+            url::Url::parse(self.base())?.host_str().context("the target's base URL has no host")?.to_owned();
         let browser = self.browser().await?;
         browser.delete_all_cookies().await?;
         for pair in marker.split("; ").filter(|p| !p.is_empty()) {

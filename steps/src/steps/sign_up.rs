@@ -224,12 +224,11 @@ async fn tells_reset(world: &mut LoginWorld) -> anyhow::Result<()> {
         "the email does not mention resetting the password"
     );
     anyhow::ensure!(!mail.links.is_empty(), "the email has no link to act on");
-    let base = url::Url::parse(&world.ctx.target.base_url)?;
     let http = reqwest::Client::new();
     let mut opened = Vec::new();
     for link in &mail.links {
         let url = url::Url::parse(link).with_context(|| format!("the link {link:?} is not a URL"))?;
-        anyhow::ensure!(url.origin() == base.origin(), "the link {link} leads away from the service");
+        anyhow::ensure!(world.ctx.target.serves(&url), "the link {link} leads away from the service");
         let status =
             http.get(url).send().await.with_context(|| format!("the link {link} does not open"))?.status();
         opened.push(format!("{link} → HTTP {}", status.as_u16()));
@@ -248,7 +247,6 @@ async fn tells_reset(world: &mut LoginWorld) -> anyhow::Result<()> {
 async fn tells_report(world: &mut LoginWorld) -> anyhow::Result<()> {
     let mail = world.mails.last().context("no email received")?.clone();
     let pattern = world.ctx.target.misuse_report_link()?;
-    let base = url::Url::parse(&world.ctx.target.base_url)?;
     let link = mail
         .links
         .iter()
@@ -258,7 +256,7 @@ async fn tells_report(world: &mut LoginWorld) -> anyhow::Result<()> {
         })?
         .clone();
     let url = url::Url::parse(&link).with_context(|| format!("the link {link:?} is not a URL"))?;
-    anyhow::ensure!(url.origin() == base.origin(), "the link {link} leads away from the service");
+    anyhow::ensure!(world.ctx.target.serves(&url), "the link {link} leads away from the service");
     world.misuse_report = Some((link, None));
     Ok(())
 }
