@@ -180,7 +180,10 @@ async fn check_pages(target: &Target) -> Vec<Finding> {
         clock: None,
         audit: None,
     };
-    let mut driver = crate::driver::browser::BrowserDriver::new(&target.instances(), settings);
+    let mut driver = crate::driver::browser::BrowserDriver::new(
+        std::sync::Arc::new(crate::driver::Spread::new(&target.instances())),
+        settings,
+    );
     driver
         .walk_first_pages()
         .await

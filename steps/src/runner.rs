@@ -123,6 +123,8 @@ pub fn driver_name(driver: DriverKind) -> &'static str {
 #[derive(Default)]
 struct Pass {
     identities: Vec<crate::world::Identity>,
+    /// Requests per instance, when the target has several.
+    instances: Vec<crate::driver::InstanceRequests>,
     scenarios: Vec<ScenarioResult>,
     properties: Vec<PropertyResult>,
     parse_errors: Vec<String>,
@@ -276,6 +278,12 @@ async fn run_drivers(
         let pass = run_driver(options, target, &files).await?;
         junit_files.push((driver, files.junit));
         all.identities.extend(pass.identities);
+        for share in pass.instances {
+            match all.instances.iter_mut().find(|s| s.base_url == share.base_url) {
+                Some(known) => known.requests += share.requests,
+                None => all.instances.push(share),
+            }
+        }
         all.scenarios.extend(pass.scenarios);
         all.properties.extend(pass.properties);
         all.parse_errors.extend(pass.parse_errors);
@@ -296,6 +304,7 @@ fn summarise(catalogue: &Catalogue, pass: Pass, elapsed_secs: f64, waivers: &Wai
         summary.stopped_early(why);
     }
     summary.identities = pass.identities;
+    summary.instances = pass.instances;
     summary.accessibility = pass.accessibility;
     summary
 }
@@ -455,8 +464,10 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         crate::report::accessibility_checks(audited, filtered, &options.report_dir, driver_name(driver));
     properties.extend(checks);
     let identities = context.handed_out.lock().map(|list| list.clone()).unwrap_or_default();
+    let instances = if context.spread.len() > 1 { context.spread.counts() } else { Vec::new() };
     Ok(Pass {
         identities,
+        instances,
         scenarios,
         properties,
         parse_errors: recorder.parse_errors(),

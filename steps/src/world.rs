@@ -35,6 +35,8 @@ pub struct Context {
     pub audit: Option<Arc<crate::driver::accessibility::Audit>>,
     /// Every address and number handed out, for cleaning up a staging service afterwards.
     pub handed_out: Mutex<Vec<Identity>>,
+    /// The target's instances and the requests each was sent.
+    pub spread: Arc<crate::driver::Spread>,
 }
 
 /// An address and number a run used (an account may exist for it on the target).
@@ -52,6 +54,7 @@ impl Context {
         let inbox = InboxClient::new(&target.inbox.url, Duration::from_secs(target.inbox.wait_secs));
         let clock = target.clock.as_ref().map(ClockHook::new);
         Self {
+            spread: Arc::new(crate::driver::Spread::new(&target.instances())),
             target,
             inbox,
             clock,
@@ -82,7 +85,7 @@ impl Context {
 
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
         match self.target.driver {
-            DriverKind::Api => Ok(Box::new(ApiDriver::new(&self.target.instances()))),
+            DriverKind::Api => Ok(Box::new(ApiDriver::new(self.spread.clone()))),
             DriverKind::Browser => {
                 let browsers = self.browsers.clone().context("ChromeDriver was not started for this run")?;
                 let settings = crate::driver::browser::BrowserSettings {
@@ -91,7 +94,7 @@ impl Context {
                     clock: self.clock.clone(),
                     audit: self.audit.clone(),
                 };
-                Ok(Box::new(crate::driver::browser::BrowserDriver::new(&self.target.instances(), settings)))
+                Ok(Box::new(crate::driver::browser::BrowserDriver::new(self.spread.clone(), settings)))
             }
         }
     }

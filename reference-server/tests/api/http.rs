@@ -195,7 +195,7 @@ async fn instances_on_one_data_directory_share_sessions_keys_and_the_clock() {
 
     // The same signing keys: both publish one key set.
     let jwks = |server: &RunningServer| {
-        let request = http.get(format!("{}/.well-known/jwks.json", server.base_url));
+        let request = http.get(format!("{}/api/openid_connect/certs", server.base_url));
         async move { request.send().await.unwrap().text().await.unwrap() }
     };
     assert_eq!(jwks(&a).await, jwks(&b).await);

@@ -20,21 +20,26 @@ pub struct ApiDriver {
     transcript: Vec<Exchange>,
 }
 
-/// The service's instances (their API roots), taken in turn request by request, so a
-/// scenario's requests spread over all of them, as a balancer in front of them would.
+/// The service's instances, taken in turn request by request, so a scenario's requests spread
+/// over all of them, as a balancer in front of them would.
 struct Instances {
-    apis: Vec<String>,
+    spread: Arc<super::Spread>,
     next: AtomicUsize,
 }
 
 impl Instances {
-    fn take(&self) -> &str {
-        &self.apis[self.next.fetch_add(1, Ordering::Relaxed) % self.apis.len()]
+    /// The API root of the next instance in turn.
+    fn take(&self) -> String {
+        format!("{}/api/v1", self.spread.take(self.next.fetch_add(1, Ordering::Relaxed)).trim_end_matches('/'))
+    }
+
+    fn roots(&self) -> Vec<String> {
+        self.spread.counts().into_iter().map(|c| c.base_url).collect()
     }
 
     /// The first instance: where the person's cookies are kept for all of them.
     fn home(&self) -> anyhow::Result<url::Url> {
-        Ok(url::Url::parse(&self.apis[0])?)
+        Ok(url::Url::parse(&self.roots()[0])?)
     }
 }
 
@@ -49,7 +54,7 @@ struct InstancesJar {
 
 impl InstancesJar {
     fn new(instances: &Instances) -> Self {
-        let origins = instances.apis.iter().filter_map(|a| url::Url::parse(a).ok()).collect();
+        let origins = instances.roots().iter().filter_map(|a| url::Url::parse(a).ok()).collect();
         Self { jar: Jar::default(), origins }
     }
 
@@ -97,11 +102,10 @@ fn client(jar: Arc<InstancesJar>) -> reqwest::Client {
 }
 
 impl ApiDriver {
-    /// `base_urls`: the target's instances (one or more roots, e.g. `http://127.0.0.1:8080`);
-    /// the API is under `/api/v1` of each.
-    pub fn new(base_urls: &[&str]) -> Self {
-        let apis = base_urls.iter().map(|b| format!("{}/api/v1", b.trim_end_matches('/'))).collect();
-        let instances = Arc::new(Instances { apis, next: AtomicUsize::new(0) });
+    /// `spread`: the target's instances (one or more roots, e.g. `http://127.0.0.1:8080`), and
+    /// the count of requests each is sent; the API is under `/api/v1` of each.
+    pub fn new(spread: Arc<super::Spread>) -> Self {
+        let instances = Arc::new(Instances { spread, next: AtomicUsize::new(0) });
         let jar = Arc::new(InstancesJar::new(&instances));
         Self { http: client(jar.clone()), jar, instances, transcript: Vec::new() }
     }
@@ -449,10 +453,8 @@ mod tests {
 
     #[test]
     fn a_cookie_from_any_instance_goes_to_all_of_them_and_nowhere_else() {
-        let instances = Instances {
-            apis: vec!["http://a.test:1/api/v1".into(), "http://b.test:2/api/v1".into()],
-            next: AtomicUsize::new(0),
-        };
+        let spread = Arc::new(super::super::Spread::new(&["http://a.test:1", "http://b.test:2/"]));
+        let instances = Instances { spread: spread.clone(), next: AtomicUsize::new(0) };
         assert_eq!(
             [instances.take(), instances.take(), instances.take()],
             ["http://a.test:1/api/v1", "http://b.test:2/api/v1", "http://a.test:1/api/v1"]

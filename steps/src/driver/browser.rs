@@ -37,6 +37,7 @@ pub struct BrowserSettings {
 pub struct BrowserDriver {
     /// The target's instances; each page opened by address goes to the next in turn.
     bases: Vec<String>,
+    spread: Arc<super::Spread>,
     turn: std::sync::atomic::AtomicUsize,
     settings: BrowserSettings,
     recogniser: Recogniser,
@@ -193,12 +194,13 @@ fn delivery_label(delivery: Delivery) -> &'static str {
 const SIGNED_OUT_PAGES: [&str; 2] = ["sign_in", "home"];
 
 impl BrowserDriver {
-    /// `base_urls`: the target's instances. A browser keeps cookies per host, not per port, so
+    /// `spread`: the target's instances, taken in turn. A browser keeps cookies per host, not per port, so
     /// instances on one host share the person's session; [`crate::target::Target::parse`]
     /// refuses instances on several hosts for the browser driver.
-    pub fn new(base_urls: &[&str], settings: BrowserSettings) -> Self {
+    pub fn new(spread: Arc<super::Spread>, settings: BrowserSettings) -> Self {
         Self {
-            bases: base_urls.iter().map(|b| b.trim_end_matches('/').to_owned()).collect(),
+            bases: spread.counts().into_iter().map(|c| c.base_url.trim_end_matches('/').to_owned()).collect(),
+            spread,
             turn: std::sync::atomic::AtomicUsize::new(0),
             recogniser: Recogniser::new(&settings.mapping),
             settings,
@@ -232,7 +234,7 @@ impl BrowserDriver {
     /// `path` at the next instance in turn.
     fn url(&self, path: &str) -> String {
         let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{}{}", self.bases[turn % self.bases.len()], self.mapping().path(path))
+        format!("{}{}", self.spread.take(turn).trim_end_matches('/'), self.mapping().path(path))
     }
 
     /// Whether `url` is one of the target's pages (at any of its instances).

@@ -12,9 +12,52 @@ pub mod chromedriver;
 pub mod keyboard;
 pub mod pages;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use async_trait::async_trait;
 use serde::Deserialize;
 use time::OffsetDateTime;
+
+/// How many requests the drivers sent to each of the target's instances (the browser: pages
+/// opened by address; what a page links to stays on its instance). A spread run whose
+/// requests all went to one instance checked nothing across instances: the report says so.
+#[derive(Debug)]
+pub struct Spread(Vec<(String, AtomicU64)>);
+
+/// One instance's share of a run's requests.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct InstanceRequests {
+    pub base_url: String,
+    pub requests: u64,
+}
+
+impl Spread {
+    pub fn new(base_urls: &[&str]) -> Self {
+        Self(base_urls.iter().map(|u| ((*u).to_owned(), AtomicU64::new(0))).collect())
+    }
+
+    /// The instance the `n`th request goes to (in turn), counted.
+    pub fn take(&self, n: usize) -> &str {
+        let (url, count) = &self.0[n % self.0.len()];
+        count.fetch_add(1, Ordering::Relaxed);
+        url
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn counts(&self) -> Vec<InstanceRequests> {
+        self.0
+            .iter()
+            .map(|(url, n)| InstanceRequests { base_url: url.clone(), requests: n.load(Ordering::Relaxed) })
+            .collect()
+    }
+}
 
 /// What the target answered to an action.
 #[derive(Debug, Clone, PartialEq)]

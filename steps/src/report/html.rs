@@ -263,6 +263,7 @@ struct ReportPage<'a> {
     properties: Vec<PropertyView>,
     features: Vec<(&'a str, Vec<ScenarioView>)>,
     identities: &'a [crate::world::Identity],
+    instances: &'a [crate::driver::InstanceRequests],
     accessibility: Option<AccessibilityView>,
 }
 
@@ -450,6 +451,7 @@ pub fn render(
             .collect(),
         features: features.into_iter().collect(),
         identities: &summary.identities,
+        instances: &summary.instances,
         accessibility: summary.accessibility.as_ref().map(|a| AccessibilityView::of(a, screenshots)),
     };
     page.render()

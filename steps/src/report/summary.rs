@@ -144,6 +144,9 @@ pub struct Summary {
     pub stopped_early: Option<String>,
     /// Every address and phone number the run used on the target, for clean-up.
     pub identities: Vec<crate::world::Identity>,
+    /// With several instances (`base_urls`): the requests each was sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<crate::driver::InstanceRequests>,
     /// What the browser run's accessibility checks looked at and found (AX-1, AX-3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accessibility: Option<super::Accessibility>,
@@ -282,6 +285,7 @@ impl Summary {
             stale_waivers: Vec::new(),
             stopped_early: None,
             identities: Vec::new(),
+            instances: Vec::new(),
             accessibility: None,
         };
         summary.apply_waivers(&waivers.waivers);
@@ -530,6 +534,14 @@ impl Summary {
             self.filtered_out.len(),
             self.not_checkable.len(),
         );
+        if !self.instances.is_empty() {
+            let shares: Vec<String> =
+                self.instances.iter().map(|i| format!("{} {}", i.base_url, i.requests)).collect();
+            let _ = writeln!(out, "requests spread over {} instances: {}", self.instances.len(), shares.join(", "));
+            for idle in self.instances.iter().filter(|i| i.requests == 0) {
+                let _ = writeln!(out, "  {} was sent no request: nothing was checked across it", idle.base_url);
+            }
+        }
         if !self.identities.is_empty() {
             let _ = writeln!(
                 out,
