@@ -30,7 +30,10 @@ struct Instances {
 impl Instances {
     /// The API root of the next instance in turn.
     fn take(&self) -> String {
-        format!("{}/api/v1", self.spread.take(self.next.fetch_add(1, Ordering::Relaxed)).trim_end_matches('/'))
+        format!(
+            "{}/api/v1",
+            self.spread.take(self.next.fetch_add(1, Ordering::Relaxed)).trim_end_matches('/')
+        )
     }
 
     fn roots(&self) -> Vec<String> {

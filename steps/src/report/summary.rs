@@ -537,9 +537,15 @@ impl Summary {
         if !self.instances.is_empty() {
             let shares: Vec<String> =
                 self.instances.iter().map(|i| format!("{} {}", i.base_url, i.requests)).collect();
-            let _ = writeln!(out, "requests spread over {} instances: {}", self.instances.len(), shares.join(", "));
+            let _ = writeln!(
+                out,
+                "requests spread over {} instances: {}",
+                self.instances.len(),
+                shares.join(", ")
+            );
             for idle in self.instances.iter().filter(|i| i.requests == 0) {
-                let _ = writeln!(out, "  {} was sent no request: nothing was checked across it", idle.base_url);
+                let _ =
+                    writeln!(out, "  {} was sent no request: nothing was checked across it", idle.base_url);
             }
         }
         if !self.identities.is_empty() {
