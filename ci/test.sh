@@ -56,6 +56,9 @@ cargo run --locked --quiet --bin conformance -- --tags @load --property-cases 0 
 step "black-box: the reference server as a separate process, the fakes from 'conformance fakes', conformance run --target"
 bash ci/blackbox.sh
 
+step "container target: the reference server as an image (ci/image.sh), started by the suite; skipped, and said, without Docker"
+bash ci/container.sh
+
 step "several instances: two reference-server processes on one store, every API scenario and property spread over both"
 bash ci/instances.sh
 

@@ -57,6 +57,9 @@ pub struct RunOptions {
     pub target_file: Option<PathBuf>,
     /// How the report is signed.
     pub signing: Signing,
+    /// Called when the checks are over, before the reports are written and signed (a
+    /// container target's log is closed then, so the signed copy is the one kept).
+    pub before_reports: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// The key a run's manifest is signed with (`crate::report::evidence`).
@@ -91,6 +94,7 @@ impl RunOptions {
             waivers: Waivers::default(),
             target_file: None,
             signing: Signing::default(),
+            before_reports: None,
         }
     }
 }
@@ -136,7 +140,7 @@ static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new
 
 /// Runs every selected scenario and property through each driver, then writes the reports
 /// (`junit.xml`, `report.html`, `summary.json` and each driver's own) into the report directory.
-pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
+pub async fn run(mut options: RunOptions) -> anyhow::Result<Summary> {
     // The steps read their target from one context per process (cucumber makes the worlds):
     // two runs at once in one process would mix their targets, so they take turns.
     let _one_run_at_a_time = ONE_RUN_AT_A_TIME.lock().await;
@@ -152,6 +156,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Summary> {
     clear_earlier_reports(&options.report_dir)?;
     let drivers = drivers_of(&options);
     let (pass, junit_files) = run_drivers(&options, &drivers).await?;
+    if let Some(before_reports) = options.before_reports.take() {
+        before_reports();
+    }
     let summary = summarise(&catalogue, pass, started.elapsed().as_secs_f64(), &options.waivers);
     let info = crate::report::html::RunInfo {
         target: options.target_description.clone().unwrap_or_else(|| options.target.base_url.clone()),

@@ -6,6 +6,10 @@
 //! # base_urls = ["http://127.0.0.1:8080", "http://127.0.0.1:8081"]   # or: several instances of it
 //! driver = "api"                       # "api" (JSON API) or "browser" (web pages)
 //!
+//! [container]                          # optional: the suite starts your image (see ContainerSettings)
+//! image = "my-sign-in:latest"
+//! port = 8080
+//!
 //! [clock]                              # optional: lets time-dependent scenarios move time
 //! hook_url = "http://127.0.0.1:8080/__conformance/clock"
 //!
@@ -67,8 +71,13 @@ pub struct Target {
     pub base_urls: Vec<String>,
     #[serde(default)]
     pub driver: DriverKind,
+    /// The service as an image the suite starts, wired to fakes it starts too.
+    #[serde(default)]
+    pub container: Option<ContainerSettings>,
     #[serde(default)]
     pub clock: Option<ClockSettings>,
+    /// The fakes' inbox API. With `[container]` the suite starts the fakes and fills in `url`.
+    #[serde(default)]
     pub inbox: InboxSettings,
     /// The policy the target declares (defaults: the documented values); property tests
     /// predict its answers from these values.
@@ -153,9 +162,112 @@ pub struct ClockSettings {
     pub token: Option<String>,
 }
 
+/// A service shipped as an image: `conformance run` and `check-target` start the fakes, then
+/// the image with testcontainers on the host's network (so it reaches the fakes on loopback and
+/// the suite reaches it at `http://127.0.0.1:{port}`), wait until it is ready, and remove it
+/// afterwards, also on failure and Ctrl-C. Its output is kept as `container.log` in the report
+/// folder.
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSettings {
+    /// An image on the local Docker engine (`docker build` or `docker load` it first: the
+    /// suite never pulls).
+    pub image: String,
+    /// The port the service listens on. The container shares the host's network, so this is
+    /// also where the suite reaches it (`base_url` defaults to `http://127.0.0.1:{port}`).
+    pub port: u16,
+    /// When the service is ready: `{ http = "/healthz" }` (a 2xx from that path, the default)
+    /// or `{ log = "listening" }` (that text in its output).
+    #[serde(default)]
+    pub ready: Readiness,
+    /// How long readiness may take.
+    #[serde(default = "default_ready_secs")]
+    pub ready_timeout_secs: u64,
+    /// The container's environment. Values may name the fakes: `{fakes.smtp_host}`,
+    /// `{fakes.smtp_port}`, `{fakes.sms_url}` (Twilio-shaped SMS and voice) with
+    /// `{fakes.sms_account_sid}` and `{fakes.sms_auth_token}`, `{fakes.inbox_url}`,
+    /// `{fakes.proofing_url}` (identity proofing and the Post Office) with
+    /// `{fakes.proofing_username}` and `{fakes.proofing_password}`, and `{port}`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Arguments to the image's entry point (the same placeholders).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Files or folders from the host, read-only: `{ source = "agencies", target = "/etc/agencies" }`,
+    /// a relative source being read from the target file's folder.
+    #[serde(default)]
+    pub mounts: Vec<MountSettings>,
+}
+
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MountSettings {
+    pub source: PathBuf,
+    pub target: String,
+}
+
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Readiness {
+    /// A 2xx answer from this path.
+    Http(String),
+    /// This text in the container's output (stdout or stderr).
+    Log(String),
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self::Http("/healthz".into())
+    }
+}
+
+fn default_ready_secs() -> u64 {
+    60
+}
+
+/// The names a container's `env` and `args` may use.
+pub const CONTAINER_PLACEHOLDERS: [&str; 10] = [
+    "{fakes.smtp_host}",
+    "{fakes.smtp_port}",
+    "{fakes.sms_url}",
+    "{fakes.sms_account_sid}",
+    "{fakes.sms_auth_token}",
+    "{fakes.inbox_url}",
+    "{fakes.proofing_url}",
+    "{fakes.proofing_username}",
+    "{fakes.proofing_password}",
+    "{port}",
+];
+
+impl ContainerSettings {
+    /// Every `{…}` in `env` and `args` must be one of [`CONTAINER_PLACEHOLDERS`].
+    fn validate(&self) -> anyhow::Result<()> {
+        let placeholder = regex::Regex::new(r"\{[^{}]*\}").expect("pattern");
+        for value in self.env.values().chain(&self.args) {
+            for found in placeholder.find_iter(value) {
+                anyhow::ensure!(
+                    CONTAINER_PLACEHOLDERS.contains(&found.as_str()),
+                    "[container] {:?} is not one of {}",
+                    found.as_str(),
+                    CONTAINER_PLACEHOLDERS.join(", ")
+                );
+            }
+        }
+        if let Readiness::Http(path) = &self.ready {
+            anyhow::ensure!(
+                path.starts_with('/'),
+                "[container] ready = {{ http = {path:?} }} must be a path"
+            );
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboxSettings {
+    /// Where the fakes' inbox API is (`conformance fakes` prints it).
+    #[serde(default)]
     pub url: String,
     #[serde(default = "default_wait_secs")]
     pub wait_secs: u64,
@@ -171,6 +283,17 @@ pub struct InboxSettings {
 
 fn default_wait_secs() -> u64 {
     10
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            wait_secs: default_wait_secs(),
+            code_pattern: None,
+            misuse_report_link: None,
+        }
+    }
 }
 
 impl Target {
@@ -228,6 +351,17 @@ impl Target {
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let mut target: Target = toml::from_str(text)?;
+        if let Some(container) = &target.container {
+            container.validate()?;
+            if target.base_url.is_empty() && target.base_urls.is_empty() {
+                target.base_url = format!("http://127.0.0.1:{}", container.port);
+            }
+        } else {
+            anyhow::ensure!(
+                !target.inbox.url.is_empty(),
+                "[inbox] url is missing: where is the fakes' inbox API? (`conformance fakes` prints it)"
+            );
+        }
         match (target.base_url.is_empty(), target.base_urls.first()) {
             (true, None) => {
                 anyhow::bail!("base_url is missing: where is the service? (or base_urls, its instances)")
@@ -280,8 +414,9 @@ impl Target {
                 [("redirect_uri", &a.redirect_uri), ("post_logout_redirect_uri", &a.post_logout_redirect_uri)]
             }))
         });
-        for (name, url) in [("base_url", &target.base_url), ("inbox.url", &target.inbox.url)]
-            .into_iter()
+        let inbox_url = (!target.inbox.url.is_empty()).then_some(("inbox.url", &target.inbox.url));
+        for (name, url) in std::iter::once(("base_url", &target.base_url))
+            .chain(inbox_url)
             .chain(target.base_urls.iter().map(|u| ("base_urls", u)))
             .chain(target.clock.as_ref().map(|c| ("clock.hook_url", &c.hook_url)))
             .chain(agency_urls)
@@ -343,6 +478,24 @@ mod tests {
             Target::parse("base_url = \"http://x\"\ncapabilities = [\"fax\"]\n[inbox]\nurl = \"http://x\"")
                 .unwrap_err();
         assert!(format!("{e:#}").contains("fax"), "{e:#}");
+    }
+
+    #[test]
+    fn a_container_target_needs_no_base_url_nor_inbox_and_names_only_known_placeholders() {
+        let t = Target::parse(
+            "[container]\nimage = \"mine:1\"\nport = 9000\nargs = [\"--port\", \"{port}\"]\n\
+             env = { SMTP = \"{fakes.smtp_host}:{fakes.smtp_port}\" }",
+        )
+        .unwrap();
+        assert_eq!(t.base_url, "http://127.0.0.1:9000");
+        let container = t.container.unwrap();
+        assert_eq!(container.ready, Readiness::Http("/healthz".into()));
+        assert_eq!(container.ready_timeout_secs, 60);
+        let e = Target::parse("[container]\nimage = \"m\"\nport = 1\nenv = { A = \"{fakes.smtp}\" }")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("\"{fakes.smtp}\" is not one of"), "{e:#}");
+        let e = Target::parse("base_url = \"http://x\"").unwrap_err();
+        assert!(format!("{e:#}").contains("[inbox] url is missing"), "{e:#}");
     }
 
     #[test]

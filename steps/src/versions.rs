@@ -73,6 +73,16 @@ pub fn target_schema() -> serde_json::Value {
         ),
     );
     schema["properties"]["schema_version"]["enum"] = serde_json::json!([TARGET_SCHEMA, null]);
+    // What `Target::parse` requires across fields: where the service is (an address, several,
+    // or an image), and the fakes' inbox unless the suite starts them for an image.
+    schema["allOf"] = serde_json::json!([
+        { "anyOf": [{ "required": ["base_url"] }, { "required": ["base_urls"] }, { "required": ["container"] }] },
+        { "not": { "required": ["base_url", "base_urls"] } },
+        {
+            "if": { "not": { "required": ["container"] } },
+            "then": { "required": ["inbox"], "properties": { "inbox": { "required": ["url"] } } }
+        }
+    ]);
     schema
 }
 
@@ -160,11 +170,16 @@ mod tests {
         let good = "base_url = \"http://x\"\n[inbox]\nurl = \"http://y\"\n";
         let json = |text: &str| serde_json::to_value(toml::from_str::<toml::Value>(text).unwrap()).unwrap();
         assert!(problems(&schema, &json(good)).is_empty());
+        let image = "[container]\nimage = \"mine:1\"\nport = 8080\n";
+        assert!(problems(&schema, &json(image)).is_empty(), "an image needs no address nor inbox");
+        crate::target::Target::parse(image).unwrap();
         for bad in [
             format!("base_ulr = \"http://x\"\n{good}"),
             good.replace("[inbox]", "[inbox]\nwait_secs = \"ten\""),
             "base_url = \"http://x\"\n".to_owned(),
             format!("schema_version = 2\n{good}"),
+            good.replace("base_url", "base_urls = [\"http://z\"]\nbase_url"),
+            "[inbox]\nurl = \"http://y\"\n".to_owned(),
             good.replace("[inbox]", "[browser]\nlabel = {}\n[inbox]"),
         ] {
             assert!(crate::target::Target::parse(&bad).is_err(), "the suite takes {bad}");

@@ -105,6 +105,7 @@ impl InProcess {
             base_url: self.server.base_url.clone(),
             base_urls: if self.others.is_empty() { Vec::new() } else { self.base_urls() },
             driver,
+            container: None,
             clock: Some(ClockSettings {
                 hook_url: format!("{}/__conformance/clock", self.server.base_url),
                 token: self

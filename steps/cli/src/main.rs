@@ -14,7 +14,7 @@ use conformance::report::{exit, waivers};
 use conformance::runner::{self, RunOptions};
 use conformance::target::{DriverKind, Target};
 use conformance::{catalogue, check};
-use conformance_cli::in_process;
+use conformance_cli::{container, in_process};
 
 #[derive(Parser)]
 #[command(version, about = "Conformance suite for a sign-in service", args_conflicts_with_subcommands = true)]
@@ -303,8 +303,33 @@ async fn main() -> ExitCode {
 }
 
 /// Loads the target file and checks it for each of `drivers` (none: the file's own).
-async fn load_and_check(file: &std::path::Path, drivers: &[DriverKind]) -> Result<Target, Failure> {
+/// Loads the target file, starts its container if it names one (with the fakes), and checks
+/// the target; the container, if any, lives as long as the [`container::Started`] returned.
+async fn load_and_check(
+    file: &std::path::Path,
+    drivers: &[DriverKind],
+    container_log: &std::path::Path,
+) -> Result<(Target, Option<container::Started>), Failure> {
     let target = Target::load(file).map_err(Failure::Target)?;
+    let started = match &target.container {
+        Some(settings) => {
+            println!(
+                "Starting the fakes and the image {} (its output: {}):",
+                settings.image,
+                container_log.display()
+            );
+            let folder = file.parent().unwrap_or(std::path::Path::new("."));
+            let started = container::start(&target, folder, container_log).await.map_err(Failure::Target)?;
+            println!(
+                "  container {} is ready at {}",
+                &started.id()[..12.min(started.id().len())],
+                target.base_url
+            );
+            Some(started)
+        }
+        None => None,
+    };
+    let target = started.as_ref().map_or(target, |s| s.target.clone());
     let drivers = if drivers.is_empty() { vec![target.driver] } else { drivers.to_vec() };
     let mut problems = 0;
     for driver in drivers {
@@ -316,11 +341,12 @@ async fn load_and_check(file: &std::path::Path, drivers: &[DriverKind]) -> Resul
     if problems > 0 {
         return Err(Failure::Target(anyhow::anyhow!("{problems} problem(s) above; fix them and run again")));
     }
-    Ok(target)
+    Ok((target, started))
 }
 
 async fn check_target(file: PathBuf, drivers: Vec<DriverKind>) -> Result<(), Failure> {
-    load_and_check(&file, &drivers).await.map(|_| ())
+    let log = runner::workspace_dir().join("target/check-target/container.log");
+    load_and_check(&file, &drivers, &log).await.map(|_| ())
 }
 
 async fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -431,12 +457,18 @@ async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failur
              instances as base_urls in the target file"
         )));
     }
-    let target = match &args.target {
-        Some(file) => Some(load_and_check(file, &args.driver).await?),
-        None => None,
-    };
     let report_dir =
         args.report_dir.clone().unwrap_or_else(|| runner::workspace_dir().join("target/conformance"));
+    // A container is removed when `container` is dropped: at the end of this function, or
+    // earlier if the command is interrupted.
+    let (target, container) = match &args.target {
+        Some(file) => {
+            let (target, container) =
+                load_and_check(file, &args.driver, &report_dir.join("container.log")).await?;
+            (Some(target), container)
+        }
+        None => (None, None),
+    };
     let configure = |options: &mut RunOptions| {
         options.drivers = args.driver;
         options.tags = args.tags;
@@ -462,6 +494,15 @@ async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failur
         Some(target) => {
             let mut options = RunOptions::new(target);
             configure(&mut options);
+            if let Some(started) = &container {
+                options.target_description = Some(format!(
+                    "{} (the image {}, container {})",
+                    options.target.base_url,
+                    options.target.container.as_ref().map_or("", |c| c.image.as_str()),
+                    &started.id()[..12.min(started.id().len())]
+                ));
+                options.before_reports = Some(Box::new(started.log_closer()));
+            }
             runner::run(options).await
         }
         None => in_process::run(usize::from(args.instances), configure).await,

@@ -308,10 +308,7 @@ impl Verification {
                 m.suite.commit.as_deref().unwrap_or("commit not recorded"),
                 if m.suite.uncommitted_changes == Some(true) { ", with uncommitted changes" } else { "" },
                 m.drivers.join(", "),
-                m.target
-                    .get("base_url")
-                    .and_then(|u| u.as_str())
-                    .unwrap_or("the in-process reference server"),
+                target_named(&m.target),
                 m.started_at,
                 m.verdict
             ));
@@ -339,6 +336,21 @@ pub fn read_public_key(path: &Path) -> anyhow::Result<VerifyingKey> {
     let bytes: [u8; 32] =
         bytes.try_into().map_err(|_| anyhow::anyhow!("an Ed25519 public key has 32 bytes"))?;
     Ok(VerifyingKey::from_bytes(&bytes)?)
+}
+
+/// What a manifest's target record says the run was against.
+fn target_named(target: &serde_json::Value) -> String {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    if let Some(url) = target.get("base_url").and_then(text) {
+        return url;
+    }
+    if let Some(urls) = target.get("base_urls").and_then(|u| u.as_array()) {
+        return urls.iter().filter_map(text).collect::<Vec<_>>().join(" and ");
+    }
+    match target.get("container").and_then(|c| c.get("image")).and_then(text) {
+        Some(image) => format!("the image {image}"),
+        None => "the in-process reference server".to_owned(),
+    }
 }
 
 /// Checks the signature over `dir`'s manifest and every file's hash.
