@@ -16,7 +16,9 @@ use crate::driver::chromedriver::ChromeDriver;
 use crate::properties;
 use crate::report::progress::Progress;
 use crate::report::waivers::Waivers;
-use crate::report::{FILTERED_OUT, PropertyResult, Recorder, STOPPED_EARLY, ScenarioResult, Status, Summary};
+use crate::report::{
+    FILTERED_OUT, OTHER_SHARD, PropertyResult, Recorder, STOPPED_EARLY, ScenarioResult, Status, Summary,
+};
 use crate::requirements::Catalogue;
 use crate::target::{DriverKind, Target};
 use crate::world::{self, Context, LoginWorld, TimeGuard};
@@ -60,6 +62,50 @@ pub struct RunOptions {
     /// Called when the checks are over, before the reports are written and signed (a
     /// container target's log is closed then, so the signed copy is the one kept).
     pub before_reports: Option<Box<dyn FnOnce() + Send>>,
+    /// Only this shard's share of the checks (`--shard K/N`).
+    pub shard: Option<Shard>,
+}
+
+/// One of N shares of a run's checks, the same for every run of the same features: a check
+/// belongs to the shard its location (or a property's name) hashes to. Each shard needs a
+/// target of its own (see `report merge`): shards share no clock lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (index, count) = text.split_once('/').ok_or_else(|| format!("{text:?}: give K/N, e.g. 1/3"))?;
+        let number =
+            |s: &str| s.trim().parse::<u32>().map_err(|_| format!("{text:?}: K and N are whole numbers"));
+        let shard = Self { index: number(index)?, count: number(count)? };
+        if shard.count == 0 || shard.index == 0 || shard.index > shard.count {
+            return Err(format!("{text:?}: K must be from 1 to N"));
+        }
+        Ok(shard)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Whether the check known by `key` (`file.feature:line`, or a property's name) is this
+    /// shard's. FNV-1a: stable across builds and platforms, unlike the standard hasher.
+    pub fn takes(&self, key: &str) -> bool {
+        let hash = key
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        hash % u64::from(self.count) == u64::from(self.index - 1)
+    }
 }
 
 /// The key a run's manifest is signed with (`crate::report::evidence`).
@@ -95,6 +141,7 @@ impl RunOptions {
             target_file: None,
             signing: Signing::default(),
             before_reports: None,
+            shard: None,
         }
     }
 }
@@ -159,7 +206,8 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<Summary> {
     if let Some(before_reports) = options.before_reports.take() {
         before_reports();
     }
-    let summary = summarise(&catalogue, pass, started.elapsed().as_secs_f64(), &options.waivers);
+    let mut summary = summarise(&catalogue, pass, started.elapsed().as_secs_f64(), &options.waivers);
+    summary.shard = options.shard;
     let info = crate::report::html::RunInfo {
         target: options.target_description.clone().unwrap_or_else(|| options.target.base_url.clone()),
         driver: drivers.iter().map(|d| driver_name(*d)).collect::<Vec<_>>().join(", "),
@@ -172,6 +220,85 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<Summary> {
     write_reports(&options.report_dir, &junit_files, &summary, &info)?;
     sign_reports(&options, &drivers, &summary, &info)?;
     Ok(summary)
+}
+
+/// `conformance report merge`: the shards' reports in `dirs` put together in `out` as one
+/// run's (`report.html`, `junit.xml`, `cucumber.json`, `summary.json`, the failures'
+/// screenshots) and signed like a run's reports.
+pub fn merge_reports(
+    dirs: &[PathBuf],
+    out: &Path,
+    requirements: &Path,
+    signing: &Signing,
+) -> anyhow::Result<Summary> {
+    use crate::report::evidence;
+    let catalogue = Catalogue::load(requirements)?;
+    let (summary, manifest, dirs) = crate::report::merge::merge(dirs, &catalogue)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    clear_earlier_reports(out)?;
+    let (mut suites, mut features) = (String::new(), Vec::new());
+    for dir in &dirs {
+        copy_folder(&dir.join("failures"), &out.join("failures"))?;
+        // Each shard's scenario suites; the merged requirement suite replaces theirs.
+        let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap_or_default();
+        for suite in junit.split("<testsuite ").skip(1) {
+            let suite = suite.split("</testsuite>").next().unwrap_or_default();
+            if !suite.starts_with("name=\"requirements: ") {
+                suites.push_str(&format!("<testsuite {suite}</testsuite>"));
+            }
+        }
+        let cucumber: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("cucumber.json")).unwrap_or_default())
+                .unwrap_or(serde_json::Value::Array(Vec::new()));
+        features.extend(cucumber.as_array().cloned().unwrap_or_default());
+    }
+    std::fs::write(out.join("cucumber.json"), serde_json::to_vec_pretty(&features)?)?;
+    let info = crate::report::html::RunInfo {
+        target: format!(
+            "{} shards ({})",
+            dirs.len(),
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        driver: manifest.drivers.join(", "),
+        policy: crate::report::html::RunInfo::policy_rows(
+            &manifest.policy,
+            &serde_json::to_value(crate::model::ModelPolicy::default())?,
+        ),
+        started_at: manifest.started_at.clone(),
+    };
+    write_reports(out, &[], &summary, &info)?;
+    // `write_reports` wrote the requirement suite alone: put the scenarios back in front of it.
+    std::fs::write(
+        out.join("junit.xml"),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"conformance\">{suites}{}</testsuites>\n",
+            summary.junit_requirements()
+        ),
+    )?;
+    let signer = match signing {
+        Signing::Key(file) => Some(evidence::Signer::from_file(file)?),
+        Signing::ThisMachine => evidence::Signer::for_this_machine()
+            .inspect_err(|error| {
+                eprintln!("the merged report is not signed: {error:#} (pass --signing-key FILE)")
+            })
+            .ok(),
+    };
+    if let Some(signer) = signer {
+        evidence::sign(out, manifest, &signer)?;
+    }
+    Ok(summary)
+}
+
+fn copy_folder(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(from) else { return Ok(()) };
+    std::fs::create_dir_all(to)?;
+    for entry in entries {
+        let path = entry?.path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, to.join(name)).with_context(|| format!("cannot copy {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes what an earlier run wrote into the report directory, so the signed manifest lists
@@ -409,6 +536,9 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
     }
     let mut context = Context::new(target);
     context.real_time = options.real_time;
+    if let Some(shard) = options.shard {
+        context.for_shard(shard.index, shard.count);
+    }
     // Owned here, on the stack: however this ends (error, panic, interrupted), dropping it
     // stops ChromeDriver and every browser it started.
     let chromedriver = match driver {
@@ -444,12 +574,13 @@ async fn run_driver(options: &RunOptions, target: Target, files: &ReportFiles) -
         load_asked: selection.asks_for("load"),
         selection: selection.clone(),
         has_clock: context.clock.is_some() || options.real_time,
+        shard: options.shard,
         target: context.target.clone(),
         recorder: recorder.clone(),
         progress: Arc::new(Progress::new(driver_name(driver))),
     };
     let stopped_early = run_scenarios(options, driver, concurrency, admission, &recorder, files).await?;
-    let mut properties = run_properties(&context, options.property_cases, &selection).await?;
+    let mut properties = run_properties(&context, options.property_cases, &selection, options.shard).await?;
     world::uninstall();
     if let Some(browsers) = &context.browsers {
         browsers.close_all().await;
@@ -490,6 +621,7 @@ struct Admission {
     load_asked: bool,
     selection: Selection,
     has_clock: bool,
+    shard: Option<Shard>,
     target: Target,
     recorder: Recorder,
     progress: Arc<Progress>,
@@ -525,6 +657,11 @@ impl Admission {
         let in_browser = self.target.driver == DriverKind::Browser;
         if !self.selection.selects(tags_of(feature, rule, scenario), &scenario.name) {
             return Some(FILTERED_OUT.to_owned());
+        }
+        if let Some(shard) = self.shard
+            && !shard.takes(&crate::report::location(feature, scenario))
+        {
+            return Some(OTHER_SHARD.to_owned());
         }
         if moves_time(feature, scenario) && !self.has_clock {
             return Some("not run: needs clock control (the target has no clock hook)".to_owned());
@@ -869,6 +1006,7 @@ async fn run_properties(
     context: &Arc<Context>,
     cases: u32,
     selection: &Selection,
+    shard: Option<Shard>,
 ) -> anyhow::Result<Vec<PropertyResult>> {
     if cases == 0 {
         return Ok(Vec::new());
@@ -891,6 +1029,8 @@ async fn run_properties(
         let mut failed_ids = Vec::new();
         let (status, detail) = if !selection.selects(tags, name) {
             (Status::Skipped, Some(FILTERED_OUT.to_owned()))
+        } else if shard.is_some_and(|s| !s.takes(name)) {
+            (Status::Skipped, Some(OTHER_SHARD.to_owned()))
         } else if let Some(capability) = needs.iter().find(|c| !target.offers(c)) {
             (Status::Skipped, Some(format!("not run: capability not declared ({capability})")))
         } else if context.clock.is_none() {
@@ -940,6 +1080,26 @@ async fn run_properties(
 #[cfg(test)]
 mod tests {
     use super::Bail;
+
+    #[test]
+    fn shards_split_every_check_exactly_once_and_the_same_way_each_time() {
+        use super::Shard;
+        for bad in ["0/3", "4/3", "1/0", "2", "a/b"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        let shards: Vec<Shard> = (1..=3).map(|k| format!("{k}/3").parse().unwrap()).collect();
+        assert_eq!(shards[1].to_string(), "2/3");
+        let keys: Vec<String> = (1..400).map(|line| format!("codes.feature:{line}")).collect();
+        let mut sizes = [0; 3];
+        for key in &keys {
+            let takers: Vec<usize> = (0..3).filter(|&i| shards[i].takes(key)).collect();
+            assert_eq!(takers.len(), 1, "{key}: {takers:?}");
+            sizes[takers[0]] += 1;
+        }
+        assert!(sizes.iter().all(|&n| n > 100), "roughly a third each: {sizes:?}");
+        // A fixed hash (FNV-1a, worked out apart from this code): one key, one shard, in every build.
+        assert!(Shard { index: 2, count: 3 }.takes("codes.feature:56"));
+    }
 
     fn fail(step: &str) -> Option<(String, String)> {
         Some((step.into(), "boom".into()))

@@ -40,7 +40,7 @@ pub struct Context {
 }
 
 /// An address and number a run used (an account may exist for it on the target).
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Identity {
     pub email: String,
     pub phone: String,
@@ -66,6 +66,12 @@ impl Context {
             audit: None,
             handed_out: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Tells this run's people apart from those of the other shards of the same run: the
+    /// shards' tags differ in their remainder by `count`.
+    pub fn for_shard(&mut self, index: u32, count: u32) {
+        self.run_tag = self.run_tag / count * count + (index - 1);
     }
 
     /// A person nobody else in the run uses.

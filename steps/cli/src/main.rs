@@ -143,6 +143,24 @@ enum ReportCommand {
         /// The later run's report directory (or its summary.json).
         new: PathBuf,
     },
+    /// Put the reports of a run's shards (`run --shard K/N`, one folder each) together as the
+    /// one run's, with the verdict and exit code a single run would give. Each shard's report
+    /// must be signed and intact, every shard there once, all of the same features; shards
+    /// that moved one target's clock at the same time are refused.
+    Merge {
+        /// Where the merged reports go.
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' report folders.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Directory of feature files, for the catalogue (default: the suite's own).
+        #[arg(long)]
+        features: Option<PathBuf>,
+        /// Sign the merged report with this Ed25519 key (default: this machine's key).
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -190,6 +208,11 @@ struct RunArgs {
     /// and spread each scenario's requests over them in turn (rules must hold across them).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     instances: u16,
+    /// Run only shard K of N: a share of the scenarios and properties that is the same for
+    /// every run of the same features. Give each shard a target of its own; `conformance
+    /// report merge` puts the shards' reports together.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<runner::Shard>,
     /// Print every step as it runs.
     #[arg(long, short)]
     verbose: bool,
@@ -223,6 +246,21 @@ fn report_diff(old: &std::path::Path, new: &std::path::Path) -> Result<u8, Failu
     let found = diff::diff(&was, &now, &format!("{}/report.html", folder.display()));
     print!("{}", found.markdown);
     Ok(if found.regressions == 0 { exit::CONFORMANT } else { exit::NOT_CONFORMANT })
+}
+
+fn report_merge(
+    shards: &[PathBuf],
+    out: &std::path::Path,
+    features: Option<PathBuf>,
+    signing_key: Option<PathBuf>,
+) -> Result<u8, Failure> {
+    let requirements =
+        features.unwrap_or_else(|| runner::workspace_dir().join("features")).join("requirements.toml");
+    let signing = signing_key.map_or(runner::Signing::ThisMachine, runner::Signing::Key);
+    let summary = runner::merge_reports(shards, out, &requirements, &signing).map_err(Failure::Target)?;
+    print!("{}", summary.render());
+    println!("merged reports: {}", out.display());
+    Ok(summary.exit_code)
 }
 
 fn public_key(signing_key: Option<&std::path::Path>) -> Result<u8, Failure> {
@@ -265,6 +303,9 @@ async fn main() -> ExitCode {
             Some(Command::VerifyReport { dir, public_key }) => verify_report(&dir, public_key.as_deref()),
             Some(Command::PublicKey { signing_key }) => public_key(signing_key.as_deref()),
             Some(Command::Report(ReportCommand::Diff { old, new })) => report_diff(&old, &new),
+            Some(Command::Report(ReportCommand::Merge { out, shards, features, signing_key })) => {
+                report_merge(&shards, &out, features, signing_key)
+            }
             Some(Command::Rerun { dir, target, report_dir }) => rerun(&dir, target, report_dir).await,
             Some(Command::Contract) => {
                 print!("{}", conformance::contract::render());
@@ -428,6 +469,7 @@ async fn rerun(
         features: None,
         property_cases: m.property_cases,
         instances: 1,
+        shard: None,
         verbose: false,
         signing_key: None,
     };
@@ -479,6 +521,7 @@ async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failur
         options.real_time = args.real_time;
         options.verbose = args.verbose;
         options.property_cases = args.property_cases;
+        options.shard = args.shard;
         options.waivers = waivers;
         options.report_dir = report_dir.clone();
         options.target_file = args.target.clone();

@@ -55,3 +55,57 @@ fn a_signed_report_verifies_is_reproduced_and_cannot_be_edited_unseen() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(text(&refused).contains("changed since it was signed"), "{}", text(&refused));
 }
+
+/// Shards of a run, merged, give what the run unsharded gives: the same verdict and the same
+/// result for every requirement ID and scenario; a missing shard, a shard twice, and a shard
+/// changed since it was signed are refused.
+#[test]
+fn merged_shards_give_the_unsharded_verdict_and_refuse_gaps_and_edits() {
+    let temp = tempfile::tempdir().unwrap();
+    let key = temp.path().join("signing-key.pem");
+    let declared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ci/unchecked.toml");
+    let dir = |name: &str| temp.path().join(name).to_str().unwrap().to_owned();
+    let run = |report: &str, shard: Option<&str>| {
+        let mut args = vec!["run", "--driver", "api", "--tags", "@SU or @PK", "--property-cases", "0"];
+        args.extend(["--report-dir", report, "--waivers", declared.to_str().unwrap()]);
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        let output = conformance(&args, &key);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    };
+    let (whole, one, two, three) = (dir("whole"), dir("one"), dir("two"), dir("three"));
+    run(&whole, None);
+    run(&one, Some("1/3"));
+    run(&two, Some("2/3"));
+    run(&three, Some("3/3"));
+    let merged = dir("merged");
+    let output = conformance(&["report", "merge", "--out", &merged, &one, &two, &three], &key);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let (was, now) = (
+        conformance::report::diff::Run::load(Path::new(&whole)).unwrap(),
+        conformance::report::diff::Run::load(Path::new(&merged)).unwrap(),
+    );
+    assert_eq!(was.verdict, now.verdict);
+    assert_eq!(was.ids, now.ids, "every ID's result as unsharded");
+    assert_eq!(was.scenarios, now.scenarios, "every scenario's result as unsharded");
+    let verified = conformance(&["verify-report", &merged], &key);
+    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified));
+
+    for (shards, says) in [
+        (vec![&one, &two], "shard 3/3: 0 reports given"),
+        (vec![&one, &two, &two, &three], "shard 2/3: 2 reports given"),
+    ] {
+        let mut args = vec!["report", "merge", "--out", merged.as_str()];
+        args.extend(shards.iter().map(|s| s.as_str()));
+        let refused = conformance(&args, &key);
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+        assert!(text(&refused).contains(says), "{says}: {}", text(&refused));
+    }
+    let summary = Path::new(&two).join("summary.json");
+    let edited = std::fs::read_to_string(&summary).unwrap().replacen("\"passed\"", "\"failed\"", 1);
+    std::fs::write(&summary, edited).unwrap();
+    let refused = conformance(&["report", "merge", "--out", &merged, &one, &two, &three], &key);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("changed since it was signed"), "{}", text(&refused));
+}

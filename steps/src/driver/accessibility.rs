@@ -58,7 +58,7 @@ pub struct DisabledRule {
 }
 
 /// One problem on one page.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The requirement it fails: `AX-1` (axe-core) or `AX-3` (reflow).
     pub id: String,

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 pub struct Spread(Vec<(String, AtomicU64)>);
 
 /// One instance's share of a run's requests.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InstanceRequests {
     pub base_url: String,
     pub requests: u64,

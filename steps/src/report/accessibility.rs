@@ -15,7 +15,7 @@ pub const AXE_CHECK: &str = "accessibility: axe-core's WCAG 2.0 and 2.1 A and AA
 pub const REFLOW_CHECK: &str = "accessibility: reflow at 320 CSS px on every page visited";
 
 /// What a browser run's accessibility checks looked at and found.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Accessibility {
     /// `axe-core <version>`.
     pub engine: String,

@@ -7,7 +7,7 @@ use cucumber::event::{Cucumber, Feature, Hook, Rule, Scenario, Step};
 use cucumber::{Event, Writer, cli, gherkin, parser};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
@@ -16,7 +16,7 @@ pub enum Status {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub feature: String,
     pub scenario: String,
@@ -43,7 +43,7 @@ pub struct ScenarioResult {
     pub screenshot: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub text: String,
     pub status: Status,
@@ -189,7 +189,8 @@ impl Recorder {
     }
 }
 
-fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+/// `file.feature:line`: how reports, and shards, know a scenario.
+pub fn location(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
     let path = feature.path.as_ref().and_then(|p| p.file_name()).map(|p| p.to_string_lossy().into_owned());
     format!("{}:{}", path.unwrap_or_else(|| feature.name.clone()), scenario.position.line)
 }

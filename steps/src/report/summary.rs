@@ -16,6 +16,15 @@ use crate::requirements::{Catalogue, Requirement};
 
 /// Why a check did not run because the user's own filter left it out.
 pub const FILTERED_OUT: &str = "not run: filtered out (--tags/--name)";
+
+/// Why a sharded run did not run a check: another shard runs it (`--shard K/N`). Counted as
+/// filtered out: `conformance report merge` puts the shards' results together.
+pub const OTHER_SHARD: &str = "not run: another shard's (--shard)";
+
+/// Whether a check was left out on purpose by the user's selection (filters or shards).
+pub fn left_out_by_choice(reason: &str) -> bool {
+    reason == FILTERED_OUT || reason == OTHER_SHARD
+}
 /// Why checks did not run after the run stopped early.
 pub const STOPPED_EARLY: &str = "not run: stopped early";
 
@@ -62,7 +71,7 @@ impl RequirementResult {
 }
 
 /// A property test's result: a check like a scenario, over many generated cases.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct PropertyResult {
     pub name: String,
     pub ids: Vec<String>,
@@ -147,6 +156,10 @@ pub struct Summary {
     /// With several instances (`base_urls`): the requests each was sent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<crate::driver::InstanceRequests>,
+    /// Which share of the checks this run made (`--shard K/N`); `report merge` puts shards
+    /// together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::runner::Shard>,
     /// What the browser run's accessibility checks looked at and found (AX-1, AX-3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accessibility: Option<super::Accessibility>,
@@ -230,7 +243,7 @@ fn requirement_result(
         )
     };
     let filtered_out = verdict == Verdict::NotRun
-        && not_run.iter().all(|c| c.reasons.iter().all(|reason| *reason == FILTERED_OUT));
+        && not_run.iter().all(|c| c.reasons.iter().all(|reason| left_out_by_choice(reason)));
     RequirementResult {
         requirement: r.clone(),
         scenarios: names,
@@ -286,6 +299,7 @@ impl Summary {
             stopped_early: None,
             identities: Vec::new(),
             instances: Vec::new(),
+            shard: None,
             accessibility: None,
         };
         summary.apply_waivers(&waivers.waivers);
@@ -621,7 +635,7 @@ fn driver_note(driver: &str) -> String {
 }
 
 fn is_filtered(s: &ScenarioResult) -> bool {
-    s.detail.as_deref() == Some(FILTERED_OUT)
+    s.detail.as_deref().is_some_and(left_out_by_choice)
 }
 
 fn is_undefined(s: &ScenarioResult) -> bool {
