@@ -21,6 +21,7 @@ pub mod record;
 pub mod report;
 pub mod requirements;
 pub mod runner;
+pub mod specification;
 pub mod steps;
 pub mod target;
 pub mod versions;

@@ -28,6 +28,17 @@ pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_owned()
 }
 
+/// Where reports go unless told: a checkout's `target/conformance`, or `conformance-report` in
+/// the current folder for a binary installed elsewhere.
+pub fn default_report_dir() -> PathBuf {
+    let root = workspace_dir();
+    if root.join("Cargo.toml").is_file() {
+        root.join("target/conformance")
+    } else {
+        PathBuf::from("conformance-report")
+    }
+}
+
 pub struct RunOptions {
     /// The implementation under test.
     pub target: Target,
@@ -121,19 +132,18 @@ pub enum Signing {
 impl RunOptions {
     /// Every feature of this checkout against `target`, with the usual defaults.
     pub fn new(target: Target) -> Self {
-        let root = workspace_dir();
         Self {
             target,
             target_description: None,
             drivers: Vec::new(),
-            features: root.join("features"),
-            requirements: root.join("features/requirements.toml"),
+            requirements: crate::specification::features_dir().join("requirements.toml"),
+            features: crate::specification::features_dir(),
             tags: None,
             name: None,
             concurrency: 8,
             fail_fast: false,
             bail: true,
-            report_dir: root.join("target/conformance"),
+            report_dir: default_report_dir(),
             verbose: false,
             property_cases: 16,
             real_time: false,

@@ -255,7 +255,7 @@ fn report_merge(
     signing_key: Option<PathBuf>,
 ) -> Result<u8, Failure> {
     let requirements =
-        features.unwrap_or_else(|| runner::workspace_dir().join("features")).join("requirements.toml");
+        features.unwrap_or_else(conformance::specification::features_dir).join("requirements.toml");
     let signing = signing_key.map_or(runner::Signing::ThisMachine, runner::Signing::Key);
     let summary = runner::merge_reports(shards, out, &requirements, &signing).map_err(Failure::Target)?;
     print!("{}", summary.render());
@@ -386,7 +386,7 @@ async fn load_and_check(
 }
 
 async fn check_target(file: PathBuf, drivers: Vec<DriverKind>) -> Result<(), Failure> {
-    let log = runner::workspace_dir().join("target/check-target/container.log");
+    let log = runner::default_report_dir().with_file_name("conformance-check-target").join("container.log");
     load_and_check(&file, &drivers, &log).await.map(|_| ())
 }
 
@@ -415,8 +415,8 @@ async fn rerun(
         )));
     }
     let m = verification.manifest.expect("a verified manifest");
-    let root = runner::workspace_dir();
-    let here = evidence::hash_specification(&root.join("features"), &root.join("features/requirements.toml"))
+    let features = conformance::specification::features_dir();
+    let here = evidence::hash_specification(&features, &features.join("requirements.toml"))
         .map_err(Failure::Internal)?;
     let differing: Vec<&String> = m
         .specification
@@ -499,8 +499,7 @@ async fn run_with(args: RunArgs, waivers: waivers::Waivers) -> Result<u8, Failur
              instances as base_urls in the target file"
         )));
     }
-    let report_dir =
-        args.report_dir.clone().unwrap_or_else(|| runner::workspace_dir().join("target/conformance"));
+    let report_dir = args.report_dir.clone().unwrap_or_else(runner::default_report_dir);
     // A container is removed when `container` is dropped: at the end of this function, or
     // earlier if the command is interrupted.
     let (target, container) = match &args.target {
@@ -605,7 +604,7 @@ fn docs(
     report: Option<&std::path::Path>,
     features: Option<PathBuf>,
 ) -> Result<u8, Failure> {
-    let dir = features.unwrap_or_else(|| runner::workspace_dir().join("features"));
+    let dir = features.unwrap_or_else(conformance::specification::features_dir);
     let page = conformance::docs::render(&dir, report).map_err(Failure::Target)?;
     std::fs::create_dir_all(out).map_err(|e| Failure::Target(e.into()))?;
     let file = out.join("index.html");
@@ -615,7 +614,7 @@ fn docs(
 }
 
 fn list(features: Option<PathBuf>) -> Result<(), Failure> {
-    let dir = features.unwrap_or_else(|| runner::workspace_dir().join("features"));
+    let dir = features.unwrap_or_else(conformance::specification::features_dir);
     let entries = catalogue::coverage(&dir).map_err(Failure::Target)?;
     for entry in entries {
         println!(
