@@ -77,6 +77,9 @@ pub enum Fixture {
     InPersonNeverExpires,
     /// Broken (AX-2): the style sheet hides where the focus is (no outline, no shadow).
     FocusHidden,
+    /// Broken (AX-2): a keyboard trap: on the sign-up page, Tab never leaves the email field
+    /// (a script swallows it), so the keyboard alone cannot reach the button.
+    KeyboardTrap,
     /// Broken (OTP-4), only where several instances serve: code requests are counted in the
     /// serving instance's memory, as an in-process rate limiter would, so each instance allows
     /// the whole limit.
@@ -119,6 +122,7 @@ impl FromStr for Fixture {
             "inaccessible-pages" => Self::InaccessiblePages,
             "in-person-never-expires" => Self::InPersonNeverExpires,
             "focus-hidden" => Self::FocusHidden,
+            "keyboard-trap" => Self::KeyboardTrap,
             "code-requests-counted-per-instance" => Self::CodeRequestsCountedPerInstance,
             other => return Err(format!("no fixture {other:?}")),
         })

@@ -166,19 +166,16 @@ pub async fn middleware(
         | Fixture::InPersonNeverExpires
         | Fixture::CodeRequestsCountedPerInstance => next.run(request).await,
         Fixture::FocusHidden => {
-            if request.uri().path() != "/static/site.css" {
-                return next.run(request).await;
-            }
-            let (parts, body) = next.run(request).await.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            };
-            let css = String::from_utf8_lossy(&bytes).into_owned()
-                + "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";
-            let mut parts = parts;
-            parts.headers.remove(header::CONTENT_LENGTH);
-            parts.headers.remove(header::ETAG);
-            Response::from_parts(parts, Body::from(css))
+            let hide =
+                "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";
+            appended(request, next, "/static/site.css", hide).await
+        }
+        Fixture::KeyboardTrap => {
+            let trap = "\n;document.addEventListener('keydown', function (e) {\n\
+                 var f = document.activeElement;\n\
+                 if (e.key === 'Tab' && f && f.name === 'email' && location.pathname === '/sign-up') { e.preventDefault(); }\n\
+                 }, true);\n";
+            appended(request, next, "/static/strength.js", trap).await
         }
         Fixture::InaccessiblePages => {
             if request.method() != Method::GET || request.uri().path() != "/sign-up" {
@@ -225,6 +222,20 @@ pub async fn middleware(
             response
         }
     }
+}
+
+/// The static file at `path` with `extra` appended (other requests pass untouched).
+async fn appended(request: Request, next: Next, path: &str, extra: &str) -> Response {
+    if request.uri().path() != path {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = next.run(request).await.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::ETAG);
+    Response::from_parts(parts, Body::from(String::from_utf8_lossy(&bytes).into_owned() + extra))
 }
 
 /// Confirmation emails sent, by session cookie, for [`Fixture::ConfirmationEmailsPerSession`].

@@ -404,6 +404,25 @@ async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
     );
 }
 
+/// AX-2 has teeth against a keyboard trap: a script that keeps Tab in the sign-up page's email
+/// field fails exactly AX-2, naming the button the keyboard cannot reach.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyboard_trap_fails_ax_2_naming_what_cannot_be_reached() {
+    let summary = run(Fixture::KeyboardTrap, None, "@AX-2 and not @agency").await;
+    let failed: Vec<&str> = summary
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+        .map(|r| r.requirement.id.as_str())
+        .collect();
+    assert_eq!(failed, ["AX-2"], "{}", summary.render());
+    let said = failures(&summary).join("\n");
+    assert!(
+        said.contains("the button \"Submit\" was not reached"),
+        "the button the trap keeps out of reach is named: {said}"
+    );
+}
+
 /// AX-2 has teeth: a style sheet that hides the focus fails exactly AX-2 in the keyboard-only
 /// scenarios, naming the page and the element whose focus cannot be seen.
 #[tokio::test(flavor = "multi_thread")]
