@@ -359,14 +359,7 @@ fn sign_reports(
         )?,
         None => serde_json::json!({ "in_process": info.target }),
     };
-    let requirements = summary
-        .requirements
-        .iter()
-        .map(|r| {
-            let verdict = serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(str::to_owned));
-            (r.requirement.id.clone(), verdict.unwrap_or_default())
-        })
-        .collect();
+    let requirements = evidence::requirement_verdicts(summary);
     let manifest = evidence::Manifest {
         format: 1,
         versions: Some(summary.versions.clone()),

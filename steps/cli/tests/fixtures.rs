@@ -72,6 +72,16 @@ fn verdict(summary: &Summary, id: &str) -> Verdict {
 }
 
 /// Every failed scenario's detail, for asserting why it failed.
+/// The requirement IDs the run failed.
+fn failed_ids(summary: &Summary) -> Vec<&str> {
+    summary
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+        .map(|r| r.requirement.id.as_str())
+        .collect()
+}
+
 fn failures(summary: &Summary) -> Vec<String> {
     summary
         .scenarios
@@ -363,13 +373,7 @@ async fn an_interrupted_browser_run_leaves_no_browser_behind() {
 async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
     let summary = run(Fixture::InaccessiblePages, None, "@SU-2").await;
     assert!(failures(&summary).is_empty(), "{:#?}", failures(&summary));
-    let failed: Vec<&str> = summary
-        .requirements
-        .iter()
-        .filter(|r| r.verdict == Verdict::Failed)
-        .map(|r| r.requirement.id.as_str())
-        .collect();
-    assert_eq!(failed, ["AX-1", "AX-3"]);
+    assert_eq!(failed_ids(&summary), ["AX-1", "AX-3"]);
     let audit = summary.accessibility.as_ref().expect("the browser run's accessibility checks");
     let found = |id: &str, rule: &str, element: &str| {
         audit.findings.iter().any(|f| {
@@ -409,13 +413,7 @@ async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_keyboard_trap_fails_ax_2_naming_what_cannot_be_reached() {
     let summary = run(Fixture::KeyboardTrap, None, "@AX-2 and not @agency").await;
-    let failed: Vec<&str> = summary
-        .requirements
-        .iter()
-        .filter(|r| r.verdict == Verdict::Failed)
-        .map(|r| r.requirement.id.as_str())
-        .collect();
-    assert_eq!(failed, ["AX-2"], "{}", summary.render());
+    assert_eq!(failed_ids(&summary), ["AX-2"], "{}", summary.render());
     let said = failures(&summary).join("\n");
     assert!(
         said.contains("the button \"Submit\" was not reached"),
@@ -428,13 +426,7 @@ async fn a_keyboard_trap_fails_ax_2_naming_what_cannot_be_reached() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hidden_focus_fails_ax_2() {
     let summary = run(Fixture::FocusHidden, None, "@AX-2 and not @agency").await;
-    let failed: Vec<&str> = summary
-        .requirements
-        .iter()
-        .filter(|r| r.verdict == Verdict::Failed)
-        .map(|r| r.requirement.id.as_str())
-        .collect();
-    assert_eq!(failed, ["AX-2"], "{}", summary.render());
+    assert_eq!(failed_ids(&summary), ["AX-2"], "{}", summary.render());
     let said = failures(&summary).join("\n");
     assert!(said.contains("cannot be seen"), "{said}");
 }

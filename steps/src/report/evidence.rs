@@ -353,6 +353,18 @@ fn target_named(target: &serde_json::Value) -> String {
     }
 }
 
+/// Each requirement ID's verdict, as a manifest records it.
+pub fn requirement_verdicts(summary: &super::Summary) -> BTreeMap<String, String> {
+    summary
+        .requirements
+        .iter()
+        .map(|r| {
+            let verdict = serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(str::to_owned));
+            (r.requirement.id.clone(), verdict.unwrap_or_default())
+        })
+        .collect()
+}
+
 /// Checks the signature over `dir`'s manifest and every file's hash.
 pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> anyhow::Result<Verification> {
     let bytes =

@@ -140,14 +140,7 @@ pub fn merge(dirs: &[PathBuf], catalogue: &Catalogue) -> anyhow::Result<(Summary
     manifest.drivers.sort();
     manifest.drivers.dedup();
     manifest.verdict = summary.verdict_text.clone();
-    manifest.requirements = summary
-        .requirements
-        .iter()
-        .map(|r| {
-            let verdict = serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(str::to_owned));
-            (r.requirement.id.clone(), verdict.unwrap_or_default())
-        })
-        .collect();
+    manifest.requirements = evidence::requirement_verdicts(&summary);
     Ok((summary, manifest, shards.into_iter().map(|s| s.dir).collect()))
 }
 
