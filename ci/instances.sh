@@ -2,14 +2,16 @@
 # Rules held across instances: two reference-server processes started at the same moment on
 # one fresh data directory (one SQLite store, one manual clock), the fakes from `conformance
 # fakes`, and every API scenario plus the property checks spread over both by the target's
-# `base_urls` (ci/instances-target.toml). Reports: target/conformance-instances/.
+# `base_urls` (ci/instances-target.toml). Reports: target/conformance-instances/ (or
+# $INSTANCES_REPORT_DIR). With $INSTANCES_DATABASE_URL (postgres://…) both keep their data in
+# that PostgreSQL database instead, sharing only the key files of the data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --locked --quiet --bin conformance --bin reference-server
 bin=target/debug
 data=$(mktemp -d)
-logs=target/conformance-instances
+logs=${INSTANCES_REPORT_DIR:-target/conformance-instances}
 mkdir -p "$logs"
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
@@ -18,6 +20,7 @@ trap cleanup EXIT
 "$bin/conformance" fakes --smtp-port 12625 --sms-port 18125 --api-port 18126 >"$logs/fakes.log" 2>&1 &
 pids+=($!)
 for port in 18180 18181; do
+  env ${INSTANCES_DATABASE_URL:+REFERENCE_SERVER__DATABASE_URL=$INSTANCES_DATABASE_URL} \
   REFERENCE_SERVER__SMTP__PORT=12625 \
   REFERENCE_SERVER__SMS__BASE_URL=http://127.0.0.1:18125 \
   REFERENCE_SERVER__PROOFING__URL=http://127.0.0.1:18126 \

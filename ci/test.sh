@@ -62,6 +62,9 @@ bash ci/container.sh
 step "several instances: two reference-server processes on one store, every API scenario and property spread over both"
 bash ci/instances.sh
 
+step "PostgreSQL store: every server test on a real PostgreSQL, then two instances on one PostgreSQL database"
+bash ci/postgres.sh
+
 step "interop: Python's smtplib sends through the fakes with STARTTLS and login, and over TLS from the first byte"
 bash ci/interop.sh
 

@@ -4,6 +4,10 @@ Feature: Security codes
   At most 3 sign-in codes can be requested in any 15 minutes. Three wrong codes in a session
   sign the person out, and for 5 minutes no code is sent or accepted.
 
+  A sign-in sends its code once the person has chosen text or voice (PH-3): the password step
+  itself sends nothing. Each sign-in's code is new, and it makes the codes sent before it stop
+  working (OTP-3).
+
   Two rules go beyond the help text, each with its own ID so that a team sees which it breaks:
   wrong entries count per account, across sessions and devices (OTP-7, after NIST SP 800-63B
   5.2.2), and codes for every purpose share one request budget (OTP-8, against SMS pumping).
@@ -40,7 +44,35 @@ Feature: Security codes
     And I enter the security code again
     Then the code is refused as already used
 
-  @OTP-3 @PH-3 @needs_voice
+  @PH-3 @needs_voice
+  Scenario Outline: At sign-in I choose to get the code by <how>
+    When I sign in with my email and password
+    And I ask for a security code by <how>
+    And I receive a security code by <how>
+    And I enter the security code
+    Then I am signed in to my account
+
+    Examples:
+      | how          |
+      | text message |
+      | voice call   |
+
+  @OTP-3
+  Scenario: Each sign-in sends a new code, and the code of an earlier sign-in stops working
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    And I start again on a new device
+    And I sign in with my email and password again
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    Then every code I received is 6 digits long and no two are the same
+    When I enter the older security code
+    Then the code is refused as replaced by a newer code
+    When I enter the newest security code
+    Then I am signed in to my account
+
+  @OTP-3 @needs_voice
   Scenario: A newer code replaces the older one
     When I sign in with my email and password
     And I ask for a security code by text message

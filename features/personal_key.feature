@@ -14,6 +14,14 @@ Feature: Personal key
     Then I am signed in to my account
     And I receive an email saying my personal key was used
 
+  @PK-2
+  Scenario: The personal key stands in for a code sent to a phone I do not have with me
+    When I sign in with my email and password
+    And I ask for a security code by text message
+    And I receive a security code by text message
+    But I sign in with my personal key
+    Then I am signed in to my account
+
   @PK-3
   Scenario: Signing in with the personal key replaces it
     When I sign in with my email and password

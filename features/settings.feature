@@ -46,15 +46,42 @@ Feature: Changing account settings
     Then I am signed out
     And I am not signed in
 
-  @ST-1 @ST-4 @PV-1 @needs_email_change
+  @ST-1 @needs_password_change
+  Scenario: A wrong current password changes no password
+    When I try to change my password giving a wrong current password
+    Then I am told my current password is wrong
+    When I sign out
+    And I sign in with my email and password
+    Then the password is accepted
+
+  @ST-1 @needs_email_change
+  Scenario: A wrong current password changes no email address
+    When I try to change my email address to a new one giving a wrong current password
+    Then I am told my current password is wrong
+    And the new address receives no email
+    And I can sign in with my old email address but not with the new one
+
+  @ST-1 @needs_phone_change
+  Scenario: A wrong current password changes no phone number
+    When I try to change my phone number to a new one giving a wrong current password
+    Then I am told my current password is wrong
+    And the new number receives no security code
+
+  @ST-4 @needs_email_change
   Scenario: A new email address counts only once its link is followed
+    When I change my email address to a new one giving my current password
+    Then the new address receives an email with a confirmation link
+    And I can sign in with my old email address but not with the new one
+    When I follow the link sent to the new address
+    Then I can sign in with my new email address but not with the old one
+
+  @ST-1 @PV-1 @needs_email_change
+  Scenario: Both addresses are told of an email change
     When I change my email address to a new one giving my current password
     Then my current address receives an email saying a change was requested
     And the new address receives an email with a confirmation link
-    And I can sign in with my old email address but not with the new one
     When I follow the link sent to the new address
     Then both addresses receive an email saying the address was changed
-    And I can sign in with my new email address but not with the old one
 
   @ST-1 @ST-5 @PV-1 @serial @needs_phone_change
   Scenario: A new phone number is confirmed with a code sent to it straight away

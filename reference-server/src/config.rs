@@ -23,8 +23,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The URL people reach the server at, used in emailed links. Default: `http://{listen}`.
     pub public_url: Option<String>,
-    /// Where the SQLite database file lives; created on first start.
+    /// Where the server key and signing keys live, and the SQLite database file unless
+    /// `database_url` names another store; created on first start.
     pub data_dir: PathBuf,
+    /// `postgres://user:password@host:port/database`: keep the data in PostgreSQL instead of
+    /// the SQLite file (for several instances on one store; each needs the same `data_dir`
+    /// keys). The database is created if the server has none of that name.
+    pub database_url: Option<SecretString>,
     /// Mount the `/__conformance/*` hooks and use a manual clock. Never in production.
     pub conformance_hooks: bool,
     /// The bearer token the hooks require (`Authorization: Bearer <token>`). Without one the
@@ -242,6 +247,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             data_dir: PathBuf::from("data"),
+            database_url: None,
             conformance_hooks: false,
             conformance_hook_token: None,
             smtp: SmtpConfig::default(),
@@ -322,6 +328,7 @@ impl Config {
             conformance_hook_token: Some(SecretString::from(crate::rules::tokens::new_token())),
             argon2: Argon2Config { memory_kib: 256, iterations: 1, parallelism: 1 },
             temp_dir: Some(Arc::new(dir)),
+            database_url: test_database_url(),
             ..Self::default()
         }
     }
@@ -339,6 +346,14 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database_url {
+            use secrecy::ExposeSecret as _;
+            let url = url.expose_secret();
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "database_url must be a PostgreSQL URL (postgres://…); leave it out for the SQLite file in data_dir"
+            );
+        }
         anyhow::ensure!(
             !self.conformance_hooks
                 || self.conformance_hook_token.is_some()
@@ -379,6 +394,14 @@ impl Config {
 }
 
 /// Applies `REFERENCE_SERVER__A__B=value` variables to `table` as `[a] b = value`.
+/// With `TEST_POSTGRES_URL` (a PostgreSQL server, `postgres://user@host:port`), each test
+/// configuration gets a database of its own there, so every server test runs on PostgreSQL.
+fn test_database_url() -> Option<SecretString> {
+    let server = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let name = format!("test_{}", crate::rules::tokens::new_token().to_lowercase().replace(['-', '_'], ""));
+    Some(SecretString::from(format!("{}/{}", server.trim_end_matches('/'), &name[..29])))
+}
+
 fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
     for (name, raw) in vars {
         let Some(path) = name.strip_prefix(ENV_PREFIX) else { continue };

@@ -84,6 +84,18 @@ pub enum Fixture {
     /// serving instance's memory, as an in-process rate limiter would, so each instance allows
     /// the whole limit.
     CodeRequestsCountedPerInstance,
+    /// Broken (OTP-3): a new sign-in code leaves the older ones working until they expire.
+    OlderCodesKept,
+    /// Broken (OTP-6): codes follow a counter, one up from the last code the server sent.
+    CountedCodes,
+    /// Broken (PK-2): the personal key stands in for a phone code only while no code is
+    /// waiting; once one was sent, the right key is refused (wrong keys still count).
+    PersonalKeyRefusedOnceACodeIsSent,
+    /// Broken (ST-4): asking for a new email address makes it the sign-in address at once,
+    /// before its link is followed (the notices still go where they should).
+    NewEmailTakenAtRequest,
+    /// Broken (ST-1): the API changes the email address whatever current password is given.
+    EmailChangeUnguarded,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -124,15 +136,26 @@ impl FromStr for Fixture {
             "focus-hidden" => Self::FocusHidden,
             "keyboard-trap" => Self::KeyboardTrap,
             "code-requests-counted-per-instance" => Self::CodeRequestsCountedPerInstance,
+            "older-codes-kept" => Self::OlderCodesKept,
+            "counted-codes" => Self::CountedCodes,
+            "personal-key-refused-once-a-code-is-sent" => Self::PersonalKeyRefusedOnceACodeIsSent,
+            "new-email-taken-at-request" => Self::NewEmailTakenAtRequest,
+            "email-change-unguarded" => Self::EmailChangeUnguarded,
             other => return Err(format!("no fixture {other:?}")),
         })
     }
 }
 
 /// What one server instance keeps in its own memory for a variant that breaks a rule by
-/// keeping it there ([`Fixture::CodeRequestsCountedPerInstance`]): events by limiter key.
+/// keeping it there: events by limiter key ([`Fixture::CodeRequestsCountedPerInstance`]), the
+/// address an account had before a change it took too early ([`Fixture::NewEmailTakenAtRequest`])
+/// and the last code of [`Fixture::CountedCodes`].
 #[derive(Debug, Default)]
-pub struct InstanceMemory(std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>);
+pub struct InstanceMemory {
+    events: std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>,
+    old_emails: std::sync::Mutex<std::collections::HashMap<crate::domain::AccountId, crate::domain::Email>>,
+    counter: std::sync::atomic::AtomicU64,
+}
 
 impl InstanceMemory {
     /// [`crate::rules::throttle::admit`] over this instance's events only.
@@ -143,11 +166,27 @@ impl InstanceMemory {
         limit: u32,
         window: time::Duration,
     ) -> Result<(), time::OffsetDateTime> {
-        let mut events = self.0.lock().expect("instance memory");
+        let mut events = self.events.lock().expect("instance memory");
         let earlier = events.entry(key.to_owned()).or_default();
         crate::rules::throttle::admit(earlier, now, limit, window)?;
         earlier.push(now);
         Ok(())
+    }
+
+    /// Keeps the address an account had before its change was taken.
+    pub fn remember_old_email(&self, account: crate::domain::AccountId, email: crate::domain::Email) {
+        self.old_emails.lock().expect("instance memory").entry(account).or_insert(email);
+    }
+
+    pub fn take_old_email(&self, account: crate::domain::AccountId) -> Option<crate::domain::Email> {
+        self.old_emails.lock().expect("instance memory").remove(&account)
+    }
+
+    /// The next code of a counter, `digits` long: predictable, the fault OTP-6 looks for.
+    pub fn counted_code(&self, digits: u32) -> String {
+        let modulus = 10u64.pow(digits.min(18));
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:0width$}", (123_456 + n) % modulus, width = digits as usize)
     }
 }
 

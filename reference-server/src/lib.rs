@@ -73,9 +73,15 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let server_key = server_key(&config.data_dir)?;
     let [code_key, seal_key, subject_key, lookup_key] = KEY_PURPOSES.map(|p| derive_key(&server_key, p));
     let code_key = code_key.to_vec();
-    let store = store::Store::open(&config.database_path(), store::Contacts::new(seal_key, lookup_key))
-        .await
-        .with_context(|| format!("cannot open the database {}", config.database_path().display()))?;
+    let contacts = store::Contacts::new(seal_key, lookup_key);
+    let store = match &config.database_url {
+        Some(url) => store::Store::connect(secrecy::ExposeSecret::expose_secret(url), contacts)
+            .await
+            .context("cannot open the PostgreSQL database of database_url")?,
+        None => store::Store::open(&config.database_path(), contacts)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database_path().display()))?,
+    };
     if clock.is_manual() {
         // One manual time for every instance on this store, carried across restarts: meet it
         // (the later of the stored time and this clock's) and show it.

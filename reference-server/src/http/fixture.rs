@@ -164,7 +164,12 @@ pub async fn middleware(
         | Fixture::NoKeyAfterReset
         | Fixture::NewsletterAfterAWeek
         | Fixture::InPersonNeverExpires
-        | Fixture::CodeRequestsCountedPerInstance => next.run(request).await,
+        | Fixture::CodeRequestsCountedPerInstance
+        | Fixture::OlderCodesKept
+        | Fixture::CountedCodes
+        | Fixture::PersonalKeyRefusedOnceACodeIsSent
+        | Fixture::NewEmailTakenAtRequest
+        | Fixture::EmailChangeUnguarded => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

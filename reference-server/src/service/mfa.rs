@@ -41,12 +41,19 @@ impl Services {
             now,
         )
         .await?;
+        #[cfg(feature = "fixtures")]
+        let code = if super::broken!(self, CountedCodes) {
+            self.instance_memory.counted_code(p.code_digits)
+        } else {
+            otp::new_code(p.code_digits)
+        };
+        #[cfg(not(feature = "fixtures"))]
         let code = otp::new_code(p.code_digits);
         let expires_at = now + secs(p.code_lifetime_secs);
-        let id = self
-            .store
-            .create_code(account_id, purpose, phone, &otp::digest(&self.code_key, &code), now, expires_at)
-            .await?;
+        let digest = otp::digest(&self.code_key, &code);
+        let supersede = purpose != CodePurpose::SignIn || !super::broken!(self, OlderCodesKept);
+        let id =
+            self.store.create_code(account_id, purpose, phone, &digest, now, expires_at, supersede).await?;
         let minutes = p.code_lifetime_secs.div_ceil(60);
         let sent = match delivery {
             Delivery::Sms => {
@@ -170,6 +177,12 @@ impl Services {
                 .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         }
+        if super::broken!(self, PersonalKeyRefusedOnceACodeIsSent)
+            && self.code_waiting(account_id, now).await?
+        {
+            let remaining = self.policy.code_attempt_limit;
+            return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining }));
+        }
         let key = if super::broken!(self, PersonalKeyKept) {
             entered.to_owned()
         } else {
@@ -184,5 +197,11 @@ impl Services {
         self.store.clear_failures(account_id).await?;
         self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
         Ok(key)
+    }
+
+    /// Whether a sign-in code was sent that is still unused, newest and unexpired.
+    async fn code_waiting(&self, account_id: AccountId, now: OffsetDateTime) -> ServiceResult<bool> {
+        let rows = self.store.codes(account_id, CodePurpose::SignIn).await?;
+        Ok(rows.iter().any(|r| !r.code.used && !r.code.superseded && r.code.expires_at > now))
     }
 }

@@ -75,6 +75,12 @@ impl Services {
         self.send_mail(&new_email, &notices::confirm_new_email(&link, p.confirmation_link_lifetime_secs))
             .await?;
         self.notify(&account.email, &notices::email_change_requested(&new_email)).await;
+        #[cfg(feature = "fixtures")]
+        if super::broken!(self, NewEmailTakenAtRequest)
+            && self.store.set_email(account_id, &new_email).await?
+        {
+            self.instance_memory.remember_old_email(account_id, account.email);
+        }
         Ok(())
     }
 
@@ -83,7 +89,15 @@ impl Services {
         let link = self.use_link(LinkPurpose::ConfirmNewEmail, token).await?;
         let account_id = link.account_id.ok_or(ServiceError::Rejected(Reason::LinkInvalid))?;
         let old = self.signed_in_account(account_id).await?.email;
-        if !self.store.set_email(account_id, &link.email).await? {
+        // The broken variant took the new address already; it still tells the one it replaced.
+        #[cfg(feature = "fixtures")]
+        let (old, taken) = match self.instance_memory.take_old_email(account_id) {
+            Some(earlier) => (earlier, true),
+            None => (old, false),
+        };
+        #[cfg(not(feature = "fixtures"))]
+        let taken = false;
+        if !taken && !self.store.set_email(account_id, &link.email).await? {
             return Err(ServiceError::Rejected(Reason::AlreadyRegistered));
         }
         for to in [&old, &link.email] {

@@ -47,7 +47,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<Option<AccountId>> {
         let id = sqlx::query_scalar::<_, AccountId>(
-            "INSERT INTO accounts (email, email_sealed, password_hash, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO accounts (email, email_sealed, password_hash, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (email) DO NOTHING RETURNING id",
         )
         .bind(self.contacts.lookup(email))
@@ -60,7 +60,7 @@ impl Store {
     }
 
     pub async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE email = ?"))
+        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE email = $1"))
             .bind(self.contacts.lookup(email))
             .fetch_optional(&self.pool)
             .await?
@@ -69,7 +69,7 @@ impl Store {
     }
 
     pub async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
+        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -88,7 +88,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE accounts SET phone_sealed = ?, personal_key_hash = ?, completed_at = ? WHERE id = ?",
+            "UPDATE accounts SET phone_sealed = $1, personal_key_hash = $2, completed_at = $3 WHERE id = $4",
         )
         .bind(self.contacts.seal(phone))
         .bind(key_hash)
@@ -106,20 +106,21 @@ impl Store {
         old_hash: &str,
         new_hash: &str,
     ) -> StoreResult<bool> {
-        let done =
-            sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ? AND personal_key_hash = ?")
-                .bind(new_hash)
-                .bind(id)
-                .bind(old_hash)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE accounts SET personal_key_hash = $1 WHERE id = $2 AND personal_key_hash = $3",
+        )
+        .bind(new_hash)
+        .bind(id)
+        .bind(old_hash)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }
 
 impl Store {
     pub async fn set_password(&self, id: AccountId, hash: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
             .execute(&self.pool)
@@ -131,19 +132,24 @@ impl Store {
     pub async fn set_email(&self, id: AccountId, email: &Email) -> StoreResult<bool> {
         let digest = self.contacts.lookup(email);
         let done = sqlx::query(
-            "UPDATE accounts SET email = ?, email_sealed = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = ?)",
+            "UPDATE accounts SET email = $1, email_sealed = $2 WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM accounts WHERE email = $4)",
         )
         .bind(&digest)
         .bind(self.contacts.seal(email))
         .bind(id)
         .bind(&digest)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            // Another account took the address at the same moment (PostgreSQL checks late).
+            Err(error) if super::is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
     }
 
     pub async fn set_phone(&self, id: AccountId, phone: &Phone) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET phone_sealed = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET phone_sealed = $1 WHERE id = $2")
             .bind(self.contacts.seal(phone))
             .bind(id)
             .execute(&self.pool)
@@ -153,7 +159,7 @@ impl Store {
 
     /// After a password reset, the next sign-in issues a new personal key (PK-4).
     pub async fn mark_personal_key_reissue(&self, id: AccountId) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET reissue_personal_key = 1 WHERE id = ?")
+        sqlx::query("UPDATE accounts SET reissue_personal_key = 1 WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -163,7 +169,7 @@ impl Store {
     /// Clears the reissue mark; `true` when it was set.
     pub async fn take_personal_key_reissue(&self, id: AccountId) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE accounts SET reissue_personal_key = 0 WHERE id = ? AND reissue_personal_key = 1",
+            "UPDATE accounts SET reissue_personal_key = 0 WHERE id = $1 AND reissue_personal_key = 1",
         )
         .bind(id)
         .execute(&self.pool)
@@ -172,7 +178,7 @@ impl Store {
     }
 
     pub async fn set_personal_key(&self, id: AccountId, hash: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET personal_key_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
             .execute(&self.pool)
@@ -181,7 +187,7 @@ impl Store {
     }
 
     pub async fn set_authenticator(&self, id: AccountId, sealed: &str, step: u64) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET totp_secret_sealed = ?, totp_last_step = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET totp_secret_sealed = $1, totp_last_step = $2 WHERE id = $3")
             .bind(sealed)
             .bind(i64::try_from(step).unwrap_or(i64::MAX))
             .bind(id)
@@ -193,7 +199,7 @@ impl Store {
     /// The sealed authenticator secret and the newest step accepted, when one is set up.
     pub async fn authenticator(&self, id: AccountId) -> StoreResult<Option<(String, Option<u64>)>> {
         let row: Option<(Option<String>, Option<i64>)> =
-            sqlx::query_as("SELECT totp_secret_sealed, totp_last_step FROM accounts WHERE id = ?")
+            sqlx::query_as("SELECT totp_secret_sealed, totp_last_step FROM accounts WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -205,7 +211,7 @@ impl Store {
     pub async fn use_authenticator_step(&self, id: AccountId, step: u64) -> StoreResult<bool> {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         let done = sqlx::query(
-            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
         )
         .bind(step)
         .bind(id)

@@ -63,7 +63,7 @@ impl Store {
 
     pub async fn consents(&self, account_id: AccountId) -> StoreResult<Vec<Consent>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT client_id, attributes, granted_at FROM consents WHERE account_id = ? ORDER BY granted_at",
+            "SELECT client_id, attributes, granted_at FROM consents WHERE account_id = $1 ORDER BY granted_at",
         )
         .bind(account_id)
         .fetch_all(&self.pool)
@@ -83,7 +83,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO consents (account_id, client_id, attributes, granted_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO consents (account_id, client_id, attributes, granted_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (account_id, client_id) DO UPDATE SET attributes = excluded.attributes, granted_at = excluded.granted_at",
         )
         .bind(account_id)
@@ -98,13 +98,13 @@ impl Store {
     /// Withdraws consent and revokes every token the agency holds for the account, at once.
     pub async fn revoke_consent(&self, account_id: AccountId, client_id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM consents WHERE account_id = ? AND client_id = ?")
+        let removed = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
             .bind(account_id)
             .bind(client_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE account_id = ? AND client_id = ?")
+        sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE account_id = $1 AND client_id = $2")
             .bind(account_id)
             .bind(client_id)
             .execute(&mut *tx)
@@ -121,7 +121,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO authorization_codes (code_digest, client_id, account_id, redirect_uri, attributes,
                  nonce, code_challenge, acr, auth_time, created_at, identity_sealed)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(code.code_digest)
         .bind(code.client_id)
@@ -142,7 +142,7 @@ impl Store {
     pub async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>> {
         let row: Option<CodeRow> = sqlx::query_as(
             "SELECT id, client_id, account_id, redirect_uri, attributes, nonce, code_challenge, acr, auth_time,
-                    created_at, identity_sealed FROM authorization_codes WHERE code_digest = ?",
+                    created_at, identity_sealed FROM authorization_codes WHERE code_digest = $1",
         )
         .bind(code_digest)
         .fetch_optional(&self.pool)
@@ -184,7 +184,7 @@ impl Store {
     pub async fn use_authorization_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let first =
-            sqlx::query("UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
+            sqlx::query("UPDATE authorization_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
                 .bind(to_ms(now))
                 .bind(id)
                 .execute(&mut *tx)
@@ -192,7 +192,7 @@ impl Store {
                 .rows_affected()
                 == 1;
         if !first {
-            sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE code_id = ?")
+            sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE code_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -210,7 +210,7 @@ impl Store {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO access_tokens (token_digest, code_id, client_id, account_id, attributes, expires_at,
-                 identity_sealed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 identity_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token_digest)
         .bind(code.id)
@@ -225,9 +225,9 @@ impl Store {
     }
 
     pub async fn access_token(&self, token_digest: &str) -> StoreResult<Option<AccessToken>> {
-        let row: Option<(String, AccountId, String, i64, bool, Option<String>)> = sqlx::query_as(
+        let row: Option<(String, AccountId, String, i64, i64, Option<String>)> = sqlx::query_as(
             "SELECT client_id, account_id, attributes, expires_at, revoked, identity_sealed FROM access_tokens
-             WHERE token_digest = ?",
+             WHERE token_digest = $1",
         )
         .bind(token_digest)
         .fetch_optional(&self.pool)
@@ -238,7 +238,7 @@ impl Store {
                 account_id,
                 attributes,
                 expires_at: from_ms(expires_at)?,
-                revoked,
+                revoked: revoked != 0,
                 identity_sealed,
             })
         })
@@ -254,12 +254,13 @@ impl Store {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        sqlx::query("DELETE FROM client_assertions WHERE expires_at < ?")
+        sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
             .bind(to_ms(now))
             .execute(&self.pool)
             .await?;
         let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?)",
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
         )
         .bind(client_id)
         .bind(jti)

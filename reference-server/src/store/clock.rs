@@ -18,8 +18,9 @@ impl Store {
     pub async fn move_manual_clock(&self, at: OffsetDateTime, by: Duration) -> StoreResult<OffsetDateTime> {
         let (at, by) = (to_ms(at), i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX));
         let ms: i64 = sqlx::query_scalar(
-            "INSERT INTO manual_clock (id, now_ms) VALUES (1, ?1 + ?2)
-             ON CONFLICT (id) DO UPDATE SET now_ms = MAX(now_ms, ?1) + ?2
+            "INSERT INTO manual_clock (id, now_ms) VALUES (1, $1 + $2)
+             ON CONFLICT (id) DO UPDATE
+             SET now_ms = CASE WHEN manual_clock.now_ms > $1 THEN manual_clock.now_ms ELSE $1 END + $2
              RETURNING now_ms",
         )
         .bind(at)

@@ -1,5 +1,6 @@
 use crate::domain::AccountId;
 use crate::domain::Phone;
+use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -31,7 +32,9 @@ pub struct CodeRow {
 }
 
 impl Store {
-    /// Stores a new code and supersedes every older unused one for the same purpose (OTP-3).
+    /// Stores a new code and, with `supersede` (always, but in a test variant that breaks
+    /// OTP-3), supersedes every older unused one for the same purpose.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_code(
         &self,
         account_id: AccountId,
@@ -40,36 +43,45 @@ impl Store {
         digest: &str,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
+        supersede: bool,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE codes SET superseded_at = ?
-             WHERE account_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL",
-        )
-        .bind(to_ms(now))
-        .bind(account_id)
-        .bind(purpose.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let id = sqlx::query_scalar(
-            "INSERT INTO codes (account_id, purpose, phone, code_digest, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(account_id)
-        .bind(purpose.as_str())
-        .bind(self.contacts.seal(phone))
-        .bind(digest)
-        .bind(to_ms(now))
-        .bind(to_ms(expires_at))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        // One new code per account and purpose at a time: two sent at once must not both stay
+        // the newest.
+        let key = format!("codes:{account_id}:{}", purpose.as_str());
+        self.one_at_a_time(&key, async |conn| {
+            let mut tx = conn.begin().await?;
+            if supersede {
+                sqlx::query(
+                    "UPDATE codes SET superseded_at = $1
+                     WHERE account_id = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL",
+                )
+                .bind(to_ms(now))
+                .bind(account_id)
+                .bind(purpose.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let id = sqlx::query_scalar(
+                "INSERT INTO codes (account_id, purpose, phone, code_digest, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(account_id)
+            .bind(purpose.as_str())
+            .bind(self.contacts.seal(phone))
+            .bind(digest)
+            .bind(to_ms(now))
+            .bind(to_ms(expires_at))
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Withdraws a code that could not be delivered.
     pub async fn withdraw_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query("UPDATE codes SET superseded_at = ? WHERE id = ?")
+        sqlx::query("UPDATE codes SET superseded_at = $1 WHERE id = $2")
             .bind(to_ms(now))
             .bind(id)
             .execute(&self.pool)
@@ -82,7 +94,7 @@ impl Store {
         type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes
-             WHERE account_id = ? AND purpose = ? ORDER BY id DESC",
+             WHERE account_id = $1 AND purpose = $2 ORDER BY id DESC",
         )
         .bind(account_id)
         .bind(purpose.as_str())
@@ -107,7 +119,7 @@ impl Store {
     /// Marks a code used if nobody used or replaced it meanwhile.
     pub async fn use_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE codes SET used_at = ? WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL",
+            "UPDATE codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND superseded_at IS NULL",
         )
         .bind(to_ms(now))
         .bind(id)

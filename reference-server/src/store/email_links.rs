@@ -1,5 +1,6 @@
 use crate::domain::AccountId;
 use crate::domain::Email;
+use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, StoreResult, from_ms, to_ms};
@@ -50,31 +51,35 @@ impl Store {
         expires_at: OffsetDateTime,
     ) -> StoreResult<()> {
         let digest = self.contacts.lookup(email);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE email_links SET superseded_at = ?
-             WHERE purpose = ? AND email = ? AND used_at IS NULL AND superseded_at IS NULL",
-        )
-        .bind(to_ms(now))
-        .bind(purpose.as_str())
-        .bind(&digest)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO email_links (purpose, email, email_sealed, account_id, token_digest, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(purpose.as_str())
-        .bind(&digest)
-        .bind(self.contacts.seal(email))
-        .bind(account_id)
-        .bind(token_digest)
-        .bind(to_ms(now))
-        .bind(to_ms(expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let key = format!("links:{}:{digest}", purpose.as_str());
+        self.one_at_a_time(&key, async |conn| {
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "UPDATE email_links SET superseded_at = $1
+                 WHERE purpose = $2 AND email = $3 AND used_at IS NULL AND superseded_at IS NULL",
+            )
+            .bind(to_ms(now))
+            .bind(purpose.as_str())
+            .bind(&digest)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO email_links (purpose, email, email_sealed, account_id, token_digest, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(purpose.as_str())
+            .bind(&digest)
+            .bind(self.contacts.seal(email))
+            .bind(account_id)
+            .bind(token_digest)
+            .bind(to_ms(now))
+            .bind(to_ms(expires_at))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn email_link(
@@ -84,7 +89,7 @@ impl Store {
     ) -> StoreResult<Option<EmailLink>> {
         let row = sqlx::query_as::<_, Row>(
             "SELECT id, email_sealed, account_id, created_at, expires_at, used_at, superseded_at
-             FROM email_links WHERE purpose = ? AND token_digest = ?",
+             FROM email_links WHERE purpose = $1 AND token_digest = $2",
         )
         .bind(purpose.as_str())
         .bind(token_digest)
@@ -107,7 +112,7 @@ impl Store {
     /// Marks a link used if it still is usable; `false` when another request used it first.
     pub async fn use_email_link(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE email_links SET used_at = ? WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL",
+            "UPDATE email_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND superseded_at IS NULL",
         )
         .bind(to_ms(now))
         .bind(id)

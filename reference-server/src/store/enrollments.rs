@@ -1,5 +1,5 @@
 //! Enrollments to verify in person at a Post Office (IV-2); see
-//! `migrations/0011_in_person.sql`. A result is decided once, atomically: the first pass of
+//! `migrations/sqlite/0011_in_person.sql`. A result is decided once, atomically: the first pass of
 //! the result job to record it wins, and its notice is queued in the same transaction.
 
 use time::OffsetDateTime;
@@ -78,7 +78,7 @@ const COLUMNS: &str = "account_id, enrollment_code, unique_id, post_office, stat
 impl Store {
     pub async fn enrollment(&self, account_id: AccountId) -> StoreResult<Option<Enrollment>> {
         let row: Option<Row> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM in_person_enrollments WHERE account_id = ?"))
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM in_person_enrollments WHERE account_id = $1"))
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -96,12 +96,12 @@ impl Store {
         let (deadline, account_id) = after.map_or((i64::MIN, i64::MIN), |(d, a)| (to_ms(d), a.get()));
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM in_person_enrollments
-             WHERE status = 'pending' AND (deadline, account_id) > (?, ?)
-             ORDER BY deadline, account_id LIMIT ?"
+             WHERE status = 'pending' AND (deadline, account_id) > ($1, $2)
+             ORDER BY deadline, account_id LIMIT $3"
         ))
         .bind(deadline)
         .bind(account_id)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(enrollment).collect()
@@ -122,8 +122,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let decided = sqlx::query(
-            "UPDATE in_person_enrollments SET status = ?, decided_at = ?
-             WHERE account_id = ? AND enrollment_code = ? AND status = 'pending'",
+            "UPDATE in_person_enrollments SET status = $1, decided_at = $2
+             WHERE account_id = $3 AND enrollment_code = $4 AND status = 'pending'",
         )
         .bind(status.code())
         .bind(to_ms(now))
@@ -136,12 +136,12 @@ impl Store {
             return Ok(false);
         }
         let profile = if status == EnrollmentStatus::Passed {
-            "UPDATE verified_profiles SET pending = 0, verified_at = ? WHERE account_id = ? AND pending = 1"
+            "UPDATE verified_profiles SET pending = 0, verified_at = $1 WHERE account_id = $2 AND pending = 1"
         } else {
-            "DELETE FROM verified_profiles WHERE ? IS NOT NULL AND account_id = ? AND pending = 1"
+            "DELETE FROM verified_profiles WHERE $1 IS NOT NULL AND account_id = $2 AND pending = 1"
         };
         sqlx::query(profile).bind(to_ms(now)).bind(account_id).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO outbox (sealed, created_at) VALUES (?, ?)")
+        sqlx::query("INSERT INTO outbox (sealed, created_at) VALUES ($1, $2)")
             .bind(mail_sealed)
             .bind(to_ms(now))
             .execute(&mut *tx)

@@ -16,7 +16,7 @@ impl Store {
     /// The account's wrong-entry state (`None`: no such account).
     pub async fn attempts(&self, account_id: AccountId) -> StoreResult<Option<Attempts>> {
         let row: Option<(i64, Option<i64>)> =
-            sqlx::query_as("SELECT failed_attempts, locked_until FROM accounts WHERE id = ?")
+            sqlx::query_as("SELECT failed_attempts, locked_until FROM accounts WHERE id = $1")
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -47,8 +47,8 @@ impl Store {
                 return Ok(Some(decision));
             }
             let written = sqlx::query(
-                "UPDATE accounts SET failed_attempts = ?1, locked_until = ?2
-                 WHERE id = ?3 AND failed_attempts = ?4 AND locked_until IS ?5",
+                "UPDATE accounts SET failed_attempts = $1, locked_until = $2
+                 WHERE id = $3 AND failed_attempts = $4 AND locked_until IS NOT DISTINCT FROM $5",
             )
             .bind(i64::from(next.failures))
             .bind(next.locked_until.map(to_ms))
@@ -67,7 +67,7 @@ impl Store {
     /// A right code or key: the rule's `right_entry`, which only resets the count, so one
     /// statement applies it whatever else happened meanwhile.
     pub async fn clear_failures(&self, account_id: AccountId) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = ?")
+        sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1")
             .bind(account_id)
             .execute(&self.pool)
             .await?;

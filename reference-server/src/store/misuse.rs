@@ -17,7 +17,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<String> {
         sqlx::query(
-            "INSERT INTO misuse_reports (link_id, account_id, reference, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO misuse_reports (link_id, account_id, reference, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (link_id) DO NOTHING",
         )
         .bind(link_id)
@@ -26,7 +26,7 @@ impl Store {
         .bind(to_ms(now))
         .execute(&self.pool)
         .await?;
-        Ok(sqlx::query_scalar("SELECT reference FROM misuse_reports WHERE link_id = ?")
+        Ok(sqlx::query_scalar("SELECT reference FROM misuse_reports WHERE link_id = $1")
             .bind(link_id)
             .fetch_one(&self.pool)
             .await?)
@@ -34,7 +34,7 @@ impl Store {
 
     /// How many reports an account has (for tests and operators).
     pub async fn misuse_reports(&self, account_id: AccountId) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM misuse_reports WHERE account_id = ?")
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM misuse_reports WHERE account_id = $1")
             .bind(account_id)
             .fetch_one(&self.pool)
             .await?)

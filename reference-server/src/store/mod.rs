@@ -1,4 +1,8 @@
-//! Persistence on SQLite (a file in the data directory) through sqlx.
+//! Persistence through sqlx, on one of two backends chosen at start: SQLite (a file in the
+//! data directory, the embedded default) or PostgreSQL (`database_url`, for several
+//! instances). One set of statements serves both (`$N` placeholders, portable SQL); where
+//! SQLite's single writer made a read-then-write safe, PostgreSQL takes a lock
+//! ([`Store::one_at_a_time`]).
 
 mod accounts;
 mod agencies;
@@ -15,11 +19,11 @@ mod profiles;
 mod sessions;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::MigrateDatabase as _;
+use sqlx::{Any, AnyConnection, AnyPool, Executor as _};
 use time::OffsetDateTime;
 
 pub use accounts::Account;
@@ -46,35 +50,105 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Which database a store is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     contacts: Contacts,
 }
 
+/// Connections each instance keeps open.
+const POOL_SIZE: u32 = 8;
+
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date. The
-    /// folder is the owner's alone (0700) and the database file too (0600; SQLite gives its
-    /// journal files the database file's permissions).
+    /// Opens (creating if needed) the SQLite database file and brings its schema up to date.
+    /// The folder is the owner's alone (0700) and the database file too (0600; SQLite gives
+    /// its journal files the database file's permissions).
     pub async fn open(path: &Path, contacts: Contacts) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
         private_files(path).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL keeps every committed transaction across a process restart.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // With WAL, NORMAL keeps every committed transaction across a process restart.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
         // Instances starting together on one database take turns to bring it up to date:
         // sqlx's migrator takes no lock on SQLite, and both would apply the first migration.
         let turn = startup_turn(path).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let store = Self { pool, contacts };
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let store = Self { pool, backend: Backend::Sqlite, contacts };
         store.seal_plaintext_contacts().await?;
         drop(turn);
         Ok(store)
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://…`), creating the database if the server
+    /// has none of that name, and brings its schema up to date. sqlx's migrator holds an
+    /// advisory lock while it migrates, so instances starting together take turns.
+    pub async fn connect(url: &str, contacts: Contacts) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        if !Any::database_exists(url).await? {
+            // Another instance may create it first; then it exists, which is all that matters.
+            if let Err(error) = Any::create_database(url).await
+                && !Any::database_exists(url).await?
+            {
+                return Err(error.into());
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool, backend: Backend::Postgres, contacts })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `work` with no other [`Store::one_at_a_time`] under the same `key` running
+    /// meanwhile, for decisions that read and then write (count, then record). On PostgreSQL
+    /// it is one transaction holding an advisory lock on the key; SQLite's single writer already
+    /// runs one statement at a time, and `work`'s conditional writes (which try again when the
+    /// state moved under them) are atomic on it as they stand.
+    pub(crate) async fn one_at_a_time<T>(
+        &self,
+        key: &str,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        match self.backend {
+            Backend::Sqlite => work(&mut *self.pool.acquire().await?).await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                let done = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+        }
     }
 
     /// Seals contact data written before it was sealed (migration 0008): addresses and numbers
@@ -87,7 +161,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         for (id, email, phone) in accounts {
-            sqlx::query("UPDATE accounts SET email = ?, email_sealed = ?, phone = NULL, phone_sealed = ? WHERE id = ?")
+            sqlx::query("UPDATE accounts SET email = $1, email_sealed = $2, phone = NULL, phone_sealed = $3 WHERE id = $4")
                 .bind(self.contacts.lookup(&email))
                 .bind(self.contacts.seal(&email))
                 .bind(phone.map(|p| self.contacts.seal(&p)))
@@ -100,7 +174,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         for (id, email) in links {
-            sqlx::query("UPDATE email_links SET email = ?, email_sealed = ? WHERE id = ?")
+            sqlx::query("UPDATE email_links SET email = $1, email_sealed = $2 WHERE id = $3")
                 .bind(self.contacts.lookup(&email))
                 .bind(self.contacts.seal(&email))
                 .bind(id)
@@ -128,18 +202,18 @@ impl Store {
         let at = |d: time::Duration| to_ms(now - d);
         let mut gone = 0;
         for (sql, before) in [
-            ("DELETE FROM email_links WHERE expires_at < ?", at(time::Duration::days(7))),
-            ("DELETE FROM codes WHERE expires_at < ?", at(time::Duration::days(1))),
-            ("DELETE FROM limited_events WHERE at <= ?", at(window)),
-            ("DELETE FROM sessions WHERE last_seen_at <= ?", at(idle)),
-            ("DELETE FROM sessions WHERE created_at <= ?", at(lifetime)),
+            ("DELETE FROM email_links WHERE expires_at < $1", at(time::Duration::days(7))),
+            ("DELETE FROM codes WHERE expires_at < $1", at(time::Duration::days(1))),
+            ("DELETE FROM limited_events WHERE at <= $1", at(window)),
+            ("DELETE FROM sessions WHERE last_seen_at <= $1", at(idle)),
+            ("DELETE FROM sessions WHERE created_at <= $1", at(lifetime)),
         ] {
             gone += sqlx::query(sql).bind(before).execute(&self.pool).await?.rows_affected();
         }
         Ok(gone)
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }
@@ -175,6 +249,11 @@ async fn startup_turn(database: &Path) -> std::io::Result<std::fs::File> {
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+/// Whether `error` is a uniqueness constraint refusing a write (another request took the value).
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
 /// Stored times are Unix milliseconds.

@@ -16,7 +16,7 @@ pub struct OutgoingMail {
 
 impl Store {
     pub async fn enqueue_mail(&self, sealed: &str, now: OffsetDateTime) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("INSERT INTO outbox (sealed, created_at) VALUES (?, ?) RETURNING id")
+        Ok(sqlx::query_scalar("INSERT INTO outbox (sealed, created_at) VALUES ($1, $2) RETURNING id")
             .bind(sealed)
             .bind(to_ms(now))
             .fetch_one(&self.pool)
@@ -31,9 +31,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> StoreResult<Vec<OutgoingMail>> {
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "UPDATE outbox SET claimed_until = ?1
-             WHERE id IN (SELECT id FROM outbox WHERE claimed_until IS NULL OR claimed_until <= ?2
-                          ORDER BY id LIMIT ?3)
+            "UPDATE outbox SET claimed_until = $1
+             WHERE id IN (SELECT id FROM outbox WHERE claimed_until IS NULL OR claimed_until <= $2
+                          ORDER BY id LIMIT $3)
+               AND (claimed_until IS NULL OR claimed_until <= $2)
              RETURNING id, sealed, attempts",
         )
         .bind(to_ms(now + hold))
@@ -55,13 +56,13 @@ impl Store {
 
     /// Sent: gone from the outbox.
     pub async fn mail_sent(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM outbox WHERE id = ?").bind(id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Not sent this time: counted, and released for the next try.
     pub async fn mail_failed(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL WHERE id = ?")
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;

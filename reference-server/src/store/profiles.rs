@@ -1,5 +1,5 @@
 //! Verified identities (IV-1, PV-2, PR-4), stored only sealed: see
-//! `migrations/0010_verified_identity.sql` and `service::identity`.
+//! `migrations/sqlite/0010_verified_identity.sql` and `service::identity`.
 
 use time::OffsetDateTime;
 
@@ -34,13 +34,13 @@ pub struct Wrapped {
     pub personal_key_kdf: String,
 }
 
-type Row = (String, Option<String>, Option<String>, String, String, i64, bool);
+type Row = (String, Option<String>, Option<String>, String, String, i64, i64);
 
 impl Store {
     pub async fn profile(&self, account_id: AccountId) -> StoreResult<Option<Profile>> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT identity_sealed, key_by_password, password_kdf, key_by_personal_key, personal_key_kdf,
-                    verified_at, pending FROM verified_profiles WHERE account_id = ?",
+                    verified_at, pending FROM verified_profiles WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(&self.pool)
@@ -51,7 +51,7 @@ impl Store {
                 key_by_password: by_password.zip(password_kdf),
                 key_by_personal_key: (by_key, key_kdf),
                 verified_at: from_ms(at)?,
-                pending,
+                pending: pending != 0,
             })
         })
         .transpose()
@@ -74,7 +74,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO verified_profiles (account_id, identity_sealed, key_by_password, password_kdf,
                  key_by_personal_key, personal_key_kdf, method, verified_at, pending)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (account_id) DO UPDATE SET identity_sealed = excluded.identity_sealed,
                  key_by_password = excluded.key_by_password, password_kdf = excluded.password_kdf,
                  key_by_personal_key = excluded.key_by_personal_key,
@@ -89,17 +89,17 @@ impl Store {
         .bind(&wrapped.personal_key_kdf)
         .bind(if enrollment.is_some() { "in_person" } else { "remote" })
         .bind(to_ms(now))
-        .bind(enrollment.is_some())
+        .bind(i64::from(enrollment.is_some()))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM in_person_enrollments WHERE account_id = ?")
+        sqlx::query("DELETE FROM in_person_enrollments WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
         if let Some(e) = enrollment {
             sqlx::query(
                 "INSERT INTO in_person_enrollments (account_id, enrollment_code, unique_id, post_office, status,
-                     created_at, deadline) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                     created_at, deadline) VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
             )
             .bind(account_id)
             .bind(&e.code)
@@ -118,7 +118,7 @@ impl Store {
     /// Re-wraps the data key under a new password (a change in settings).
     pub async fn rewrap_password(&self, account_id: AccountId, wrapped: &str, kdf: &str) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE verified_profiles SET key_by_password = ?, password_kdf = ? WHERE account_id = ?",
+            "UPDATE verified_profiles SET key_by_password = $1, password_kdf = $2 WHERE account_id = $3",
         )
         .bind(wrapped)
         .bind(kdf)
@@ -136,7 +136,7 @@ impl Store {
         kdf: &str,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE verified_profiles SET key_by_personal_key = ?, personal_key_kdf = ? WHERE account_id = ?",
+            "UPDATE verified_profiles SET key_by_personal_key = $1, personal_key_kdf = $2 WHERE account_id = $3",
         )
         .bind(wrapped)
         .bind(kdf)
@@ -150,7 +150,7 @@ impl Store {
     /// for the personal key.
     pub async fn deactivate_profile(&self, account_id: AccountId) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE verified_profiles SET key_by_password = NULL, password_kdf = NULL WHERE account_id = ?",
+            "UPDATE verified_profiles SET key_by_password = NULL, password_kdf = NULL WHERE account_id = $1",
         )
         .bind(account_id)
         .execute(&self.pool)
@@ -168,8 +168,8 @@ impl Store {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE verified_profiles SET key_by_password = ?, password_kdf = ?, key_by_personal_key = ?,
-                 personal_key_kdf = ? WHERE account_id = ?",
+            "UPDATE verified_profiles SET key_by_password = $1, password_kdf = $2, key_by_personal_key = $3,
+                 personal_key_kdf = $4 WHERE account_id = $5",
         )
         .bind(&wrapped.key_by_password)
         .bind(&wrapped.password_kdf)
@@ -186,11 +186,11 @@ impl Store {
 
 /// The account's personal key, in the transaction that wraps the identity under it.
 async fn set_personal_key(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: AccountId,
     hash: &str,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE accounts SET personal_key_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE accounts SET personal_key_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(account_id)
         .execute(&mut **tx)

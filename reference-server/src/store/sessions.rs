@@ -17,7 +17,7 @@ pub struct StoredSession {
 impl Store {
     pub async fn session(&self, id_digest: &str) -> StoreResult<Option<StoredSession>> {
         let row: Option<(String, i64, i64)> =
-            sqlx::query_as("SELECT state, created_at, last_seen_at FROM sessions WHERE id_digest = ?")
+            sqlx::query_as("SELECT state, created_at, last_seen_at FROM sessions WHERE id_digest = $1")
                 .bind(id_digest)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -33,19 +33,21 @@ impl Store {
 
     /// A new session under a fresh random id.
     pub async fn create_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (id_digest, state, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-            .bind(id_digest)
-            .bind(self.contacts.seal(state))
-            .bind(to_ms(now))
-            .bind(to_ms(now))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_digest, state, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id_digest)
+        .bind(self.contacts.seal(state))
+        .bind(to_ms(now))
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Saves an existing session's state; `false` when it no longer exists (it stays gone).
     pub async fn save_session(&self, id_digest: &str, state: &str, now: OffsetDateTime) -> StoreResult<bool> {
-        let saved = sqlx::query("UPDATE sessions SET state = ?, last_seen_at = ? WHERE id_digest = ?")
+        let saved = sqlx::query("UPDATE sessions SET state = $1, last_seen_at = $2 WHERE id_digest = $3")
             .bind(self.contacts.seal(state))
             .bind(to_ms(now))
             .bind(id_digest)
@@ -55,7 +57,7 @@ impl Store {
     }
 
     pub async fn touch_session(&self, id_digest: &str, now: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_digest = ?")
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
             .bind(to_ms(now))
             .bind(id_digest)
             .execute(&self.pool)
@@ -64,7 +66,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id_digest: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_digest = ?").bind(id_digest).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_digest = $1").bind(id_digest).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -78,7 +80,7 @@ impl Store {
     ) -> StoreResult<Option<u32>> {
         let attempt: Option<i64> = sqlx::query_scalar(
             "UPDATE sessions SET reauth_attempts = reauth_attempts + 1
-             WHERE id_digest = ? AND reauth_attempts < ? RETURNING reauth_attempts",
+             WHERE id_digest = $1 AND reauth_attempts < $2 RETURNING reauth_attempts",
         )
         .bind(id_digest)
         .bind(i64::from(limit))
@@ -89,7 +91,7 @@ impl Store {
 
     /// A right current password: the session's count starts again.
     pub async fn clear_reauthentication_attempts(&self, id_digest: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET reauth_attempts = 0 WHERE id_digest = ?")
+        sqlx::query("UPDATE sessions SET reauth_attempts = 0 WHERE id_digest = $1")
             .bind(id_digest)
             .execute(&self.pool)
             .await?;

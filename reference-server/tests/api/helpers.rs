@@ -23,3 +23,39 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut Config)) -> (RunningServer, Fake
     let server = start(config, &fakes).await;
     (server, fakes)
 }
+
+/// Everything the server's store holds at rest, as an operator with the database would see
+/// it: the SQLite file and its write-ahead log, or on PostgreSQL the text of every row of
+/// every table.
+pub async fn stored_bytes(server: &RunningServer) -> Vec<u8> {
+    use reference_server::store::Backend;
+    let store = &server.services.store;
+    match store.backend() {
+        Backend::Sqlite => {
+            let path = server.services.config.database_path();
+            let mut bytes = std::fs::read(&path).expect("the database file");
+            bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+            bytes
+        }
+        Backend::Postgres => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(store.pool())
+            .await
+            .expect("the tables");
+            assert!(tables.iter().any(|t| t == "accounts"), "no tables found: {tables:?}");
+            let mut bytes = Vec::new();
+            for table in tables {
+                let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t"))
+                    .fetch_all(store.pool())
+                    .await
+                    .expect("the rows");
+                for row in rows {
+                    bytes.extend(row.into_bytes());
+                }
+            }
+            bytes
+        }
+    }
+}

@@ -178,9 +178,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
     assert_eq!(checks.iter().filter(|c| c.service == "documents").count(), 1);
 
     // At rest: no plaintext, and nothing sealed opens with what the operator holds (PV-2).
-    let path = server.services.config.database_path();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+    let bytes = super::helpers::stored_bytes(&server).await;
     for plain in [GIVEN, FAMILY, STREET, "900123456", "1971-03-14", "a-face", "back-of-the-card"] {
         assert!(
             !bytes.windows(plain.len()).any(|w| w == plain.as_bytes()),
@@ -188,7 +186,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
         );
     }
     let keys = reference_server::operator_keys(&server.services.config.data_dir).unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let pool = server.services.store.pool();
     let mut sealed: Vec<String> = Vec::new();
     for query in [
         "SELECT identity_sealed FROM verified_profiles",
@@ -197,7 +195,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
         "SELECT identity_sealed FROM authorization_codes",
         "SELECT identity_sealed FROM access_tokens",
     ] {
-        let values: Vec<Option<String>> = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        let values: Vec<Option<String>> = sqlx::query_scalar(query).fetch_all(pool).await.unwrap();
         assert!(values.iter().any(Option::is_some), "{query} found nothing: the test would prove nothing");
         sealed.extend(values.into_iter().flatten());
     }
@@ -208,8 +206,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
     }
     // Sessions are sealed under the server's key (they must be read without the person), but
     // the verified identity's key inside them is sealed again under the cookie's.
-    let states: Vec<String> =
-        sqlx::query_scalar("SELECT state FROM sessions").fetch_all(&pool).await.unwrap();
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM sessions").fetch_all(pool).await.unwrap();
     assert!(!states.is_empty());
     let mut vaults = 0;
     for state in states {
@@ -368,14 +365,13 @@ async fn an_enrollment_ends_failed_or_expired_and_its_identity_is_deleted() {
 
     // (A month on, the sessions have ended: the store says how each enrollment ended.) Neither
     // sealed identity is kept once it can no longer count.
-    let path = server.services.config.database_path();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let pool = server.services.store.pool();
     let ended: Vec<String> = sqlx::query_scalar("SELECT status FROM in_person_enrollments ORDER BY status")
-        .fetch_all(&pool)
+        .fetch_all(pool)
         .await
         .unwrap();
     assert_eq!(ended, ["expired", "failed"]);
     let profiles: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(&pool).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(pool).await.unwrap();
     assert_eq!(profiles, 0);
 }

@@ -105,6 +105,18 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["OTP-2"],
     },
     Breakage {
+        name: "older-codes-kept",
+        what: "a new sign-in code leaves the older ones working until they expire",
+        configure: |c| c.fixture = Some(Fixture::OlderCodesKept),
+        fails: &["OTP-3"],
+    },
+    Breakage {
+        name: "counted-codes",
+        what: "security codes follow a counter, each one up from the last",
+        configure: |c| c.fixture = Some(Fixture::CountedCodes),
+        fails: &["OTP-6"],
+    },
+    Breakage {
         name: "four-code-requests",
         what: "4 code requests per 15 minutes, not 3",
         // The one number limits sign-in codes (OTP-4), all flows together (OTP-8) and the
@@ -130,6 +142,12 @@ const BREAKAGES: &[Breakage] = &[
         what: "personal keys of 12 characters, not 16",
         configure: |c| c.policy.personal_key_length = 12,
         fails: &["PK-1"],
+    },
+    Breakage {
+        name: "personal-key-refused-once-a-code-is-sent",
+        what: "the personal key is refused once a security code was sent in the sign-in",
+        configure: |c| c.fixture = Some(Fixture::PersonalKeyRefusedOnceACodeIsSent),
+        fails: &["PK-2"],
     },
     Breakage {
         name: "personal-key-kept",
@@ -191,6 +209,18 @@ const BREAKAGES: &[Breakage] = &[
         what: "reset links work 1 hour, not 30 minutes",
         configure: |c| c.policy.reset_link_lifetime_secs = 3600,
         fails: &["PR-3"],
+    },
+    Breakage {
+        name: "email-change-unguarded",
+        what: "the email address changes whatever current password is given",
+        configure: |c| c.fixture = Some(Fixture::EmailChangeUnguarded),
+        fails: &["ST-1"],
+    },
+    Breakage {
+        name: "new-email-taken-at-request",
+        what: "a new email address becomes the sign-in address before its link is followed",
+        configure: |c| c.fixture = Some(Fixture::NewEmailTakenAtRequest),
+        fails: &["ST-4"],
     },
     Breakage {
         name: "four-wrong-current-passwords",

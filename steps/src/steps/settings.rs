@@ -68,6 +68,43 @@ async fn change_email(world: &mut LoginWorld) -> anyhow::Result<()> {
     expect_accepted(world.last()?)
 }
 
+/// ST-1: the change is asked for with a password that is not the account's.
+#[when("I try to change my email address to a new one giving a wrong current password")]
+async fn change_email_wrong_current(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.ctx.new_person();
+    world.last = Some(world.driver.change_email("not my current password", &new.email).await?);
+    world.other = Some(new);
+    Ok(())
+}
+
+#[when("I try to change my phone number to a new one giving a wrong current password")]
+async fn change_phone_wrong_current(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let new = world.ctx.new_person();
+    world.last = Some(world.driver.change_phone("not my current password", &new.phone, Delivery::Sms).await?);
+    world.other = Some(new);
+    Ok(())
+}
+
+#[then("the new address receives no email")]
+async fn new_gets_nothing(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let address = world.other.as_ref().context("no second address")?.email.clone();
+    let quiet = crate::world::QUIET_PERIOD;
+    if let Some(mail) = world.ctx.inbox.mail_within(&address, world.other_seen, quiet).await? {
+        anyhow::bail!("{address} received {:?} although the change was refused", mail.subject);
+    }
+    Ok(())
+}
+
+#[then("the new number receives no security code")]
+async fn new_number_nothing(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let number = world.other.as_ref().context("no new number")?.phone.clone();
+    let quiet = crate::world::QUIET_PERIOD;
+    if let Some(message) = world.ctx.inbox.phone_within(&number, 0, quiet).await? {
+        anyhow::bail!("{number} received {:?} although the change was refused", message.body);
+    }
+    Ok(())
+}
+
 async fn other_mail(world: &mut LoginWorld) -> anyhow::Result<crate::inbox::Mail> {
     let address = world.other.as_ref().context("no second address")?.email.clone();
     let mail = world
