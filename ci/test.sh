@@ -65,6 +65,9 @@ bash ci/instances.sh
 step "PostgreSQL store: every server test on a real PostgreSQL, then two instances on one PostgreSQL database"
 bash ci/postgres.sh
 
+step "release: the archive packed, served on loopback, installed by ci/install.sh and run; a tampered one refused"
+bash ci/install-test.sh
+
 step "interop: Python's smtplib sends through the fakes with STARTTLS and login, and over TLS from the first byte"
 bash ci/interop.sh
 

@@ -6,4 +6,5 @@ mod helpers;
 mod http;
 mod identity;
 mod openapi;
+mod store;
 mod web;

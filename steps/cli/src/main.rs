@@ -17,7 +17,12 @@ use conformance::{catalogue, check};
 use conformance_cli::{container, in_process};
 
 #[derive(Parser)]
-#[command(version, about = "Conformance suite for a sign-in service", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "conformance",
+    version,
+    about = "Conformance suite for a sign-in service",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
