@@ -7,6 +7,8 @@
 # depend on the machine. Writes target/bench/store.json and target/bench/store.md.
 #
 #   bash ci/bench/store.sh [SECONDS]   (default 10 s per measurement)
+#   STORE_SETUPS="sqlite:1" REFERENCE_SERVER_BIN=path bash ci/bench/store.sh   one setup, another
+#                                       server build (to compare two builds on one machine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -40,7 +42,8 @@ postgres_start
 
 # setup: backend and instances; every setup starts on a fresh store.
 results="["
-for setup in sqlite:1 postgres:1 postgres:2; do
+server=${REFERENCE_SERVER_BIN:-$bin/reference-server}
+for setup in ${STORE_SETUPS:-sqlite:1 postgres:1 postgres:2}; do
   backend=${setup%%:*} instances=${setup##*:}
   rm -rf "$data" && mkdir -p "$data"
   database_url=
@@ -55,7 +58,7 @@ for setup in sqlite:1 postgres:1 postgres:2; do
       REFERENCE_SERVER__POLICY__CODE_ATTEMPT_LIMIT=1000000000 \
       REFERENCE_SERVER__LIMITS__PER_CLIENT_EMAILS=0 \
       REFERENCE_SERVER__LIMITS__PER_CLIENT_WRONG_PASSWORDS=0 \
-      "$bin/reference-server" --listen "127.0.0.1:$port" --data-dir "$data" >"$out/store-$backend-$instances-$port.log" 2>&1 &
+      "$server" --listen "127.0.0.1:$port" --data-dir "$data" >"$out/store-$backend-$instances-$port.log" 2>&1 &
     pids+=($!)
     wait_port "$port"
     bases+=("http://127.0.0.1:$port")
