@@ -28,5 +28,5 @@ fi
 # The fixtures (test-only broken variants) are not the server's behaviour.
 exec cargo mutants --package reference-server "${files[@]}" \
   --exclude 'reference-server/src/fixture.rs' --exclude-re 'broken!' \
-  --test-package conformance-cli --timeout 300 --output target/mutants "$@" \
-  -- --test conformance
+  --test-package conformance-cli --cargo-test-arg=--test --cargo-test-arg=conformance \
+  --timeout 300 --output target/mutants "$@"

@@ -28,7 +28,9 @@ pub async fn admitted_at_once(store: &Store, key: &str, attempts: usize, limit: 
 /// count and the record are one decision (SQLite's single writer; PostgreSQL's lock per key).
 #[tokio::test]
 async fn a_limit_holds_against_many_decisions_at_once() {
-    let store = open(&Config::for_tests()).await;
+    // The configuration owns the temporary data directory: it lives as long as the store.
+    let config = Config::for_tests();
+    let store = open(&config).await;
     for round in 0..20 {
         let admitted = admitted_at_once(&store, &format!("race-{round}"), 64, 3).await;
         assert_eq!(
