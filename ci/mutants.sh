@@ -25,8 +25,14 @@ files=()
 if ! printf '%s\n' "$@" | grep -qx -- --file; then
   files=(--file 'reference-server/src/rules/**' --file 'reference-server/src/service/**')
 fi
+# The baseline: the unmutated tree must pass the conformance test. (cargo-mutants' own baseline
+# would run the mutated package's tests with the arguments meant for conformance-cli.)
+if ! printf '%s\n' "$@" | grep -qx -- --list; then
+  cargo test --locked -p conformance-cli --test conformance >target/mutants-baseline.log 2>&1 || {
+    echo "the unmutated tree fails the conformance test (target/mutants-baseline.log): no mutant can be judged"; exit 1; }
+fi
 # The fixtures (test-only broken variants) are not the server's behaviour.
-exec cargo mutants --package reference-server "${files[@]}" \
+exec cargo mutants --baseline skip --package reference-server "${files[@]}" \
   --exclude 'reference-server/src/fixture.rs' --exclude-re 'broken!' \
   --test-package conformance-cli --cargo-test-arg=--test --cargo-test-arg=conformance \
   --timeout 300 --output target/mutants "$@"
