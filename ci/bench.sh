@@ -39,7 +39,7 @@ cargo build --locked --quiet --release --bin fakes --bin reference-server --bin 
 bin=target/release
 cores=$(nproc)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source ci/lib/ports.sh
 pids=()
 data=$(mktemp -d)
 cleanup() {
@@ -47,14 +47,6 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05 # start-up, not a rule: bounded, and it stops at the first answer
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
 py() { local code=$1; shift; python3 -c "import json,sys; $code" "$@"; }
 
 # The fakes every measurement delivers to.

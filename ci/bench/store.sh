@@ -19,20 +19,12 @@ cargo build --locked --quiet --release --bin fakes --bin reference-server
 bin=target/release
 source ci/lib/postgres.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source ci/lib/ports.sh
 pids=()
 data=$(mktemp -d)
 stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); }
 cleanup() { stop_servers; kill "${fakes_pid:-}" 2>/dev/null || true; postgres_stop; rm -rf "$data"; }
 trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05 # start-up, not a rule: bounded, and it stops at the first answer
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
 
 smtp_port=$(free_port) sms_port=$(free_port) inbox_port=$(free_port)
 "$bin/fakes" --smtp-port "$smtp_port" --sms-port "$sms_port" --api-port "$inbox_port" >"$out/store-fakes.log" 2>&1 &
