@@ -39,7 +39,7 @@ cargo build --locked --quiet --release --bin fakes --bin reference-server --bin 
 bin=target/release
 cores=$(nproc)
 
-source ci/lib/ports.sh
+source ci/lib/bench.sh
 pids=()
 data=$(mktemp -d)
 cleanup() {
@@ -77,11 +77,7 @@ print(json.dumps({'scenarios': len(ran), 'wall_secs': round(s['wall_time_secs'],
 
 echo "HTTP (wrk)…"
 server_port=$(free_port)
-REFERENCE_SERVER__POLICY__CODE_REQUEST_LIMIT=1000000000 \
-REFERENCE_SERVER__POLICY__CODE_ATTEMPT_LIMIT=1000000000 \
-REFERENCE_SERVER__LIMITS__PER_CLIENT_EMAILS=0 \
-REFERENCE_SERVER__LIMITS__PER_CLIENT_WRONG_PASSWORDS=0 \
-  "$bin/reference-server" --listen "127.0.0.1:$server_port" --data-dir "$data" >"$out/server.log" 2>&1 &
+env "${BENCH_POLICY[@]}" "$bin/reference-server" --listen "127.0.0.1:$server_port" --data-dir "$data" >"$out/server.log" 2>&1 &
 pids+=($!)
 wait_port "$server_port"
 base=http://127.0.0.1:$server_port

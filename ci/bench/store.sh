@@ -19,7 +19,7 @@ cargo build --locked --quiet --release --bin fakes --bin reference-server
 bin=target/release
 source ci/lib/postgres.sh
 
-source ci/lib/ports.sh
+source ci/lib/bench.sh
 pids=()
 data=$(mktemp -d)
 stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); }
@@ -45,11 +45,7 @@ for setup in ${STORE_SETUPS:-sqlite:1 postgres:1 postgres:2}; do
     port=$(free_port)
     env ${database_url:+REFERENCE_SERVER__DATABASE_URL=$database_url} \
       REFERENCE_SERVER__SMTP__PORT="$smtp_port" \
-      REFERENCE_SERVER__SMS__BASE_URL="http://127.0.0.1:$sms_port" \
-      REFERENCE_SERVER__POLICY__CODE_REQUEST_LIMIT=1000000000 \
-      REFERENCE_SERVER__POLICY__CODE_ATTEMPT_LIMIT=1000000000 \
-      REFERENCE_SERVER__LIMITS__PER_CLIENT_EMAILS=0 \
-      REFERENCE_SERVER__LIMITS__PER_CLIENT_WRONG_PASSWORDS=0 \
+      REFERENCE_SERVER__SMS__BASE_URL="http://127.0.0.1:$sms_port" "${BENCH_POLICY[@]}" \
       "$server" --listen "127.0.0.1:$port" --data-dir "$data" >"$out/store-$backend-$instances-$port.log" 2>&1 &
     pids+=($!)
     wait_port "$port"

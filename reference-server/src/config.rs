@@ -398,8 +398,13 @@ impl Config {
 /// configuration gets a database of its own there, so every server test runs on PostgreSQL.
 fn test_database_url() -> Option<SecretString> {
     let server = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
-    let name = format!("test_{}", crate::rules::tokens::new_token().to_lowercase().replace(['-', '_'], ""));
-    Some(SecretString::from(format!("{}/{}", server.trim_end_matches('/'), &name[..29])))
+    let suffix: String = crate::rules::tokens::new_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(24)
+        .collect();
+    Some(SecretString::from(format!("{}/test_{suffix}", server.trim_end_matches('/'))))
 }
 
 fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {

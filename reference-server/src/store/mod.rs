@@ -146,9 +146,7 @@ impl Store {
         work: impl AsyncFnOnce(&mut AnyConnection) -> StoreResult<T>,
     ) -> StoreResult<T> {
         match self.backend {
-            _ if !self.locks => work(&mut *self.pool.acquire().await?).await,
-            Backend::Sqlite => work(&mut *self.pool.acquire().await?).await,
-            Backend::Postgres => {
+            Backend::Postgres if self.locks => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind(key)
@@ -158,6 +156,7 @@ impl Store {
                 tx.commit().await?;
                 Ok(done)
             }
+            _ => work(&mut *self.pool.acquire().await?).await,
         }
     }
 
