@@ -15,6 +15,9 @@ const INACCESSIBLE: &str = r##"<img id="fixture-logo" src="data:image/gif;base64
 <p id="fixture-faint" style="color:#d8d8d8;background:#ffffff">Read our terms before you start.</p>
 <input id="fixture-unlabelled" type="text">
 <div id="fixture-wide" style="width:1000px;min-width:1000px">A banner as wide as a desktop screen</div>
+<style>@media (min-width: 600px) and (max-width: 700px) { #fixture-tablet { width: 1100px; } }</style>
+<div id="fixture-tablet">A notice laid out for a tablet</div>
+<p id="fixture-cut" style="width:10em;height:1.3em;overflow:hidden">Your session ends after fifteen minutes without activity.</p>
 </main>"##;
 
 /// The session cookie's name under [`Fixture::Unmarked`].

@@ -367,8 +367,9 @@ async fn an_interrupted_browser_run_leaves_no_browser_behind() {
 }
 
 /// AX-1 and AX-3 have teeth: a sign-up page with an image without a text alternative, a field
-/// without a label, faint text and a banner wider than a phone fails exactly those two IDs,
-/// each naming the elements at fault, while every scenario still passes.
+/// without a label, faint text, a banner wider than a phone, a notice that breaks at a tablet
+/// breakpoint (200 % zoom) and a box that cuts its text off fails exactly those two IDs, each
+/// naming the elements at fault, while every scenario still passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
     let summary = run(Fixture::InaccessiblePages, None, "@SU-2").await;
@@ -386,11 +387,25 @@ async fn inaccessible_pages_fail_ax_1_and_ax_3_naming_the_elements() {
     assert!(found("AX-1", "image-alt", "#fixture-logo"), "{:#?}", audit.findings);
     assert!(found("AX-1", "label", "#fixture-unlabelled"), "{:#?}", audit.findings);
     assert!(found("AX-1", "color-contrast", "#fixture-faint"), "{:#?}", audit.findings);
+    let reflow = |at: &str, what: &str, element: &str| {
+        audit.findings.iter().any(|f| {
+            f.id == "AX-3"
+                && f.page.starts_with("sign_up")
+                && f.help.starts_with(at)
+                && f.help.contains(what)
+                && f.elements.iter().any(|e| e == element)
+        })
+    };
+    assert!(reflow("at 320 CSS px", "scrolls sideways", "div#fixture-wide"), "{:#?}", audit.findings);
+    assert!(reflow("at 320 CSS px", "lost content", "p#fixture-cut"), "{:#?}", audit.findings);
+    // The tablet breakpoint breaks only at 200 % zoom: 320 px alone would have passed it.
+    assert!(reflow("at 200 % zoom", "scrolls sideways", "div#fixture-tablet"), "{:#?}", audit.findings);
+    assert!(reflow("at 200 % zoom", "lost content", "p#fixture-cut"), "{:#?}", audit.findings);
     assert!(
-        audit
+        !audit
             .findings
             .iter()
-            .any(|f| f.id == "AX-3" && f.page.starts_with("sign_up") && f.help.contains("scrolls sideways")),
+            .any(|f| f.help.starts_with("at 320") && f.elements.iter().any(|e| e.contains("tablet"))),
         "{:#?}",
         audit.findings
     );

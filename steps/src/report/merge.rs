@@ -130,6 +130,8 @@ pub fn merge(dirs: &[PathBuf], catalogue: &Catalogue) -> anyhow::Result<(Summary
         all.findings.extend(more.findings);
         all.unchecked.extend(more.unchecked);
         all.seconds += more.seconds;
+        all.axe_seconds += more.axe_seconds;
+        all.reflow_seconds += more.reflow_seconds;
         all
     });
 
