@@ -96,6 +96,8 @@ pub enum Fixture {
     NewEmailTakenAtRequest,
     /// Broken (ST-1): the API changes the email address whatever current password is given.
     EmailChangeUnguarded,
+    /// Broken (ST-1): the API changes the phone number whatever current password is given.
+    PhoneChangeUnguarded,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -141,6 +143,7 @@ impl FromStr for Fixture {
             "personal-key-refused-once-a-code-is-sent" => Self::PersonalKeyRefusedOnceACodeIsSent,
             "new-email-taken-at-request" => Self::NewEmailTakenAtRequest,
             "email-change-unguarded" => Self::EmailChangeUnguarded,
+            "phone-change-unguarded" => Self::PhoneChangeUnguarded,
             other => return Err(format!("no fixture {other:?}")),
         })
     }

@@ -172,7 +172,8 @@ pub async fn middleware(
         | Fixture::CountedCodes
         | Fixture::PersonalKeyRefusedOnceACodeIsSent
         | Fixture::NewEmailTakenAtRequest
-        | Fixture::EmailChangeUnguarded => next.run(request).await,
+        | Fixture::EmailChangeUnguarded
+        | Fixture::PhoneChangeUnguarded => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

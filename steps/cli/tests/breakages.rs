@@ -217,6 +217,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["ST-1"],
     },
     Breakage {
+        name: "phone-change-unguarded",
+        what: "the phone number changes whatever current password is given",
+        configure: |c| c.fixture = Some(Fixture::PhoneChangeUnguarded),
+        fails: &["ST-1"],
+    },
+    Breakage {
         name: "new-email-taken-at-request",
         what: "a new email address becomes the sign-in address before its link is followed",
         configure: |c| c.fixture = Some(Fixture::NewEmailTakenAtRequest),
