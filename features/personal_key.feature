@@ -7,12 +7,11 @@ Feature: Personal key
   Background:
     Given I have an account with a confirmed phone
 
-  @PK-2 @PV-1 @SI-1
+  @PK-2 @SI-1
   Scenario: The personal key stands in for a phone code
     When I sign in with my email and password
     And I sign in with my personal key
     Then I am signed in to my account
-    And I receive an email saying my personal key was used
 
   @PK-2
   Scenario: The personal key stands in for a code sent to a phone I do not have with me

@@ -93,3 +93,11 @@ Feature: Changing account settings
     # Three codes went out in the last minutes (sign-up, sign-in, new number): the limit.
     When 15 minutes pass
     Then my security codes now go to the new number, and none to the old one
+
+  @ST-5 @serial @needs_phone_change
+  Scenario: A new phone number counts only once its code is entered
+    When I change my phone number to a new one giving my current password
+    Then the new number receives a security code by text message straight away
+    # The code is not entered. Three codes went out in the last minutes: the limit.
+    When 15 minutes pass
+    Then my security codes still go to the old number, and none to the new one

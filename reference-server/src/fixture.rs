@@ -98,6 +98,33 @@ pub enum Fixture {
     EmailChangeUnguarded,
     /// Broken (ST-1): the API changes the phone number whatever current password is given.
     PhoneChangeUnguarded,
+    /// Broken (SU-1): an account whose phone was never confirmed is signed in by its password
+    /// alone, as if the phone were optional.
+    AccountUsableWithoutPhone,
+    /// Broken (SI-1): the right password opens the account at once; the second factor is
+    /// still asked for, but nothing waits for it.
+    PasswordAloneOpensAccount,
+    /// Broken (PH-2): at sign-up a wrong code confirms the phone as if it were the one sent.
+    AnySignUpCodeConfirms,
+    /// Broken (PH-3): a voice call asked for at sign-in is tried as a text first, and made a
+    /// call only when the number takes no texts (a landline still gets its call).
+    SignInVoiceOnlyForLandlines,
+    /// Broken (PH-5): once a number is added at sign-up, another number is refused until the
+    /// first is confirmed.
+    FirstSignUpNumberSticks,
+    /// Broken (ST-5): asking for a new phone number makes it the account's number at once,
+    /// before its code is entered.
+    NewPhoneTakenAtRequest,
+    /// Broken (ST-6): an authenticator code works again as long as its time step is current.
+    AuthenticatorCodesReusable,
+    /// Broken (PH-4): a number the provider said takes no texts is refused its voice call too,
+    /// as if every phone were a mobile.
+    LandlinesRefused,
+    /// Broken (PV-1): signing in with the personal key tells the owner nothing.
+    PersonalKeyUseUntold,
+    /// Broken (AG-1): the token endpoint asks for a PKCE verifier but does not compare it with
+    /// the challenge.
+    PkceVerifierNotCompared,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -144,6 +171,16 @@ impl FromStr for Fixture {
             "new-email-taken-at-request" => Self::NewEmailTakenAtRequest,
             "email-change-unguarded" => Self::EmailChangeUnguarded,
             "phone-change-unguarded" => Self::PhoneChangeUnguarded,
+            "account-usable-without-phone" => Self::AccountUsableWithoutPhone,
+            "password-alone-opens-account" => Self::PasswordAloneOpensAccount,
+            "any-sign-up-code-confirms" => Self::AnySignUpCodeConfirms,
+            "sign-in-voice-only-for-landlines" => Self::SignInVoiceOnlyForLandlines,
+            "first-sign-up-number-sticks" => Self::FirstSignUpNumberSticks,
+            "new-phone-taken-at-request" => Self::NewPhoneTakenAtRequest,
+            "authenticator-codes-reusable" => Self::AuthenticatorCodesReusable,
+            "personal-key-use-untold" => Self::PersonalKeyUseUntold,
+            "pkce-verifier-not-compared" => Self::PkceVerifierNotCompared,
+            "landlines-refused" => Self::LandlinesRefused,
             other => return Err(format!("no fixture {other:?}")),
         })
     }
@@ -152,10 +189,12 @@ impl FromStr for Fixture {
 /// What one server instance keeps in its own memory for a variant that breaks a rule by
 /// keeping it there: events by limiter key ([`Fixture::CodeRequestsCountedPerInstance`]), the
 /// address an account had before a change it took too early ([`Fixture::NewEmailTakenAtRequest`])
-/// and the last code of [`Fixture::CountedCodes`].
+/// the last code of [`Fixture::CountedCodes`] and the numbers that took no text
+/// ([`Fixture::LandlinesRefused`]).
 #[derive(Debug, Default)]
 pub struct InstanceMemory {
     events: std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>,
+    no_texts: std::sync::Mutex<std::collections::HashSet<crate::domain::Phone>>,
     old_emails: std::sync::Mutex<std::collections::HashMap<crate::domain::AccountId, crate::domain::Email>>,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -183,6 +222,15 @@ impl InstanceMemory {
 
     pub fn take_old_email(&self, account: crate::domain::AccountId) -> Option<crate::domain::Email> {
         self.old_emails.lock().expect("instance memory").remove(&account)
+    }
+
+    /// Keeps a number the provider refused a text to as no mobile.
+    pub fn remember_no_texts(&self, phone: &crate::domain::Phone) {
+        self.no_texts.lock().expect("instance memory").insert(phone.clone());
+    }
+
+    pub fn takes_no_texts(&self, phone: &crate::domain::Phone) -> bool {
+        self.no_texts.lock().expect("instance memory").contains(phone)
     }
 
     /// The next code of a counter, `digits` long: predictable, the fault OTP-6 looks for.

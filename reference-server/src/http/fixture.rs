@@ -173,7 +173,17 @@ pub async fn middleware(
         | Fixture::PersonalKeyRefusedOnceACodeIsSent
         | Fixture::NewEmailTakenAtRequest
         | Fixture::EmailChangeUnguarded
-        | Fixture::PhoneChangeUnguarded => next.run(request).await,
+        | Fixture::PhoneChangeUnguarded
+        | Fixture::AccountUsableWithoutPhone
+        | Fixture::PasswordAloneOpensAccount
+        | Fixture::AnySignUpCodeConfirms
+        | Fixture::SignInVoiceOnlyForLandlines
+        | Fixture::FirstSignUpNumberSticks
+        | Fixture::NewPhoneTakenAtRequest
+        | Fixture::AuthenticatorCodesReusable
+        | Fixture::LandlinesRefused
+        | Fixture::PersonalKeyUseUntold
+        | Fixture::PkceVerifierNotCompared => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

@@ -33,6 +33,13 @@ impl Services {
     ) -> ServiceResult<()> {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
+        #[cfg(feature = "fixtures")]
+        if super::broken!(self, LandlinesRefused)
+            && delivery == Delivery::Voice
+            && self.instance_memory.takes_no_texts(phone)
+        {
+            return Err(ServiceError::Rejected(Reason::PhoneUnreachable));
+        }
         let p = &self.policy;
         self.limit(
             &format!("code-request:{account_id}"),
@@ -55,19 +62,27 @@ impl Services {
         let id =
             self.store.create_code(account_id, purpose, phone, &digest, now, expires_at, supersede).await?;
         let minutes = p.code_lifetime_secs.div_ceil(60);
+        let text = format!("{code} is your security code. It expires in {minutes} minutes. Never share it.");
+        let spoken: Vec<String> = code.chars().map(String::from).collect();
+        let spoken = format!("Your security code is {}.", spoken.join(", "));
         let sent = match delivery {
-            Delivery::Sms => {
-                let text =
-                    format!("{code} is your security code. It expires in {minutes} minutes. Never share it.");
-                self.sms.send_text(phone, &text).await
+            Delivery::Voice
+                if purpose == CodePurpose::SignIn && super::broken!(self, SignInVoiceOnlyForLandlines) =>
+            {
+                match self.sms.send_text(phone, &text).await {
+                    Err(SmsError::NotMobile) => self.sms.call(phone, &spoken).await,
+                    texted => texted,
+                }
             }
-            Delivery::Voice => {
-                let spoken: Vec<String> = code.chars().map(String::from).collect();
-                self.sms.call(phone, &format!("Your security code is {}.", spoken.join(", "))).await
-            }
+            Delivery::Sms => self.sms.send_text(phone, &text).await,
+            Delivery::Voice => self.sms.call(phone, &spoken).await,
         };
         let Err(error) = sent else { return Ok(()) };
         self.store.withdraw_code(id, now).await?;
+        #[cfg(feature = "fixtures")]
+        if super::broken!(self, LandlinesRefused) && matches!(error, SmsError::NotMobile) {
+            self.instance_memory.remember_no_texts(phone);
+        }
         Err(match error {
             SmsError::NotMobile => ServiceError::Rejected(Reason::SmsNotSupported),
             SmsError::OptedOut => ServiceError::Rejected(Reason::SmsOptedOut),
@@ -108,6 +123,11 @@ impl Services {
             Entered::Expired => Err(ServiceError::Rejected(Reason::CodeExpired)),
             Entered::Used => Err(ServiceError::Rejected(Reason::CodeUsed)),
             Entered::Superseded => Err(ServiceError::Rejected(Reason::CodeSuperseded)),
+            Entered::Wrong
+                if purpose == CodePurpose::ConfirmPhone && super::broken!(self, AnySignUpCodeConfirms) =>
+            {
+                Ok(rows[0].phone.clone())
+            }
             Entered::Wrong => {
                 Err(self.failed_attempt(account_id, |remaining| Reason::CodeWrong { remaining }).await?)
             }
@@ -195,7 +215,9 @@ impl Services {
             key
         };
         self.store.clear_failures(account_id).await?;
-        self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
+        if !super::broken!(self, PersonalKeyUseUntold) {
+            self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
+        }
         Ok(key)
     }
 

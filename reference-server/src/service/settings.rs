@@ -115,6 +115,9 @@ impl Services {
     ) -> ServiceResult<Phone> {
         let number = Phone::parse(raw_phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
         self.send_code(account_id, CodePurpose::ChangePhone, &number, delivery).await?;
+        if super::broken!(self, NewPhoneTakenAtRequest) {
+            self.store.set_phone(account_id, &number).await?;
+        }
         Ok(number)
     }
 
@@ -163,7 +166,12 @@ impl Services {
             .await?
             .ok_or(ServiceError::Rejected(Reason::NoAuthenticator))?;
         let secret = sealing::open(&self.seal_key, &sealed)?;
-        match totp::check(&secret, code, now, last_step) {
+        let reusable = super::broken!(self, AuthenticatorCodesReusable);
+        match totp::check(&secret, code, now, if reusable { None } else { last_step }) {
+            TotpCheck::Valid(_) if reusable => {
+                self.store.clear_failures(account_id).await?;
+                Ok(())
+            }
             TotpCheck::Valid(step) if self.store.use_authenticator_step(account_id, step).await? => {
                 self.store.clear_failures(account_id).await?;
                 Ok(())

@@ -223,6 +223,70 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["ST-1"],
     },
     Breakage {
+        name: "account-usable-without-phone",
+        what: "an account whose phone was never confirmed signs in with its password alone",
+        configure: |c| c.fixture = Some(Fixture::AccountUsableWithoutPhone),
+        fails: &["SU-1"],
+    },
+    Breakage {
+        name: "any-sign-up-code-confirms",
+        what: "at sign-up a wrong code confirms the phone",
+        configure: |c| c.fixture = Some(Fixture::AnySignUpCodeConfirms),
+        fails: &["PH-2"],
+    },
+    Breakage {
+        name: "sign-in-voice-only-for-landlines",
+        what: "a voice call asked for at sign-in is sent as a text to any number that takes texts",
+        configure: |c| c.fixture = Some(Fixture::SignInVoiceOnlyForLandlines),
+        // The newer-code and wrong-count rules are checked across the two channels (a text,
+        // then a call), so a call that never comes fails them too.
+        fails: &["PH-3", "OTP-3", "OTP-5"],
+    },
+    Breakage {
+        name: "first-sign-up-number-sticks",
+        what: "once a number is added at sign-up, another is refused until the first is confirmed",
+        configure: |c| c.fixture = Some(Fixture::FirstSignUpNumberSticks),
+        fails: &["PH-5"],
+    },
+    Breakage {
+        name: "landlines-refused",
+        what: "a number that takes no texts is refused its voice call too",
+        configure: |c| c.fixture = Some(Fixture::LandlinesRefused),
+        // A landline is a number that takes calls, which PH-1 admits too.
+        fails: &["PH-1", "PH-4"],
+    },
+    Breakage {
+        name: "password-alone-opens-account",
+        what: "the right password opens the account; the second factor is asked for but not waited for",
+        configure: |c| c.fixture = Some(Fixture::PasswordAloneOpensAccount),
+        // The sign-in after a reset must still ask for the second factor (PR-1).
+        fails: &["SI-1", "PR-1"],
+    },
+    Breakage {
+        name: "new-phone-taken-at-request",
+        what: "a new phone number becomes the account's number before its code is entered",
+        configure: |c| c.fixture = Some(Fixture::NewPhoneTakenAtRequest),
+        fails: &["ST-5"],
+    },
+    Breakage {
+        name: "authenticator-codes-reusable",
+        what: "an authenticator code works again within its time step",
+        configure: |c| c.fixture = Some(Fixture::AuthenticatorCodesReusable),
+        fails: &["ST-6"],
+    },
+    Breakage {
+        name: "personal-key-use-untold",
+        what: "signing in with the personal key sends no notice",
+        configure: |c| c.fixture = Some(Fixture::PersonalKeyUseUntold),
+        fails: &["PV-1"],
+    },
+    Breakage {
+        name: "pkce-verifier-not-compared",
+        what: "the token endpoint wants a PKCE verifier but does not compare it with the challenge",
+        configure: |c| c.fixture = Some(Fixture::PkceVerifierNotCompared),
+        fails: &["AG-1"],
+    },
+    Breakage {
         name: "new-email-taken-at-request",
         what: "a new email address becomes the sign-in address before its link is followed",
         configure: |c| c.fixture = Some(Fixture::NewEmailTakenAtRequest),

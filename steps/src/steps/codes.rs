@@ -322,15 +322,10 @@ fn digit_spread(codes: &[String]) -> anyhow::Result<(f64, usize)> {
 #[then("another new account is shown a different personal key")]
 async fn keys_differ(world: &mut LoginWorld) -> anyhow::Result<()> {
     let mine = world.personal_keys.last().cloned().context("no personal key was shown to me")?;
-    let other = super::timing::account_for(world).await?;
+    let other = world.ctx.new_person();
     let mut driver = world.ctx.new_driver()?;
     let shown = async {
-        // A new device for the finished sign-up: sign in, which continues to the phone step.
-        let signed_in = driver.sign_in(&other.email, &other.password).await?;
-        anyhow::ensure!(
-            matches!(signed_in, Outcome::Accepted { .. }),
-            "the other person's sign-in: {signed_in:?}"
-        );
+        super::timing::sign_up_to_password(world, driver.as_mut(), &other).await?;
         let added = driver.add_phone(&other.phone, Delivery::Sms).await?;
         anyhow::ensure!(matches!(added, Outcome::Accepted { .. }), "the other person's phone: {added:?}");
         let message = world

@@ -183,19 +183,30 @@ async fn enter_new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
     enter_code(world).await
 }
 
-#[then("my security codes now go to the new number, and none to the old one")]
-async fn codes_to_new(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let new = world.other.clone().context("no new number")?;
-    let old = std::mem::replace(&mut world.me.phone, new.phone);
-    let old_seen = world.ctx.inbox.phone(&old).await?.0;
-    world.phone_seen = world.ctx.inbox.phone(&world.me.phone).await?.0;
+/// A sign-in's code goes to the number named first, and nothing to the other: the new number
+/// once its code was entered (ST-5), the old one while it was not.
+#[then(
+    regex = r"^my security codes (?:now|still) go to the (new|old) number, and none to the (?:old|new) one$"
+)]
+async fn codes_go_to(world: &mut LoginWorld, to: String) -> anyhow::Result<()> {
+    let new = world.other.clone().context("no new number")?.phone;
+    let (to, not_to) = if to == "new" {
+        let old = std::mem::replace(&mut world.me.phone, new.clone());
+        (new, old)
+    } else {
+        (world.me.phone.clone(), new)
+    };
+    let not_to_seen = world.ctx.inbox.phone(&not_to).await?.0;
+    world.phone_seen = world.ctx.inbox.phone(&to).await?.0;
     world.driver.sign_out().await?;
     super::sign_in::sign_in(world).await?;
     world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
     expect_accepted(world.last()?)?;
     world.receive_code("sms").await?;
-    if let Some(message) = world.ctx.inbox.phone_within(&old, old_seen, crate::world::QUIET_PERIOD).await? {
-        anyhow::bail!("the old number {old} still received {:?}", message.body);
+    if let Some(message) =
+        world.ctx.inbox.phone_within(&not_to, not_to_seen, crate::world::QUIET_PERIOD).await?
+    {
+        anyhow::bail!("{not_to} still received {:?}", message.body);
     }
     Ok(())
 }
