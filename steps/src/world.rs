@@ -89,6 +89,18 @@ impl Context {
         person
     }
 
+    /// Whether this run makes a scenario's account through the JSON API (a browser run whose
+    /// target asks for it with `[browser] arrange = "api"`).
+    pub fn arranges_through_api(&self) -> bool {
+        self.target.driver == DriverKind::Browser
+            && self.target.browser.arrange == crate::driver::pages::Arrange::Api
+    }
+
+    /// A JSON API driver, whatever this run's driver: for what is arranged through the API.
+    pub fn new_api_driver(&self) -> Box<dyn Driver> {
+        Box::new(ApiDriver::new(self.spread.clone()))
+    }
+
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
         match self.target.driver {
             DriverKind::Api => Ok(Box::new(ApiDriver::new(self.spread.clone()))),

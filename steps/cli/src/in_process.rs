@@ -140,14 +140,19 @@ impl InProcess {
 /// in-process server's).
 pub async fn run(instances: usize, adjust: impl FnOnce(&mut RunOptions)) -> anyhow::Result<Summary> {
     let started = InProcess::start_instances(instances, |config| config.policy = Default::default()).await?;
-    let mut options = RunOptions::new(started.target(DriverKind::Api));
-    options.target_description = Some(match instances {
-        1 => format!("the reference server, in-process ({})", started.server.base_url),
-        n => format!(
-            "{n} instances of the reference server on one store, in-process ({})",
-            started.base_urls().join(", ")
-        ),
-    });
+    let mut target = started.target(DriverKind::Api);
+    // The reference server offers the JSON API: a browser run makes its accounts there.
+    target.browser.arrange = conformance::driver::pages::Arrange::Api;
+    let mut options = RunOptions::new(target);
+    options.target_description = Some(
+        match instances {
+            1 => format!("the reference server, in-process ({})", started.server.base_url),
+            n => format!(
+                "{n} instances of the reference server on one store, in-process ({})",
+                started.base_urls().join(", ")
+            ),
+        } + "; a browser run makes each scenario's account through the JSON API",
+    );
     adjust(&mut options);
     let summary = runner::run(options).await;
     started.stop();

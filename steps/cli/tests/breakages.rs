@@ -5,7 +5,8 @@
 //! `BREAKAGE=<name>` runs one row alone).
 //!
 //! Left out of these runs: the answer-time scenarios (`@timing`, which measure and take long)
-//! and the load check (`@load`); the browser-only breakages are in `fixtures.rs`.
+//! and the load check (`@load`, run alone for the rows that break what only it sees); the
+//! browser-only breakages are in `fixtures.rs`.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -372,16 +373,36 @@ const ACROSS_INSTANCES: &[Breakage] = &[Breakage {
     fails: &["OTP-4", "OTP-8", "PH-6"],
 }];
 
-/// The whole suite (but `@timing` and `@load`) through the API against `breakage`.
-async fn run(breakage: &Breakage) -> Summary {
-    run_on(breakage, 1).await
+/// Breakages only the load check sees (`--tags @load`, which the other rows leave out): it
+/// alone runs against them.
+const UNDER_LOAD: &[Breakage] = &[Breakage {
+    name: "slow-clients-waited-for",
+    what: "a connection may take an hour to send its request headers",
+    configure: |c| c.limits.header_read_timeout_secs = 3600,
+    fails: &["AV-1"],
+}];
+
+/// How a row is run: the tags it runs, and against how many instances on one store.
+#[derive(Clone, Copy)]
+struct Run {
+    tags: &'static str,
+    instances: usize,
 }
 
-/// [`run`] against `instances` instances of the broken server on one store.
-async fn run_on(breakage: &Breakage, instances: usize) -> Summary {
+/// The whole suite but the answer-time and load checks, against one instance.
+const ALONE: Run = Run { tags: "not @timing and not @load", instances: 1 };
+
+/// The whole suite (but `@timing` and `@load`) through the API against `breakage`.
+async fn run(breakage: &Breakage) -> Summary {
+    run_on(breakage, ALONE).await
+}
+
+/// What `how` says, through the API against the broken server.
+async fn run_on(breakage: &Breakage, how: Run) -> Summary {
+    let instances = how.instances;
     let server = InProcess::start_instances(instances, breakage.configure).await.expect("server");
     let summary = runner::run(RunOptions {
-        tags: Some("not @timing and not @load".into()),
+        tags: Some(how.tags.into()),
         property_cases: 0,
         bail: false,
         report_dir: runner::workspace_dir().join(match instances {
@@ -427,11 +448,11 @@ struct RowResult {
 
 /// Runs one row in this process: against two instances (and one alone, which must pass) for
 /// the rows that only several instances show.
-fn run_row(breakage: &Breakage, instances: usize) -> RowResult {
+fn run_row(breakage: &Breakage, how: Run) -> RowResult {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut wrong = Vec::new();
-    if instances > 1 {
-        let alone = runtime.block_on(run_on(breakage, 1));
+    if how.instances > 1 {
+        let alone = runtime.block_on(run_on(breakage, Run { instances: 1, ..how }));
         if !failed_ids(&alone).is_empty() {
             wrong.push(format!(
                 "{}: one instance alone must fail nothing (only several show it), but {:?} failed\n{}",
@@ -441,7 +462,7 @@ fn run_row(breakage: &Breakage, instances: usize) -> RowResult {
             ));
         }
     }
-    let summary = runtime.block_on(run_on(breakage, instances));
+    let summary = runtime.block_on(run_on(breakage, how));
     let failed = failed_ids(&summary);
     let expected: BTreeSet<String> = breakage.fails.iter().map(|s| (*s).to_owned()).collect();
     let got: BTreeSet<String> = failed.iter().cloned().collect();
@@ -455,7 +476,7 @@ fn run_row(breakage: &Breakage, instances: usize) -> RowResult {
 /// Every row, as many at once as there are cores: each row is a child process of this test
 /// binary running that row alone (`BREAKAGE=<name>`, its result written to
 /// `BREAKAGE_RESULT`), so rows share nothing but the machine.
-fn run_rows(rows: &[(&Breakage, usize)]) -> Vec<RowResult> {
+fn run_rows(rows: &[(&Breakage, Run)]) -> Vec<RowResult> {
     let at_once = std::thread::available_parallelism().map_or(2, usize::from);
     let results_dir = tempfile::tempdir().expect("a folder for the rows' results");
     let exe = std::env::current_exe().expect("this test binary");
@@ -504,14 +525,17 @@ fn run_rows(rows: &[(&Breakage, usize)]) -> Vec<RowResult> {
 
 #[test]
 fn each_breakage_fails_exactly_its_ids() {
-    let rows: Vec<(&Breakage, usize)> =
-        BREAKAGES.iter().map(|b| (b, 1)).chain(ACROSS_INSTANCES.iter().map(|b| (b, 2))).collect();
+    let rows: Vec<(&Breakage, Run)> = BREAKAGES
+        .iter()
+        .map(|b| (b, ALONE))
+        .chain(ACROSS_INSTANCES.iter().map(|b| (b, Run { instances: 2, ..ALONE })))
+        .chain(UNDER_LOAD.iter().map(|b| (b, Run { tags: "@load", ..ALONE })))
+        .collect();
     // `BREAKAGE=<name>` runs that row alone (the file is then left unchecked); a parent run of
     // the whole table asks for each row so, and reads its result from `BREAKAGE_RESULT`.
     if let Ok(only) = std::env::var("BREAKAGE") {
-        let (breakage, instances) =
-            *rows.iter().find(|(b, _)| b.name == only).expect("no breakage of that name");
-        let result = run_row(breakage, instances);
+        let (breakage, how) = *rows.iter().find(|(b, _)| b.name == only).expect("no breakage of that name");
+        let result = run_row(breakage, how);
         if let Some(path) = std::env::var_os("BREAKAGE_RESULT") {
             std::fs::write(path, serde_json::to_vec(&result).expect("the row's result")).expect("written");
             return;
@@ -530,18 +554,19 @@ fn each_breakage_fails_exactly_its_ids() {
          Generated by `cargo test -p conformance-cli --test breakages` (`UPDATE_BREAKAGES=1` \
          rewrites it). Each row is a reference server broken in one rule (a test-only \
          variant of its `fixtures` feature chosen at start, or a policy value other than the \
-         documented one the target declares), the IDs the whole suite failed through the API, and the \
-         scenarios that failed (each run's report, under `target/conformance-breakage-*`, says why). Not run for these: `@timing` and \
-         `@load`.\n\n\
+         documented one the target declares or a limit of its configuration), the IDs the whole suite \
+         failed through the API, and the scenarios that failed (each run's report, under \
+         `target/conformance-breakage-*`, says why). Not run for these: `@timing`, and `@load` but \
+         for the row that breaks what only the load check sees.\n\n\
          | breakage | what is broken | failed IDs | failed scenarios |\n|---|---|---|---|\n",
     );
     let mut wrong = Vec::new();
-    for ((breakage, instances), result) in rows.iter().zip(run_rows(&rows)) {
+    for ((breakage, how), result) in rows.iter().zip(run_rows(&rows)) {
         wrong.extend(result.wrong);
-        let across = if *instances > 1 {
-            format!(" (against {instances} instances on one store; one alone passes)")
-        } else {
-            String::new()
+        let across = match how.instances {
+            1 if how.tags == "@load" => " (the load check alone, `--tags @load`)".to_owned(),
+            1 => String::new(),
+            n => format!(" (against {n} instances on one store; one alone passes)"),
         };
         let _ = writeln!(
             table,

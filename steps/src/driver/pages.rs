@@ -70,6 +70,23 @@ pub struct BrowserMapping {
     /// Where accepted pages show what scenarios read.
     #[serde(default)]
     pub reads: Reads,
+    /// How a scenario's account is made before it starts (`Given I have an account with a
+    /// confirmed phone`, and what builds on it).
+    #[serde(default)]
+    pub arrange: Arrange,
+}
+
+/// How a browser run makes the account a scenario starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrange {
+    /// Through the pages, like everything the scenario does.
+    #[default]
+    Pages,
+    /// Through the JSON API, which the service must then offer: the browser is left for what
+    /// the scenario itself does. The pages skipped are still walked by the scenarios about
+    /// them (creating an account, the phone, the personal key).
+    Api,
 }
 
 /// CSS selectors for what accepted pages show (defaults: the reference pages' markup).

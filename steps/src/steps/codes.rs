@@ -16,11 +16,24 @@ pub(super) async fn password_chosen(world: &mut LoginWorld) -> anyhow::Result<()
     expect_accepted(world.last()?)
 }
 
-/// A whole sign-up: email, password, phone confirmed by text; then a fresh session.
+/// A whole sign-up: email, password, phone confirmed by text; then a fresh session. A browser
+/// run whose target says `arrange = "api"` makes it through the JSON API, and its browser
+/// starts the scenario on a fresh session as it would after the pages.
 #[given("I have an account with a confirmed phone")]
 pub async fn full_account(world: &mut LoginWorld) -> anyhow::Result<()> {
-    password_chosen(world).await?;
-    finish_account(world).await
+    if !world.ctx.arranges_through_api() {
+        password_chosen(world).await?;
+        return finish_account(world).await;
+    }
+    let browser = std::mem::replace(&mut world.driver, world.ctx.new_api_driver());
+    let made = async {
+        password_chosen(world).await?;
+        finish_account(world).await
+    }
+    .await;
+    let mut api = std::mem::replace(&mut world.driver, browser);
+    api.close().await;
+    made.context("making the scenario's account through the JSON API ([browser] arrange = \"api\")")
 }
 
 /// After the password step: the phone added and confirmed by text (and the personal key
