@@ -103,7 +103,7 @@ impl Context {
 
     pub fn new_driver(&self) -> anyhow::Result<Box<dyn Driver>> {
         match self.target.driver {
-            DriverKind::Api => Ok(Box::new(ApiDriver::new(self.spread.clone()))),
+            DriverKind::Api => Ok(self.new_api_driver()),
             DriverKind::Browser => {
                 let browsers = self.browsers.clone().context("ChromeDriver was not started for this run")?;
                 let settings = crate::driver::browser::BrowserSettings {

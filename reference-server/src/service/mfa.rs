@@ -62,20 +62,23 @@ impl Services {
         let id =
             self.store.create_code(account_id, purpose, phone, &digest, now, expires_at, supersede).await?;
         let minutes = p.code_lifetime_secs.div_ceil(60);
-        let text = format!("{code} is your security code. It expires in {minutes} minutes. Never share it.");
-        let spoken: Vec<String> = code.chars().map(String::from).collect();
-        let spoken = format!("Your security code is {}.", spoken.join(", "));
+        let text =
+            || format!("{code} is your security code. It expires in {minutes} minutes. Never share it.");
+        let spoken = || {
+            let digits: Vec<String> = code.chars().map(String::from).collect();
+            format!("Your security code is {}.", digits.join(", "))
+        };
         let sent = match delivery {
             Delivery::Voice
                 if purpose == CodePurpose::SignIn && super::broken!(self, SignInVoiceOnlyForLandlines) =>
             {
-                match self.sms.send_text(phone, &text).await {
-                    Err(SmsError::NotMobile) => self.sms.call(phone, &spoken).await,
+                match self.sms.send_text(phone, &text()).await {
+                    Err(SmsError::NotMobile) => self.sms.call(phone, &spoken()).await,
                     texted => texted,
                 }
             }
-            Delivery::Sms => self.sms.send_text(phone, &text).await,
-            Delivery::Voice => self.sms.call(phone, &spoken).await,
+            Delivery::Sms => self.sms.send_text(phone, &text()).await,
+            Delivery::Voice => self.sms.call(phone, &spoken()).await,
         };
         let Err(error) = sent else { return Ok(()) };
         self.store.withdraw_code(id, now).await?;

@@ -338,7 +338,7 @@ async fn keys_differ(world: &mut LoginWorld) -> anyhow::Result<()> {
     let other = world.ctx.new_person();
     let mut driver = world.ctx.new_driver()?;
     let shown = async {
-        super::timing::sign_up_to_password(world, driver.as_mut(), &other).await?;
+        super::sign_up::sign_up_to_password(world, driver.as_mut(), &other).await?;
         let added = driver.add_phone(&other.phone, Delivery::Sms).await?;
         anyhow::ensure!(matches!(added, Outcome::Accepted { .. }), "the other person's phone: {added:?}");
         let message = world

@@ -186,11 +186,11 @@ async fn enter_new_number_code(world: &mut LoginWorld) -> anyhow::Result<()> {
 /// A sign-in's code goes to the number named first, and nothing to the other: the new number
 /// once its code was entered (ST-5), the old one while it was not.
 #[then(
-    regex = r"^my security codes (?:now|still) go to the (new|old) number, and none to the (?:old|new) one$"
+    regex = r"^my security codes (now go to the new number, and none to the old|still go to the old number, and none to the new) one$"
 )]
-async fn codes_go_to(world: &mut LoginWorld, to: String) -> anyhow::Result<()> {
+async fn codes_go_to(world: &mut LoginWorld, which: String) -> anyhow::Result<()> {
     let new = world.other.clone().context("no new number")?.phone;
-    let (to, not_to) = if to == "new" {
+    let (to, not_to) = if which.starts_with("now") {
         let old = std::mem::replace(&mut world.me.phone, new.clone());
         (new, old)
     } else {

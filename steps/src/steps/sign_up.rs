@@ -3,8 +3,8 @@ use cucumber::{given, then, when};
 
 use super::common::{expect_accepted, expect_rejected};
 use super::params::LinkRefusal;
-use crate::driver::Outcome;
-use crate::world::LoginWorld;
+use crate::driver::{Driver, Outcome};
+use crate::world::{LoginWorld, Person};
 
 fn confirmation_link(mail: &crate::inbox::Mail) -> anyhow::Result<String> {
     mail.links
@@ -347,5 +347,25 @@ async fn refused_nothing_sent(world: &mut LoginWorld) -> anyhow::Result<()> {
 async fn password_too_early(world: &mut LoginWorld) -> anyhow::Result<()> {
     let password = world.me.password.clone();
     world.last = Some(world.driver.choose_password(&password).await?);
+    Ok(())
+}
+
+/// Signs `person` up on `driver` as far as the password: the phone step comes next.
+pub(super) async fn sign_up_to_password(
+    world: &LoginWorld,
+    driver: &mut dyn Driver,
+    person: &Person,
+) -> anyhow::Result<()> {
+    let started = driver.start_sign_up(&person.email).await?;
+    anyhow::ensure!(
+        matches!(started, Outcome::Accepted { .. }),
+        "sign-up for {} refused: {started:?}",
+        person.email
+    );
+    let mail = world.ctx.inbox.next_mail(&person.email, 0).await?.context("no confirmation email")?;
+    let confirmed = driver.confirm_email(&confirmation_link(&mail)?).await?;
+    anyhow::ensure!(matches!(confirmed, Outcome::Accepted { .. }), "confirmation refused: {confirmed:?}");
+    let chosen = driver.choose_password(&person.password).await?;
+    anyhow::ensure!(matches!(chosen, Outcome::Accepted { .. }), "password refused: {chosen:?}");
     Ok(())
 }

@@ -60,30 +60,9 @@ fn within_margin(known: Duration, unknown: Duration) -> (bool, String) {
 pub(super) async fn account_for(world: &LoginWorld) -> anyhow::Result<Person> {
     let person = world.ctx.new_person();
     let mut driver = world.ctx.new_driver()?;
-    let result = sign_up_to_password(world, driver.as_mut(), &person).await;
+    let result = super::sign_up::sign_up_to_password(world, driver.as_mut(), &person).await;
     driver.close().await;
     result.map(|()| person)
-}
-
-/// Signs `person` up on `driver` as far as the password: the phone step comes next.
-pub(super) async fn sign_up_to_password(
-    world: &LoginWorld,
-    driver: &mut dyn Driver,
-    person: &Person,
-) -> anyhow::Result<()> {
-    let started = driver.start_sign_up(&person.email).await?;
-    anyhow::ensure!(
-        matches!(started, Outcome::Accepted { .. }),
-        "sign-up for {} refused: {started:?}",
-        person.email
-    );
-    let mail = world.ctx.inbox.next_mail(&person.email, 0).await?.context("no confirmation email")?;
-    let link = mail.links.first().context("the confirmation email has no link")?;
-    let confirmed = driver.confirm_email(link).await?;
-    anyhow::ensure!(matches!(confirmed, Outcome::Accepted { .. }), "confirmation refused: {confirmed:?}");
-    let chosen = driver.choose_password(&person.password).await?;
-    anyhow::ensure!(matches!(chosen, Outcome::Accepted { .. }), "password refused: {chosen:?}");
-    Ok(())
 }
 
 #[given(expr = "{int} other people have accounts")]
