@@ -100,6 +100,23 @@ Feature: Security codes
     And I ask for a security code by text message
     Then I receive a security code by text message
 
+  @OTP-4 @serial
+  Scenario: Requests a minute apart: a fourth waits until the first is 15 minutes old
+    Given 15 minutes pass
+    When I sign in with my email and password
+    And I ask for a security code by text message 3 times, a minute apart
+    And 1 minute passes
+    And I ask for a security code by text message
+    Then I am told to try again when the window since the first request ends
+    And no security code is sent
+    When the window since the first request has passed but for 1 second
+    And I ask for a security code by text message
+    Then I am told to try again later
+    When 1 second passes
+    And I sign in with my email and password again
+    And I ask for a security code by text message
+    Then I receive a security code by text message
+
   @OTP-5 @serial
   Scenario: Three wrong codes sign me out and lock code entry for 5 minutes
     When I sign in with my email and password

@@ -4,7 +4,8 @@ use super::{Store, StoreResult, from_ms, to_ms};
 
 impl Store {
     /// Records one event under `key` if `decide` admits it given the events of the last
-    /// `window`, atomically: one decision per key at a time, and (on SQLite) a concurrent
+    /// `window` (the edge included: `decide` alone says whether an event exactly `window` old
+    /// still counts), atomically: one decision per key at a time, and (on SQLite) a concurrent
     /// request that changed the count makes this one decide again. Returns what `decide` said
     /// last.
     pub async fn admit_event<E>(
@@ -18,7 +19,7 @@ impl Store {
         self.one_at_a_time(key, async |conn| {
             loop {
                 let earlier: Vec<i64> =
-                    sqlx::query_scalar("SELECT at FROM limited_events WHERE key = $1 AND at > $2")
+                    sqlx::query_scalar("SELECT at FROM limited_events WHERE key = $1 AND at >= $2")
                         .bind(key)
                         .bind(since)
                         .fetch_all(&mut *conn)
@@ -30,7 +31,7 @@ impl Store {
                 // Insert only if nobody else inserted meanwhile (same count as we decided on).
                 let inserted = sqlx::query(
                     "INSERT INTO limited_events (key, at)
-                     SELECT $1, $2 WHERE (SELECT COUNT(*) FROM limited_events WHERE key = $3 AND at > $4) = $5",
+                     SELECT $1, $2 WHERE (SELECT COUNT(*) FROM limited_events WHERE key = $3 AND at >= $4) = $5",
                 )
                 .bind(key)
                 .bind(to_ms(now))
@@ -49,14 +50,15 @@ impl Store {
 }
 
 impl Store {
-    /// Times of the events under `key` younger than `window`.
+    /// Times of the events under `key` no older than `window` (the edge included, for the rule
+    /// to decide).
     pub async fn recent_events(
         &self,
         key: &str,
         now: OffsetDateTime,
         window: Duration,
     ) -> StoreResult<Vec<OffsetDateTime>> {
-        let rows: Vec<i64> = sqlx::query_scalar("SELECT at FROM limited_events WHERE key = $1 AND at > $2")
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT at FROM limited_events WHERE key = $1 AND at >= $2")
             .bind(key)
             .bind(to_ms(now - window))
             .fetch_all(&self.pool)

@@ -133,6 +133,29 @@ async fn ask_code_times(world: &mut LoginWorld, times: usize) -> anyhow::Result<
     Ok(())
 }
 
+/// OTP-4 over time: the three requests the limit allows, a minute apart on the target's clock,
+/// each answered with a code. The first starts the 15-minute window, so a refusal must name its
+/// end, not a later request's.
+#[when("I ask for a security code by text message 3 times, a minute apart")]
+async fn ask_code_minutes_apart(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let first_sent = world.target_now().await?;
+    let mut first_answered = first_sent;
+    for n in 1..=3 {
+        if n > 1 {
+            world.advance_clock(60).await?;
+        }
+        ask_code(world, By::TEXT).await?;
+        if n == 1 {
+            first_answered = world.target_now().await?;
+        }
+        expect_accepted(world.last()?)
+            .with_context(|| format!("request {n} of the 3 that OTP-4 allows in 15 minutes"))?;
+        world.receive_code("sms").await?;
+    }
+    world.limit = Some(crate::world::LimitWindow { first_sent, first_answered, window_secs: 15 * 60 });
+    Ok(())
+}
+
 #[when(regex = r"^I (?:receive|have received) a security code by (text message|voice call)$")]
 #[then(expr = "I receive a security code by {delivery}")]
 async fn receive(world: &mut LoginWorld, by: By) -> anyhow::Result<()> {
