@@ -310,7 +310,7 @@ impl Services {
         password: &str,
     ) -> ServiceResult<(String, [u8; 32])> {
         let now = self.clock.now();
-        self.refuse_while_locked(account_id, now).await?;
+        let seen = self.refuse_while_locked(account_id, now).await?;
         let profile = self
             .store
             .profile(account_id)
@@ -321,7 +321,7 @@ impl Services {
         let (kek, _) = self.passwords.derive_key(&personal_key::normalize(entered_key), Some(kdf)).await?;
         let Ok(data_key) = sealing::unwrap(&kek, wrapped) else {
             return Err(self
-                .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
+                .failed_attempt(account_id, seen, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         };
         self.store.clear_failures(account_id).await?;

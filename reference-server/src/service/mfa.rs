@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::{Reason, ServiceError, ServiceResult, Services};
 use crate::delivery::{SmsError, notices};
 use crate::policy::secs;
-use crate::rules::lockout::WrongEntry;
+use crate::rules::lockout::{Attempts, WrongEntry};
 use crate::rules::otp::{self, Entered};
 use crate::rules::personal_key;
 use crate::store::CodePurpose;
@@ -108,7 +108,7 @@ impl Services {
         entered: &str,
     ) -> ServiceResult<Phone> {
         let now = self.clock.now();
-        self.refuse_while_locked(account_id, now).await?;
+        let seen = self.refuse_while_locked(account_id, now).await?;
         let rows = self.store.codes(account_id, purpose).await?;
         if rows.is_empty() {
             return Err(ServiceError::Rejected(Reason::NoCodeSent));
@@ -131,33 +131,37 @@ impl Services {
             {
                 Ok(rows[0].phone.clone())
             }
-            Entered::Wrong => {
-                Err(self.failed_attempt(account_id, |remaining| Reason::CodeWrong { remaining }).await?)
-            }
+            Entered::Wrong => Err(self
+                .failed_attempt(account_id, seen, |remaining| Reason::CodeWrong { remaining })
+                .await?),
         }
     }
 
-    /// OTP-5 / PK-5: while entry is locked, codes are neither sent nor checked.
+    /// OTP-5 / PK-5: while entry is locked, codes are neither sent nor checked. Returns the
+    /// wrong-entry state it read, for [`Services::failed_attempt`] to start from.
     pub(crate) async fn refuse_while_locked(
         &self,
         account_id: AccountId,
         now: OffsetDateTime,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<Attempts> {
         let attempts = self.store.attempts(account_id).await?.unwrap_or_default();
         match self.policy.lockout().locked(&attempts, now) {
             Some(until) => Err(ServiceError::Locked { until }),
-            None => Ok(()),
+            None => Ok(attempts),
         }
     }
 
     /// Counts a wrong code or key; the one that reaches the limit signs the person out.
+    /// `seen`: the state [`Services::refuse_while_locked`] read in this request (the store
+    /// reads it afresh if it changed since).
     pub(crate) async fn failed_attempt(
         &self,
         account_id: AccountId,
+        seen: Attempts,
         reason: impl Fn(u32) -> Reason,
     ) -> ServiceResult<ServiceError> {
         let decision =
-            self.store.record_wrong_entry(account_id, &self.policy.lockout(), self.clock.now()).await?;
+            self.store.record_wrong_entry(account_id, &self.policy.lockout(), self.clock.now(), seen).await?;
         Ok(match decision {
             Some(WrongEntry::Counted { remaining }) => ServiceError::Rejected(reason(remaining)),
             Some(WrongEntry::LocksNow { until }) => ServiceError::SignedOut { locked_until: Some(until) },
@@ -187,17 +191,17 @@ impl Services {
     /// Returns the new key, to be shown once.
     pub async fn use_personal_key(&self, account_id: AccountId, entered: &str) -> ServiceResult<String> {
         let now = self.clock.now();
-        self.refuse_while_locked(account_id, now).await?;
+        let seen = self.refuse_while_locked(account_id, now).await?;
         let account =
             self.store.account(account_id).await?.ok_or(ServiceError::SignedOut { locked_until: None })?;
         let Some(old_hash) = account.personal_key_hash else {
             return Err(self
-                .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
+                .failed_attempt(account_id, seen, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         };
         if !self.passwords.verify(&personal_key::normalize(entered), &old_hash).await? {
             return Err(self
-                .failed_attempt(account_id, |remaining| Reason::PersonalKeyWrong { remaining })
+                .failed_attempt(account_id, seen, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         }
         if super::broken!(self, PersonalKeyRefusedOnceACodeIsSent)

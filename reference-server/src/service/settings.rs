@@ -159,7 +159,7 @@ impl Services {
     /// codes count toward the lockout.
     pub async fn check_authenticator(&self, account_id: AccountId, code: &str) -> ServiceResult<()> {
         let now = self.clock.now();
-        self.refuse_while_locked(account_id, now).await?;
+        let seen = self.refuse_while_locked(account_id, now).await?;
         let (sealed, last_step) = self
             .store
             .authenticator(account_id)
@@ -177,9 +177,9 @@ impl Services {
                 Ok(())
             }
             TotpCheck::Valid(_) | TotpCheck::Replayed => Err(ServiceError::Rejected(Reason::CodeUsed)),
-            TotpCheck::Wrong => {
-                Err(self.failed_attempt(account_id, |remaining| Reason::CodeWrong { remaining }).await?)
-            }
+            TotpCheck::Wrong => Err(self
+                .failed_attempt(account_id, seen, |remaining| Reason::CodeWrong { remaining })
+                .await?),
         }
     }
 

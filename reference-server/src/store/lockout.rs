@@ -30,18 +30,27 @@ impl Store {
         .transpose()
     }
 
-    /// Applies one wrong entry: reads the state, lets the rule decide, and writes the new
-    /// state only where the row still holds what was read (compare-and-swap), trying again
-    /// with the fresh state when another request got there first. So parallel wrong entries
-    /// are counted one after the other, never past the limit.
+    /// Applies one wrong entry: lets the rule decide from `seen` (the state the caller read
+    /// earlier in this request, which spares a read), and writes the new state only where the
+    /// row still holds it (compare-and-swap), trying again with a fresh read when another
+    /// request got there first. So parallel wrong entries are counted one after the other,
+    /// never past the limit.
     pub async fn record_wrong_entry(
         &self,
         account_id: AccountId,
         rule: &Lockout,
         now: OffsetDateTime,
+        seen: Attempts,
     ) -> StoreResult<Option<WrongEntry>> {
+        let mut read = Some(seen);
         for _ in 0..MAX_TRIES {
-            let Some(seen) = self.attempts(account_id).await? else { return Ok(None) };
+            let seen = match read.take() {
+                Some(seen) => seen,
+                None => match self.attempts(account_id).await? {
+                    Some(seen) => seen,
+                    None => return Ok(None),
+                },
+            };
             let (next, decision) = rule.wrong_entry(seen, now);
             if next == seen {
                 return Ok(Some(decision));
