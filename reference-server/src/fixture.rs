@@ -84,6 +84,9 @@ pub enum Fixture {
     /// serving instance's memory, as an in-process rate limiter would, so each instance allows
     /// the whole limit.
     CodeRequestsCountedPerInstance,
+    /// Broken (OTP-4): a refused code request is told to come back a window after the latest
+    /// counted request, not the first (the limit itself still holds).
+    RetryAtFromLatestRequest,
     /// Broken (OTP-3): a new sign-in code leaves the older ones working until they expire.
     OlderCodesKept,
     /// Broken (OTP-6): codes follow a counter, one up from the last code the server sent.
@@ -165,6 +168,7 @@ impl FromStr for Fixture {
             "focus-hidden" => Self::FocusHidden,
             "keyboard-trap" => Self::KeyboardTrap,
             "code-requests-counted-per-instance" => Self::CodeRequestsCountedPerInstance,
+            "retry-at-from-latest-request" => Self::RetryAtFromLatestRequest,
             "older-codes-kept" => Self::OlderCodesKept,
             "counted-codes" => Self::CountedCodes,
             "personal-key-refused-once-a-code-is-sent" => Self::PersonalKeyRefusedOnceACodeIsSent,

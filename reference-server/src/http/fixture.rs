@@ -183,7 +183,8 @@ pub async fn middleware(
         | Fixture::AuthenticatorCodesReusable
         | Fixture::LandlinesRefused
         | Fixture::PersonalKeyUseUntold
-        | Fixture::PkceVerifierNotCompared => next.run(request).await,
+        | Fixture::PkceVerifierNotCompared
+        | Fixture::RetryAtFromLatestRequest => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

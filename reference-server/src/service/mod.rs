@@ -397,6 +397,17 @@ impl Services {
                 .admit(key, now, limit, window)
                 .map_err(|retry_at| rate_limited(retry_at, now));
         }
+        #[cfg(feature = "fixtures")]
+        if key.starts_with("code-request:") && broken!(self, RetryAtFromLatestRequest) {
+            let latest = |earlier: &[OffsetDateTime]| earlier.iter().max().map(|e| *e + window);
+            return self
+                .store
+                .admit_event(key, now, window, |earlier| {
+                    throttle::admit(earlier, now, limit, window).map_err(|t| latest(earlier).unwrap_or(t))
+                })
+                .await?
+                .map_err(|retry_at| rate_limited(retry_at, now));
+        }
         self.store
             .admit_event(key, now, window, |earlier| throttle::admit(earlier, now, limit, window))
             .await?

@@ -282,6 +282,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["PV-1"],
     },
     Breakage {
+        name: "retry-at-from-latest-request",
+        what: "a refused code request is told to come back 15 minutes after the latest request, not the first",
+        configure: |c| c.fixture = Some(Fixture::RetryAtFromLatestRequest),
+        fails: &["OTP-4"],
+    },
+    Breakage {
         name: "pkce-verifier-not-compared",
         what: "the token endpoint wants a PKCE verifier but does not compare it with the challenge",
         configure: |c| c.fixture = Some(Fixture::PkceVerifierNotCompared),
