@@ -38,6 +38,11 @@ async fn main() {
         .expect("the conformance run could not start");
     print!("{}", summary.render());
     assert!(summary.conformant(), "the reference server does not pass its own conformance suite");
+    // Mutation testing (ci/mutants.sh) judges a mutated server by this verdict alone: what
+    // follows checks the suite's own reporting, which no change to the server can alter.
+    if std::env::var_os("CONFORMANCE_VERDICT_ONLY").is_some() {
+        return;
+    }
     assert_eq!(summary.declared_unchecked.len(), declared.unchecked.len());
     meets_the_published_schema(&runner::workspace_dir().join("target/conformance/summary.json"));
 
