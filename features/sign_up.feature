@@ -102,6 +102,8 @@ Feature: Creating an account
     When I report it through that email again
     Then I am given the same reference, not a second report
     And a report through a link the service never sent is refused
+    When another person's address is misused the same way and they report it
+    Then their report is given a reference other than mine
 
   @SU-6 @serial
   Scenario: A confirmation link still works just before 24 hours have passed

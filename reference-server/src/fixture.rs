@@ -36,6 +36,8 @@ pub enum Fixture {
     /// Broken (SU-7): the API acknowledges a report of misuse with a new reference each time
     /// and keeps nothing.
     MisuseReportsNotKept,
+    /// Broken (SU-7): every report of misuse is kept, but all get one reference.
+    OneReferenceForAllReports,
     /// Broken (PH-1): the API takes a number the provider says is no phone, as if a code went.
     UnreachableNumbersAccepted,
     /// Broken (SI-2): the API answers a sign-in for an address with no account with 404, where
@@ -148,6 +150,7 @@ impl FromStr for Fixture {
             "unknown-reset-address-told" => Self::UnknownResetAddressTold,
             "confirmation-emails-per-session" => Self::ConfirmationEmailsPerSession,
             "misuse-reports-not-kept" => Self::MisuseReportsNotKept,
+            "one-reference-for-all-reports" => Self::OneReferenceForAllReports,
             "unreachable-numbers-accepted" => Self::UnreachableNumbersAccepted,
             "unknown-sign-in-address-told" => Self::UnknownSignInAddressTold,
             "decline-taken-as-consent" => Self::DeclineTakenAsConsent,

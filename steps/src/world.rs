@@ -212,6 +212,8 @@ pub struct LoginWorld {
     pub signed_in_at: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
     /// The link to report misuse of my address, and the reference a report was given (SU-7).
     pub misuse_report: Option<(String, Option<String>)>,
+    /// Every reference a report of misuse was acknowledged with, in order (SU-7).
+    pub misuse_references: Vec<String>,
     /// Identity verification: the personal key given when it finished (IV-1, PR-4).
     pub verified_with_key: Option<String>,
     /// IV-2: the enrollment code shown while verification waits for the Post Office.
@@ -277,6 +279,7 @@ impl LoginWorld {
             phone_received: 0,
             signed_in_at: None,
             misuse_report: None,
+            misuse_references: Vec::new(),
             verified_with_key: None,
             enrollment_code: None,
         })

@@ -184,7 +184,8 @@ pub async fn middleware(
         | Fixture::LandlinesRefused
         | Fixture::PersonalKeyUseUntold
         | Fixture::PkceVerifierNotCompared
-        | Fixture::RetryAtFromLatestRequest => next.run(request).await,
+        | Fixture::RetryAtFromLatestRequest
+        | Fixture::OneReferenceForAllReports => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

@@ -12,8 +12,6 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What is stored instead of a token: its SHA-256, hex. Tokens carry 256 bits of entropy,
-/// so a fast hash is enough, and looking a token up by its digest leaks nothing useful.
 /// A reference a person can read out or type: 8 characters in two groups, from an alphabet
 /// without look-alikes (no 0/O, 1/I/L).
 pub fn new_reference() -> String {
@@ -25,6 +23,8 @@ pub fn new_reference() -> String {
     format!("{}-{}", &chars[..4], &chars[4..])
 }
 
+/// What is stored instead of a token: its SHA-256, hex. Tokens carry 256 bits of entropy,
+/// so a fast hash is enough, and looking a token up by its digest leaks nothing useful.
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -49,6 +49,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["SU-7"],
     },
     Breakage {
+        name: "one-reference-for-all-reports",
+        what: "every report of misuse is kept, but all are given one reference",
+        configure: |c| c.fixture = Some(Fixture::OneReferenceForAllReports),
+        fails: &["SU-7"],
+    },
+    Breakage {
         name: "half-hour-email-window",
         what: "confirmation emails limited per 30 minutes, not 15",
         configure: |c| c.policy.confirmation_email_window_secs = 1800,

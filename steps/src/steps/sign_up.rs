@@ -277,6 +277,7 @@ async fn acknowledged(world: &mut LoginWorld) -> anyhow::Result<()> {
         .filter(|r| !r.trim().is_empty())
         .context("the acknowledgement gives no reference")?;
     world.note(format!("report acknowledged with the reference {reference}"));
+    world.misuse_references.push(reference.clone());
     if let Some((_, given)) = &mut world.misuse_report {
         *given = Some(reference);
     }
@@ -289,6 +290,33 @@ async fn same_reference(world: &mut LoginWorld) -> anyhow::Result<()> {
     let again = world.last()?.detail("reference").context("the acknowledgement gives no reference")?;
     let first = world.misuse_report.as_ref().and_then(|(_, r)| r.clone()).context("no first report")?;
     anyhow::ensure!(again == first, "the same link gave a second reference: {first}, then {again}");
+    Ok(())
+}
+
+/// SU-7: a reference names one report. Another person, whose own address was misused the
+/// same way, reports it from a device of their own.
+#[when("another person's address is misused the same way and they report it")]
+async fn another_reports(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let stranger = world.ctx.new_person();
+    world.other = Some(std::mem::replace(&mut world.me, stranger));
+    world.mails.clear();
+    world.mail_seen = 0;
+    world.misuse_report = None;
+    world.driver.new_session().await?;
+    account_exists(world).await?;
+    someone_starts(world).await?;
+    warned(world).await?;
+    tells_report(world).await?;
+    report(world).await?;
+    acknowledged(world).await
+}
+
+#[then("their report is given a reference other than mine")]
+async fn references_differ(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let [mine, .., theirs] = world.misuse_references.as_slice() else {
+        anyhow::bail!("two reports were not both acknowledged: {:?}", world.misuse_references);
+    };
+    anyhow::ensure!(mine != theirs, "two people's reports about two addresses share the reference {mine}");
     Ok(())
 }
 
