@@ -10,6 +10,10 @@ Feature: Authenticator app
     When I enter the code my app shows
     Then the change is accepted
 
+  Scenario: Each app is given a secret of its own, of at least 128 bits
+    Then the secret is at least 128 bits long
+    And another person adding an app to their account is given a different secret
+
   Scenario: The code used to set up the app cannot also sign in
     When I sign out
     And I sign in with my email and password

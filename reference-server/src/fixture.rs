@@ -38,6 +38,10 @@ pub enum Fixture {
     MisuseReportsNotKept,
     /// Broken (SU-7): every report of misuse is kept, but all get one reference.
     OneReferenceForAllReports,
+    /// Broken (ST-6): authenticator secrets of 64 bits, not the 128 RFC 4226 asks for at least.
+    ShortAuthenticatorSecrets,
+    /// Broken (ST-6): every authenticator app is given the same secret.
+    OneAuthenticatorSecret,
     /// Broken (PH-1): the API takes a number the provider says is no phone, as if a code went.
     UnreachableNumbersAccepted,
     /// Broken (SI-2): the API answers a sign-in for an address with no account with 404, where
@@ -151,6 +155,8 @@ impl FromStr for Fixture {
             "confirmation-emails-per-session" => Self::ConfirmationEmailsPerSession,
             "misuse-reports-not-kept" => Self::MisuseReportsNotKept,
             "one-reference-for-all-reports" => Self::OneReferenceForAllReports,
+            "short-authenticator-secrets" => Self::ShortAuthenticatorSecrets,
+            "one-authenticator-secret" => Self::OneAuthenticatorSecret,
             "unreachable-numbers-accepted" => Self::UnreachableNumbersAccepted,
             "unknown-sign-in-address-told" => Self::UnknownSignInAddressTold,
             "decline-taken-as-consent" => Self::DeclineTakenAsConsent,

@@ -185,7 +185,9 @@ pub async fn middleware(
         | Fixture::PersonalKeyUseUntold
         | Fixture::PkceVerifierNotCompared
         | Fixture::RetryAtFromLatestRequest
-        | Fixture::OneReferenceForAllReports => next.run(request).await,
+        | Fixture::OneReferenceForAllReports
+        | Fixture::ShortAuthenticatorSecrets
+        | Fixture::OneAuthenticatorSecret => next.run(request).await,
         Fixture::FocusHidden => {
             let hide =
                 "\n*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }\n";

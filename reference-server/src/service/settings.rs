@@ -136,7 +136,12 @@ impl Services {
         account_id: AccountId,
     ) -> ServiceResult<(String, String, String)> {
         let account = self.signed_in_account(account_id).await?;
-        let secret = totp::new_secret();
+        let mut secret = totp::new_secret();
+        if super::broken!(self, ShortAuthenticatorSecrets) {
+            secret.truncate(8);
+        } else if super::broken!(self, OneAuthenticatorSecret) {
+            secret = b"one secret for all".to_vec();
+        }
         let (base32, uri) = totp::enrollment(&secret, &account.email);
         Ok((sealing::seal(&self.seal_key, &secret), base32, uri))
     }

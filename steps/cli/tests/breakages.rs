@@ -49,6 +49,18 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["SU-7"],
     },
     Breakage {
+        name: "short-authenticator-secrets",
+        what: "authenticator secrets of 64 bits, not the 128 or more RFC 4226 asks for",
+        configure: |c| c.fixture = Some(Fixture::ShortAuthenticatorSecrets),
+        fails: &["ST-6"],
+    },
+    Breakage {
+        name: "one-authenticator-secret",
+        what: "every authenticator app is given the same secret",
+        configure: |c| c.fixture = Some(Fixture::OneAuthenticatorSecret),
+        fails: &["ST-6"],
+    },
+    Breakage {
         name: "one-reference-for-all-reports",
         what: "every report of misuse is kept, but all are given one reference",
         configure: |c| c.fixture = Some(Fixture::OneReferenceForAllReports),

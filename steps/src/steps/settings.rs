@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use cucumber::{given, then, when};
+use sha2::Digest as _;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::codes::{enter_code, full_account};
@@ -228,11 +229,45 @@ async fn shown_secret(world: &mut LoginWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn secret_bytes(secret: &str) -> anyhow::Result<Vec<u8>> {
+    Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .map_err(|e| anyhow::anyhow!("the secret {secret:?} is not base32: {e:?}"))
+}
+
+/// RFC 4226 (on which RFC 6238 builds), section 4: the shared secret is at least 128 bits.
+#[then("the secret is at least 128 bits long")]
+async fn secret_long_enough(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let bits = secret_bytes(world.authenticator.as_deref().context("no secret")?)?.len() * 8;
+    anyhow::ensure!(
+        bits >= 128,
+        "the secret is {bits} bits; RFC 4226 asks for at least 128 (160 recommended)"
+    );
+    Ok(())
+}
+
+/// A secret given to two people lets either one's app sign in as the other.
+#[then("another person adding an app to their account is given a different secret")]
+async fn others_secret_differs(world: &mut LoginWorld) -> anyhow::Result<()> {
+    let mine = secret_bytes(world.authenticator.as_deref().context("no secret")?)?;
+    let stranger = world.ctx.new_person();
+    world.other = Some(std::mem::replace(&mut world.me, stranger));
+    world.mails.clear();
+    world.mail_seen = 0;
+    world.phone_seen = 0;
+    world.phone_received = 0;
+    world.driver.new_session().await?;
+    signed_in(world).await?;
+    add_app(world).await?;
+    let theirs = secret_bytes(world.authenticator.as_deref().context("no secret")?)?;
+    anyhow::ensure!(theirs != mine, "two people's authenticator apps were given the same secret");
+    Ok(())
+}
+
 /// What the app shows now: RFC 6238 with SHA-1, 6 digits, 30-second steps, at the target's time.
 async fn app_code(world: &LoginWorld) -> anyhow::Result<String> {
     let secret = world.authenticator.clone().context("no authenticator app was added")?;
-    let bytes =
-        Secret::Encoded(secret).to_bytes().map_err(|e| anyhow::anyhow!("the secret is not base32: {e:?}"))?;
+    let bytes = secret_bytes(&secret)?;
     let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new());
     let now = target_now(world.ctx.clock.as_ref()).await?;
     Ok(totp.generate(u64::try_from(now.unix_timestamp()).unwrap_or(0)))
