@@ -2,7 +2,6 @@
 
 use anyhow::Context as _;
 use cucumber::{given, then, when};
-use sha2::Digest as _;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::codes::{enter_code, full_account};
