@@ -314,6 +314,22 @@ impl LoginWorld {
         Ok(())
     }
 
+    /// Hands this scenario's device to a new person: their own address and phone, a fresh
+    /// session, and nothing delivered to me or shown to me counted as theirs. Returns who I was.
+    pub async fn become_someone_else(&mut self) -> anyhow::Result<Person> {
+        let stranger = self.ctx.new_person();
+        let me = std::mem::replace(&mut self.me, stranger);
+        self.mails.clear();
+        self.mail_seen = 0;
+        self.phone_seen = 0;
+        self.phone_received = 0;
+        self.personal_keys.clear();
+        self.verified_with_key = None;
+        self.misuse_report = None;
+        self.driver.new_session().await?;
+        Ok(me)
+    }
+
     /// Waits for the next text or call to my phone, checks how it came, and keeps its code.
     pub async fn receive_code(&mut self, channel: &str) -> anyhow::Result<String> {
         let message =

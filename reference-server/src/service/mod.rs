@@ -397,19 +397,15 @@ impl Services {
                 .admit(key, now, limit, window)
                 .map_err(|retry_at| rate_limited(retry_at, now));
         }
-        #[cfg(feature = "fixtures")]
-        if key.starts_with("code-request:") && broken!(self, RetryAtFromLatestRequest) {
-            let latest = |earlier: &[OffsetDateTime]| earlier.iter().max().map(|e| *e + window);
-            return self
-                .store
-                .admit_event(key, now, window, |earlier| {
-                    throttle::admit(earlier, now, limit, window).map_err(|t| latest(earlier).unwrap_or(t))
-                })
-                .await?
-                .map_err(|retry_at| rate_limited(retry_at, now));
-        }
+        // Test-only breakage (OTP-4): a refusal names the latest event's end of window.
+        let from_latest = key.starts_with("code-request:") && broken!(self, RetryAtFromLatestRequest);
         self.store
-            .admit_event(key, now, window, |earlier| throttle::admit(earlier, now, limit, window))
+            .admit_event(key, now, window, |earlier| {
+                throttle::admit(earlier, now, limit, window).map_err(|first| match earlier.iter().max() {
+                    Some(latest) if from_latest => *latest + window,
+                    _ => first,
+                })
+            })
             .await?
             .map_err(|retry_at| rate_limited(retry_at, now))
     }

@@ -32,7 +32,7 @@ impl Store {
 
     /// Applies one wrong entry: lets the rule decide from `seen` (the state the caller read
     /// earlier in this request, which spares a read), and writes the new state only where the
-    /// row still holds it (compare-and-swap), trying again with a fresh read when another
+    /// row still holds it (compare-and-swap), reading it afresh and trying again when another
     /// request got there first. So parallel wrong entries are counted one after the other,
     /// never past the limit.
     pub async fn record_wrong_entry(
@@ -42,15 +42,8 @@ impl Store {
         now: OffsetDateTime,
         seen: Attempts,
     ) -> StoreResult<Option<WrongEntry>> {
-        let mut read = Some(seen);
+        let mut seen = seen;
         for _ in 0..MAX_TRIES {
-            let seen = match read.take() {
-                Some(seen) => seen,
-                None => match self.attempts(account_id).await? {
-                    Some(seen) => seen,
-                    None => return Ok(None),
-                },
-            };
             let (next, decision) = rule.wrong_entry(seen, now);
             if next == seen {
                 return Ok(Some(decision));
@@ -69,6 +62,8 @@ impl Store {
             if written.rows_affected() == 1 {
                 return Ok(Some(decision));
             }
+            let Some(fresh) = self.attempts(account_id).await? else { return Ok(None) };
+            seen = fresh;
         }
         Err(StoreError::Contended("the account's wrong-entry count"))
     }

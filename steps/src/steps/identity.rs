@@ -251,15 +251,7 @@ async fn nothing_kept_shown(world: &mut LoginWorld) -> anyhow::Result<()> {
 
 #[when("I have lost my phone and my personal key, and open a new account under another email address")]
 async fn new_account_elsewhere(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let fresh = world.ctx.new_person();
-    world.other = Some(std::mem::replace(&mut world.me, fresh));
-    world.mails.clear();
-    world.mail_seen = 0;
-    world.phone_seen = 0;
-    world.phone_received = 0;
-    world.personal_keys.clear();
-    world.verified_with_key = None;
-    world.driver.new_session().await?;
+    world.other = Some(world.become_someone_else().await?);
     super::settings::signed_in(world).await
 }
 

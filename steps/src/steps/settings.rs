@@ -249,13 +249,7 @@ async fn secret_long_enough(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("another person adding an app to their account is given a different secret")]
 async fn others_secret_differs(world: &mut LoginWorld) -> anyhow::Result<()> {
     let mine = secret_bytes(world.authenticator.as_deref().context("no secret")?)?;
-    let stranger = world.ctx.new_person();
-    world.other = Some(std::mem::replace(&mut world.me, stranger));
-    world.mails.clear();
-    world.mail_seen = 0;
-    world.phone_seen = 0;
-    world.phone_received = 0;
-    world.driver.new_session().await?;
+    world.become_someone_else().await?;
     signed_in(world).await?;
     add_app(world).await?;
     let theirs = secret_bytes(world.authenticator.as_deref().context("no secret")?)?;

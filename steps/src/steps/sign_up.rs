@@ -294,15 +294,10 @@ async fn same_reference(world: &mut LoginWorld) -> anyhow::Result<()> {
 }
 
 /// SU-7: a reference names one report. Another person, whose own address was misused the
-/// same way, reports it from a device of their own.
+/// same way, reports it in a session of their own.
 #[when("another person's address is misused the same way and they report it")]
 async fn another_reports(world: &mut LoginWorld) -> anyhow::Result<()> {
-    let stranger = world.ctx.new_person();
-    world.other = Some(std::mem::replace(&mut world.me, stranger));
-    world.mails.clear();
-    world.mail_seen = 0;
-    world.misuse_report = None;
-    world.driver.new_session().await?;
+    world.become_someone_else().await?;
     account_exists(world).await?;
     someone_starts(world).await?;
     warned(world).await?;
