@@ -196,5 +196,7 @@ Feature: Security codes
   @OTP-6 @serial
   Scenario: Codes show no pattern over a sample of 30
     When I collect 30 sign-in codes, as many as the request limit allows in each window
-    Then no two of them are the same
+    # A random source repeats a code within 30 about once in 2,300 samples, and twice about once
+    # in ten million: one pair is chance, two are the alarm.
+    Then no more than one pair of them is the same
     And their digits are spread evenly

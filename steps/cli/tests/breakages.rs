@@ -462,6 +462,20 @@ fn failed_scenarios(summary: &Summary) -> Vec<String> {
     names
 }
 
+/// Each failed scenario with the step that failed and why, so that a row's surprise can be read
+/// from the test's own output (CI keeps little else).
+fn failure_details(summary: &Summary) -> String {
+    summary
+        .scenarios
+        .iter()
+        .filter(|s| s.status == Status::Failed)
+        .map(|s| {
+            format!("failed: {} ({}): {}", s.scenario, s.location, s.detail.as_deref().unwrap_or("no detail"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// What one row's runs showed: the IDs and scenarios that failed, and what was wrong.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RowResult {
@@ -479,9 +493,10 @@ fn run_row(breakage: &Breakage, how: Run) -> RowResult {
         let alone = runtime.block_on(run_on(breakage, Run { instances: 1, ..how }));
         if !failed_ids(&alone).is_empty() {
             wrong.push(format!(
-                "{}: one instance alone must fail nothing (only several show it), but {:?} failed\n{}",
+                "{}: one instance alone must fail nothing (only several show it), but {:?} failed\n{}\n{}",
                 breakage.name,
                 failed_ids(&alone),
+                failure_details(&alone),
                 alone.render()
             ));
         }
@@ -492,7 +507,11 @@ fn run_row(breakage: &Breakage, how: Run) -> RowResult {
     let got: BTreeSet<String> = failed.iter().cloned().collect();
     if got != expected {
         let name = breakage.name;
-        wrong.push(format!("{name}: expected {expected:?} to fail, {got:?} failed\n{}", summary.render()));
+        wrong.push(format!(
+            "{name}: expected {expected:?} to fail, {got:?} failed\n{}\n{}",
+            failure_details(&summary),
+            summary.render()
+        ));
     }
     RowResult { failed, scenarios: failed_scenarios(&summary), wrong }
 }
