@@ -126,7 +126,7 @@ Feature: Identity verification
     And I continue to the agency
     Then I am asked to share my verified name with the benefits agency
 
-  @PR-5 @IV-1
+  @PR-5
   Scenario: With neither phone nor personal key, I open a new account and verify again
     Given I have verified my identity
     When I sign out

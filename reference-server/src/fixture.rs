@@ -134,6 +134,9 @@ pub enum Fixture {
     /// Broken (AG-1): the token endpoint asks for a PKCE verifier but does not compare it with
     /// the challenge.
     PkceVerifierNotCompared,
+    /// Broken (PR-5): an identity verified in one account is not found for any other, so a
+    /// person who had to open a new account can never verify again.
+    OneAccountPerIdentity,
     /// Broken (AX-1, AX-3): the sign-up page carries an image without a text alternative, a
     /// field without a label, faint text and a banner 1000 px wide.
     InaccessiblePages,
@@ -194,6 +197,7 @@ impl FromStr for Fixture {
             "personal-key-use-untold" => Self::PersonalKeyUseUntold,
             "pkce-verifier-not-compared" => Self::PkceVerifierNotCompared,
             "landlines-refused" => Self::LandlinesRefused,
+            "one-account-per-identity" => Self::OneAccountPerIdentity,
             other => return Err(format!("no fixture {other:?}")),
         })
     }
@@ -202,14 +206,16 @@ impl FromStr for Fixture {
 /// What one server instance keeps in its own memory for a variant that breaks a rule by
 /// keeping it there: events by limiter key ([`Fixture::CodeRequestsCountedPerInstance`]), the
 /// address an account had before a change it took too early ([`Fixture::NewEmailTakenAtRequest`])
-/// the last code of [`Fixture::CountedCodes`] and the numbers that took no text
-/// ([`Fixture::LandlinesRefused`]).
+/// the last code of [`Fixture::CountedCodes`], the numbers that took no text
+/// ([`Fixture::LandlinesRefused`]) and the account each SSN was first resolved for
+/// ([`Fixture::OneAccountPerIdentity`]).
 #[derive(Debug, Default)]
 pub struct InstanceMemory {
     events: std::sync::Mutex<std::collections::HashMap<String, Vec<time::OffsetDateTime>>>,
     no_texts: std::sync::Mutex<std::collections::HashSet<crate::domain::Phone>>,
     old_emails: std::sync::Mutex<std::collections::HashMap<crate::domain::AccountId, crate::domain::Email>>,
     counter: std::sync::atomic::AtomicU64,
+    ssn_owners: std::sync::Mutex<std::collections::HashMap<String, crate::domain::AccountId>>,
 }
 
 impl InstanceMemory {
@@ -244,6 +250,11 @@ impl InstanceMemory {
 
     pub fn takes_no_texts(&self, phone: &crate::domain::Phone) -> bool {
         self.no_texts.lock().expect("instance memory").contains(phone)
+    }
+
+    /// The account an SSN was first resolved for (this one, when it is the first).
+    pub fn ssn_owner(&self, ssn: &str, account: crate::domain::AccountId) -> crate::domain::AccountId {
+        *self.ssn_owners.lock().expect("instance memory").entry(ssn.to_owned()).or_insert(account)
     }
 
     /// The next code of a counter, `digits` long: predictable, the fault OTP-6 looks for.

@@ -526,7 +526,7 @@ pub async fn play_in_person(
         zip: "22150".into(),
     };
     accepted(driver.enter_id_details(&details).await?, "the details on the ID")?;
-    accepted(driver.enter_ssn("900-12-3456").await?, "the SSN")?;
+    accepted(driver.enter_ssn(&person.ssn).await?, "the SSN")?;
     accepted(driver.finish_verification(&person.password).await?, "the password")?;
     let status = driver.verification_status().await?;
     let code = match &status {

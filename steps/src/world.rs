@@ -78,10 +78,13 @@ impl Context {
     pub fn new_person(&self) -> Person {
         let n = self.people.fetch_add(1, Ordering::Relaxed) + 1;
         let tag = self.run_tag;
+        let k = (u64::from(tag) * 7919 + n) % 1_000_000;
         let person = Person {
             email: format!("person{n}.run{tag}@example.test"),
-            phone: format!("+15550{:06}", (u64::from(tag) * 7919 + n) % 1_000_000),
+            phone: format!("+15550{k:06}"),
             password: format!("maple orbit {n} candle {tag} river"),
+            // Areas 900–998 are never issued (999 holds the fakes' magic values); no serial 0000.
+            ssn: format!("{}-12-{:04}", 900 + k / 9_999 % 99, 1 + k % 9_999),
         };
         if let Ok(mut handed_out) = self.handed_out.lock() {
             handed_out.push(Identity { email: person.email.clone(), phone: person.phone.clone() });
@@ -143,6 +146,9 @@ pub struct Person {
     pub email: String,
     pub phone: String,
     pub password: String,
+    /// The Social Security number the person verifies their identity with: each person's own,
+    /// so that a service recognising a person across accounts (PR-5) is seen.
+    pub ssn: String,
 }
 
 pub enum TimeGuard {

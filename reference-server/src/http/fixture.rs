@@ -182,6 +182,7 @@ pub async fn middleware(
         | Fixture::NewPhoneTakenAtRequest
         | Fixture::AuthenticatorCodesReusable
         | Fixture::LandlinesRefused
+        | Fixture::OneAccountPerIdentity
         | Fixture::PersonalKeyUseUntold
         | Fixture::PkceVerifierNotCompared
         | Fixture::RetryAtFromLatestRequest

@@ -208,6 +208,12 @@ impl Services {
         self.limit(&key, p.verification_attempt_limit, p.verification_attempt_window_secs, self.clock.now())
             .await?;
         progress.resolved = false;
+        #[cfg(feature = "fixtures")]
+        if super::broken!(self, OneAccountPerIdentity)
+            && self.instance_memory.ssn_owner(&ssn, account_id) != account_id
+        {
+            return Err(ServiceError::Rejected(Reason::IdentityNotFound));
+        }
         if !self.proofing.resolve(identity, &ssn).await? {
             return Err(ServiceError::Rejected(Reason::IdentityNotFound));
         }

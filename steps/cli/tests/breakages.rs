@@ -361,6 +361,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["PR-4", "PV-2"],
     },
     Breakage {
+        name: "one-account-per-identity",
+        what: "an identity verified in one account is not found for another, so a new account can never verify again",
+        configure: |c| c.fixture = Some(Fixture::OneAccountPerIdentity),
+        fails: &["PR-5"],
+    },
+    Breakage {
         name: "password-change-loses-identity",
         what: "a password change leaves the verified identity locked under the old password",
         configure: |c| c.fixture = Some(Fixture::PasswordChangeLosesIdentity),

@@ -509,7 +509,7 @@ const SHAREABLE_CLAIMS: &[&str] = &[
 
 #[then(regex = r"^its userinfo request returns (my verified [A-Za-z ]+), and nothing about the checks$")]
 async fn userinfo_verified(world: &mut LoginWorld, what: String) -> anyhow::Result<()> {
-    use super::identity::{BIRTHDATE, FAMILY_NAME, GIVEN_NAME, SSN, STREET};
+    use super::identity::{BIRTHDATE, FAMILY_NAME, GIVEN_NAME, STREET};
     let name = world.agency.request.as_ref().map(|(n, _)| n.clone()).context("no agency in this scenario")?;
     let (status, body) = userinfo(world, &name).await?;
     anyhow::ensure!(status == 200, "userinfo answered {status}: {body}");
@@ -547,12 +547,13 @@ async fn userinfo_verified(world: &mut LoginWorld, what: String) -> anyhow::Resu
             body["address"]
         );
     }
-    let digits: String = SSN.chars().filter(char::is_ascii_digit).collect();
+    let entered = world.me.ssn.clone();
+    let digits: String = entered.chars().filter(char::is_ascii_digit).collect();
     let ssn =
         text("social_security_number").map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>());
     match (has("social_security_number"), ssn) {
         (true, Some(given)) => {
-            anyhow::ensure!(given == digits, "userinfo gives the SSN {given:?}, I entered {SSN}")
+            anyhow::ensure!(given == digits, "userinfo gives the SSN {given:?}, I entered {entered}")
         }
         (true, None) => anyhow::bail!("userinfo gives no social_security_number, which was agreed"),
         (false, Some(given)) => anyhow::bail!("userinfo gives an SSN ({given}) nobody agreed to share"),

@@ -81,8 +81,8 @@ async fn enroll(world: &mut LoginWorld) -> anyhow::Result<()> {
     choose(world).await?;
     details(world).await?;
     expect_accepted(world.last()?).context("entering the details on the ID")?;
-    let ssn = super::identity::SSN;
-    world.last = Some(world.driver.enter_ssn(ssn).await?);
+    let ssn = world.me.ssn.clone();
+    world.last = Some(world.driver.enter_ssn(&ssn).await?);
     expect_accepted(world.last()?).context("entering the SSN")?;
     super::identity::confirm_with_password(world).await?;
     expect_accepted(world.last()?).context("confirming with the password")?;
