@@ -257,8 +257,13 @@ impl Agency {
             "iat": iat,
             "exp": exp,
         });
-        if auth == ClientAuth::NotYetValidAssertion {
-            claims["nbf"] = json!(now + 3600);
+        match auth {
+            ClientAuth::NotYetValidAssertion => claims["nbf"] = json!(now + 3600),
+            ClientAuth::ExpiredAssertion
+            | ClientAuth::LongLivedAssertion
+            | ClientAuth::IssuedLaterAssertion => {}
+            // Valid from now, as many agencies' libraries write it: a service must take it.
+            _ => claims["nbf"] = json!(now),
         }
         let header = Header::new(Algorithm::RS256);
         let token = match auth {
