@@ -492,7 +492,7 @@ impl BrowserDriver {
               reference: text(reads.reference),
               otpauth_uri: link && link.getAttribute("href"),
               agency: text(reads.agency_name),
-              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => e.getAttribute("data-attribute") || e.innerText.trim()),
+              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => [e.getAttribute("data-attribute") || "", e.innerText.trim()]),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
@@ -732,15 +732,25 @@ impl BrowserDriver {
         match name {
             "consent" => {
                 details["agency"] = page["agency"].clone();
+                // A detail counts as shown only with words a person can see: markup alone
+                // (an empty or hidden element) tells the person nothing (AG-2).
                 let names = &self.mapping().reads.attribute_names;
-                let attributes: Vec<Value> = page["attributes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|shown| json!(names.get(shown).map_or(shown, String::as_str)))
-                    .collect();
+                let (mut attributes, mut not_shown) = (Vec::new(), Vec::new());
+                for pair in page["attributes"].as_array().into_iter().flatten() {
+                    let marked = pair[0].as_str().unwrap_or_default();
+                    let shown = pair[1].as_str().unwrap_or_default();
+                    if shown.is_empty() {
+                        not_shown.push(json!(marked));
+                    } else if marked.is_empty() {
+                        attributes.push(json!(names.get(shown).map_or(shown, String::as_str)));
+                    } else {
+                        attributes.push(json!(marked));
+                    }
+                }
                 details["attributes"] = json!(attributes);
+                if !not_shown.is_empty() {
+                    details["attributes_without_visible_words"] = json!(not_shown);
+                }
             }
             "account" => {
                 details["email"] = page["email"].clone();

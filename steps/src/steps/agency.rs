@@ -219,7 +219,12 @@ async fn asked_to_share(world: &mut LoginWorld, what: String, _name: String) -> 
         .collect();
     let wanted = scopes(&what)?;
     let expected: BTreeSet<&str> = wanted.iter().skip(1).map(String::as_str).collect();
-    anyhow::ensure!(shown == expected, "the consent question lists {shown:?}, expected exactly {expected:?}");
+    let unworded = details.get("attributes_without_visible_words").filter(|v| !v.is_null());
+    anyhow::ensure!(
+        shown == expected,
+        "the consent question lists {shown:?}, expected exactly {expected:?}{}",
+        unworded.map_or(String::new(), |v| format!(" (marked but with no words a person can see: {v})"))
+    );
     anyhow::ensure!(
         details.get("agency").and_then(Value::as_str).is_some_and(|a| !a.trim().is_empty()),
         "the consent question does not name the agency"
