@@ -496,8 +496,9 @@ impl BrowserDriver {
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
+              // Shown only with words a person can see (markup alone reads as "").
               verification: (() => { try { const e = document.querySelector(reads.verification);
-                return e ? (e.getAttribute("data-status") || e.innerText.trim()) : null; } catch (e) { return null; } })(),
+                return e ? (e.innerText.trim() && (e.getAttribute("data-status") || e.innerText.trim())) : null; } catch (e) { return null; } })(),
               enrollment_code: text(reads.enrollment_code),
               post_offices: Array.from(document.querySelectorAll("form input[type=radio]")).map(i => {
                 const l = i.id && document.querySelector(`label[for="${CSS.escape(i.id)}"]`);
