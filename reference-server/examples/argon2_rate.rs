@@ -12,17 +12,13 @@
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
-use argon2::{Algorithm, Argon2, Params, Version};
 use reference_server::config::Argon2Config;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let threads: usize = args.next().map_or(Ok(1), |a| a.parse())?;
     let seconds: u64 = args.next().map_or(Ok(5), |a| a.parse())?;
-    let cost = Argon2Config::default();
-    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let argon2 = Argon2Config::default().argon2()?;
     let phc = argon2
         .hash_password(b"a password to verify", &SaltString::generate(&mut OsRng))
         .map_err(|e| anyhow::anyhow!("hashing: {e}"))?

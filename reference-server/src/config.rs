@@ -287,6 +287,15 @@ impl Default for SmsConfig {
     }
 }
 
+impl Argon2Config {
+    /// argon2id at this cost.
+    pub fn argon2(&self) -> anyhow::Result<argon2::Argon2<'static>> {
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        Ok(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
+    }
+}
+
 impl Default for Argon2Config {
     fn default() -> Self {
         Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }

@@ -18,13 +18,8 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(config: &Argon2Config) -> anyhow::Result<Self> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Ok(Self {
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-            cores: Arc::new(tokio::sync::Semaphore::new(cores)),
-        })
+        Ok(Self { argon2: config.argon2()?, cores: Arc::new(tokio::sync::Semaphore::new(cores)) })
     }
 
     /// Runs `work` (an argon2 run) on a blocking thread once a core is free for it.

@@ -470,6 +470,9 @@ impl BrowserDriver {
             };
             const matches = (sel) => { try { return document.querySelector(sel) !== null; } catch (e) { return false; } };
             const reads = arguments[4];
+            // A marked value (or the words) of an element, only when it has words a person can
+            // see: markup alone (an empty or hidden element) tells the person nothing, reads "".
+            const worded = (e, marker) => e.innerText.trim() && (e.getAttribute(marker) || e.innerText.trim());
             const link = document.querySelector(reads.otpauth_link);
             const navigation = performance.getEntriesByType("navigation")[0];
             return {
@@ -492,13 +495,14 @@ impl BrowserDriver {
               reference: text(reads.reference),
               otpauth_uri: link && link.getAttribute("href"),
               agency: text(reads.agency_name),
-              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => [e.getAttribute("data-attribute") || "", e.innerText.trim()]),
+              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => worded(e, "data-attribute")),
+              attributes_unworded: Array.from(document.querySelectorAll(reads.attributes))
+                .filter(e => !e.innerText.trim()).map(e => e.getAttribute("data-attribute") || e.outerHTML.slice(0, 80)),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
-              // Shown only with words a person can see (markup alone reads as "").
               verification: (() => { try { const e = document.querySelector(reads.verification);
-                return e ? (e.innerText.trim() && (e.getAttribute("data-status") || e.innerText.trim())) : null; } catch (e) { return null; } })(),
+                return e ? worded(e, "data-status") : null; } catch (e) { return null; } })(),
               enrollment_code: text(reads.enrollment_code),
               post_offices: Array.from(document.querySelectorAll("form input[type=radio]")).map(i => {
                 const l = i.id && document.querySelector(`label[for="${CSS.escape(i.id)}"]`);
@@ -733,24 +737,19 @@ impl BrowserDriver {
         match name {
             "consent" => {
                 details["agency"] = page["agency"].clone();
-                // A detail counts as shown only with words a person can see: markup alone
-                // (an empty or hidden element) tells the person nothing (AG-2).
+                // A detail with no words a person can see reads "": it is not shown (AG-2).
                 let names = &self.mapping().reads.attribute_names;
-                let (mut attributes, mut not_shown) = (Vec::new(), Vec::new());
-                for pair in page["attributes"].as_array().into_iter().flatten() {
-                    let marked = pair[0].as_str().unwrap_or_default();
-                    let shown = pair[1].as_str().unwrap_or_default();
-                    if shown.is_empty() {
-                        not_shown.push(json!(marked));
-                    } else if marked.is_empty() {
-                        attributes.push(json!(names.get(shown).map_or(shown, String::as_str)));
-                    } else {
-                        attributes.push(json!(marked));
-                    }
-                }
+                let attributes: Vec<Value> = page["attributes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|shown| !shown.is_empty())
+                    .map(|shown| json!(names.get(shown).map_or(shown, String::as_str)))
+                    .collect();
                 details["attributes"] = json!(attributes);
-                if !not_shown.is_empty() {
-                    details["attributes_without_visible_words"] = json!(not_shown);
+                if page["attributes_unworded"].as_array().is_some_and(|u| !u.is_empty()) {
+                    details["attributes_without_visible_words"] = page["attributes_unworded"].clone();
                 }
             }
             "account" => {
