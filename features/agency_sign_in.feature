@@ -175,6 +175,13 @@ Feature: Signing in for an agency
       Then the exchange is refused as "invalid_grant"
 
     @AG-1
+    Scenario: An agency that signs its client assertion may leave PKCE out
+      Given I have an account with a confirmed phone
+      And the benefits agency has sent me to sign in for my email address without PKCE and I was sent back with a code
+      When the benefits agency exchanges the code
+      Then the exchange succeeds
+
+    @AG-1
     Scenario Outline: The code is refused unless the agency names the return address it asked for
       Given I have an account with a confirmed phone
       And the benefits agency has sent me to sign in for my email address and I was sent back with a code
