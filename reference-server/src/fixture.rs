@@ -134,6 +134,9 @@ pub enum Fixture {
     /// Broken (AG-1): the token endpoint asks for a PKCE verifier but does not compare it with
     /// the challenge.
     PkceVerifierNotCompared,
+    /// Broken (AG-1): the token endpoint wants PKCE from every agency, also from one that proves
+    /// who it is with a signed client assertion.
+    PkceDemandedOfEveryAgency,
     /// Broken (PR-5): an identity verified in one account is not found for any other, so a
     /// person who had to open a new account can never verify again.
     OneAccountPerIdentity,
@@ -196,6 +199,7 @@ impl FromStr for Fixture {
             "authenticator-codes-reusable" => Self::AuthenticatorCodesReusable,
             "personal-key-use-untold" => Self::PersonalKeyUseUntold,
             "pkce-verifier-not-compared" => Self::PkceVerifierNotCompared,
+            "pkce-demanded-of-every-agency" => Self::PkceDemandedOfEveryAgency,
             "landlines-refused" => Self::LandlinesRefused,
             "one-account-per-identity" => Self::OneAccountPerIdentity,
             other => return Err(format!("no fixture {other:?}")),

@@ -185,6 +185,7 @@ pub async fn middleware(
         | Fixture::OneAccountPerIdentity
         | Fixture::PersonalKeyUseUntold
         | Fixture::PkceVerifierNotCompared
+        | Fixture::PkceDemandedOfEveryAgency
         | Fixture::RetryAtFromLatestRequest
         | Fixture::OneReferenceForAllReports
         | Fixture::ShortAuthenticatorSecrets

@@ -312,6 +312,12 @@ const BREAKAGES: &[Breakage] = &[
         fails: &["AG-1"],
     },
     Breakage {
+        name: "pkce-demanded-of-every-agency",
+        what: "the token endpoint wants PKCE also from an agency that signs its client assertion",
+        configure: |c| c.fixture = Some(Fixture::PkceDemandedOfEveryAgency),
+        fails: &["AG-1"],
+    },
+    Breakage {
         name: "new-email-taken-at-request",
         what: "a new email address becomes the sign-in address before its link is followed",
         configure: |c| c.fixture = Some(Fixture::NewEmailTakenAtRequest),

@@ -83,7 +83,7 @@ impl Services {
             (Some(_), None) => {
                 return Err(OAuthError::InvalidGrant("code_verifier is required (PKCE).".into()));
             }
-            (None, _) if agency.key.is_none() => {
+            (None, _) if agency.key.is_none() || crate::service::broken!(self, PkceDemandedOfEveryAgency) => {
                 return Err(OAuthError::InvalidGrant("This code was issued without PKCE.".into()));
             }
             // RFC 9700 section 2.1.1: a verifier for a code issued without a challenge means the
