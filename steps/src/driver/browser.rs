@@ -474,6 +474,7 @@ impl BrowserDriver {
             // see: markup alone (an empty or hidden element) tells the person nothing, reads "".
             const worded = (e, marker) => e.innerText.trim() && (e.getAttribute(marker) || e.innerText.trim());
             const link = document.querySelector(reads.otpauth_link);
+            const consentDetails = Array.from(document.querySelectorAll(reads.attributes));
             const navigation = performance.getEntriesByType("navigation")[0];
             return {
               url: location.href,
@@ -495,9 +496,9 @@ impl BrowserDriver {
               reference: text(reads.reference),
               otpauth_uri: link && link.getAttribute("href"),
               agency: text(reads.agency_name),
-              attributes: Array.from(document.querySelectorAll(reads.attributes)).map(e => worded(e, "data-attribute")),
-              attributes_unworded: Array.from(document.querySelectorAll(reads.attributes))
-                .filter(e => !e.innerText.trim()).map(e => e.getAttribute("data-attribute") || e.outerHTML.slice(0, 80)),
+              attributes: consentDetails.map(e => worded(e, "data-attribute")),
+              attributes_unworded: consentDetails.filter(e => !e.innerText.trim())
+                .map(e => e.getAttribute("data-attribute") || e.outerHTML.slice(0, 80)),
               email: dd(arguments[0]),
               phone: dd(arguments[1]),
               agencies: Array.from(document.querySelectorAll("form input[name=client_id]")).map(i => i.value),
