@@ -2,7 +2,7 @@
 //! (`REQUIREMENTS.md`, values in bold); a deployment may declare other values.
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -97,15 +97,6 @@ impl Policy {
     /// OTP-5 / PK-5: the wrong-entry lockout with this policy's numbers.
     pub fn lockout(&self) -> crate::rules::lockout::Lockout {
         crate::rules::lockout::Lockout { limit: self.code_attempt_limit, duration: secs(self.lockout_secs) }
-    }
-
-    /// Which sessions are alive at `now` (SI-4, SI-6).
-    pub fn sessions_alive(&self, now: OffsetDateTime) -> crate::rules::session::Alive {
-        crate::rules::session::Alive::at(
-            now,
-            secs(self.session_idle_timeout_secs),
-            secs(self.session_lifetime_secs),
-        )
     }
 
     /// Problems that make the policy unusable, in words.

@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use crate::policy::secs;
+use crate::rules::session::session_over;
 use crate::rules::tokens;
 use crate::sealing;
 
@@ -218,24 +220,25 @@ pub async fn middleware(State(app): State<AppState>, mut request: Request, next:
 async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result<Response> {
     let store = &app.services.store;
     let now = app.services.clock.now();
+    let idle = secs(app.services.policy.session_idle_timeout_secs);
+    let lifetime = secs(app.services.policy.session_lifetime_secs);
     let mut existing = None;
     let mut state = SessionState::default();
     let mut vault = Vault::default();
     let cookie = cookie_value(request);
     if let Some(value) = &cookie {
         let digest = tokens::digest(value);
-        // Read and marked used in one statement (SI-4, SI-6); one that is over goes.
-        if let Some(stored) =
-            store.open_session(&digest, now, app.services.policy.sessions_alive(now)).await?
-        {
-            state = serde_json::from_str(&stored).unwrap_or_default();
-            if let Some(sealed) = state.vault.take() {
-                let opened = sealing::open(&sealing::key_from_token(VAULT_KEY, value), &sealed)?;
-                vault = serde_json::from_slice(&opened)?;
+        if let Some(stored) = store.session(&digest).await? {
+            if !session_over(stored.created_at, stored.last_seen_at, now, idle, lifetime) {
+                state = serde_json::from_str(&stored.state).unwrap_or_default();
+                if let Some(sealed) = state.vault.take() {
+                    let opened = sealing::open(&sealing::key_from_token(VAULT_KEY, value), &sealed)?;
+                    vault = serde_json::from_slice(&opened)?;
+                }
+                existing = Some(digest);
+            } else {
+                store.delete_session(&digest).await?;
             }
-            existing = Some(digest);
-        } else {
-            store.delete_session(&digest).await?;
         }
     }
     let session = Session::new(existing.clone(), state, vault);
@@ -296,7 +299,8 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
             seal_vault(&mut state, cookie.as_deref().unwrap_or_default())?;
             store.save_session(digest, &serde_json::to_string(&state)?, now).await?;
         }
-        _ => {} // An open session was marked used when it was read.
+        (_, Some(digest)) => store.touch_session(digest, now).await?,
+        _ => {}
     }
     Ok(response)
 }

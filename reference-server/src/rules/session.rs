@@ -4,21 +4,22 @@
 
 use time::{Duration, OffsetDateTime};
 
-/// SI-4 and SI-6 as bounds a store applies in the statement that reads a session, so that one
-/// that is over cannot be revived by a parallel request: at some `now`, a session is alive
-/// while it was last used strictly after `seen_after` and begun strictly after `created_after`
-/// (idle for exactly `idle`, or `lifetime` old, it is over).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Alive {
-    pub seen_after: OffsetDateTime,
-    pub created_after: OffsetDateTime,
+/// SI-4: a session last used at `last_seen` is over at `now` once it has been idle for
+/// `timeout` (at exactly `timeout`, it is over).
+pub fn idle_expired(last_seen: OffsetDateTime, now: OffsetDateTime, timeout: Duration) -> bool {
+    now - last_seen >= timeout
 }
 
-impl Alive {
-    /// The bounds at `now`, for sessions that end after `idle` unused or `lifetime` in all.
-    pub fn at(now: OffsetDateTime, idle: Duration, lifetime: Duration) -> Self {
-        Self { seen_after: now - idle, created_after: now - lifetime }
-    }
+/// SI-4 and SI-6: whether a session begun at `created_at` and last used at `last_seen` is over
+/// at `now`: idle for `idle`, or older than `lifetime` (at exactly either, it is over).
+pub fn session_over(
+    created_at: OffsetDateTime,
+    last_seen: OffsetDateTime,
+    now: OffsetDateTime,
+    idle: Duration,
+    lifetime: Duration,
+) -> bool {
+    idle_expired(last_seen, now, idle) || now - created_at >= lifetime
 }
 
 /// What one wrong current password in settings means.
@@ -48,13 +49,19 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
 
     #[test]
-    fn a_session_is_over_at_exactly_its_idle_timeout_or_its_lifetime() {
+    fn idle_for_the_whole_timeout_ends_the_session() {
+        let timeout = Duration::minutes(15);
+        assert!(!idle_expired(T0, T0 + timeout - Duration::SECOND, timeout));
+        assert!(idle_expired(T0, T0 + timeout, timeout));
+    }
+
+    #[test]
+    fn a_busy_session_still_ends_after_its_lifetime() {
         let (idle, lifetime) = (Duration::minutes(15), Duration::hours(12));
-        let now = T0 + Duration::days(1);
-        let alive = Alive::at(now, idle, lifetime);
-        // Alive means strictly after each bound: used 15 minutes ago, or begun 12 hours ago, is over.
-        assert_eq!(alive.seen_after, now - Duration::minutes(15));
-        assert_eq!(alive.created_after, now - Duration::hours(12));
+        let busy = |now: OffsetDateTime| session_over(T0, now - Duration::MINUTE, now, idle, lifetime);
+        assert!(!busy(T0 + lifetime - Duration::SECOND));
+        assert!(busy(T0 + lifetime));
+        assert!(session_over(T0, T0, T0 + idle, idle, lifetime), "idle ends it too");
     }
 
     #[test]

@@ -21,8 +21,15 @@ impl Services {
                 .into_iter()
                 .max()
                 .unwrap_or_default();
-        let now = self.clock.now();
-        Ok(self.store.purge_expired(now, secs(window), p.sessions_alive(now)).await?)
+        Ok(self
+            .store
+            .purge_expired(
+                self.clock.now(),
+                secs(window),
+                secs(p.session_idle_timeout_secs),
+                secs(p.session_lifetime_secs),
+            )
+            .await?)
     }
 }
 

@@ -34,6 +34,7 @@ pub use email_links::{EmailLink, LinkPurpose};
 pub use enrollments::{Enrollment, EnrollmentStatus, NewEnrollment};
 pub use outbox::OutgoingMail;
 pub use profiles::{Profile, Wrapped};
+pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -199,12 +200,13 @@ impl Store {
     /// Deletes what has expired long enough ago that nobody can be told anything about it
     /// any more: emailed links a week after they expired (until then a late click is told
     /// "expired", not "not valid"), codes a day after, limiter events older than `window`, and
-    /// sessions that `sessions` no longer admits. Returns how many rows went.
+    /// sessions idle for `idle` or older than `lifetime`. Returns how many rows went.
     pub async fn purge_expired(
         &self,
         now: OffsetDateTime,
         window: time::Duration,
-        sessions: crate::rules::session::Alive,
+        idle: time::Duration,
+        lifetime: time::Duration,
     ) -> StoreResult<u64> {
         let at = |d: time::Duration| to_ms(now - d);
         let mut gone = 0;
@@ -212,8 +214,8 @@ impl Store {
             ("DELETE FROM email_links WHERE expires_at < $1", at(time::Duration::days(7))),
             ("DELETE FROM codes WHERE expires_at < $1", at(time::Duration::days(1))),
             ("DELETE FROM limited_events WHERE at <= $1", at(window)),
-            ("DELETE FROM sessions WHERE last_seen_at <= $1", to_ms(sessions.seen_after)),
-            ("DELETE FROM sessions WHERE created_at <= $1", to_ms(sessions.created_after)),
+            ("DELETE FROM sessions WHERE last_seen_at <= $1", at(idle)),
+            ("DELETE FROM sessions WHERE created_at <= $1", at(lifetime)),
         ] {
             gone += sqlx::query(sql).bind(before).execute(&self.pool).await?.rows_affected();
         }

@@ -5,30 +5,30 @@
 
 use time::OffsetDateTime;
 
-use super::{Store, StoreResult, to_ms};
-use crate::rules::session::Alive;
+use super::{Store, StoreResult, from_ms, to_ms};
+
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub state: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
 
 impl Store {
-    /// The state of the session under `id_digest` if `alive` admits it, marking it used at
-    /// `now` in the same statement: a session that is over is neither returned nor revived,
-    /// whatever a parallel request does. `None`: no such session, or it is over.
-    pub async fn open_session(
-        &self,
-        id_digest: &str,
-        now: OffsetDateTime,
-        alive: Alive,
-    ) -> StoreResult<Option<String>> {
-        let state: Option<String> = sqlx::query_scalar(
-            "UPDATE sessions SET last_seen_at = $1
-             WHERE id_digest = $2 AND last_seen_at > $3 AND created_at > $4 RETURNING state",
-        )
-        .bind(to_ms(now))
-        .bind(id_digest)
-        .bind(to_ms(alive.seen_after))
-        .bind(to_ms(alive.created_after))
-        .fetch_optional(&self.pool)
-        .await?;
-        state.map(|state| self.contacts.open(&state)).transpose()
+    pub async fn session(&self, id_digest: &str) -> StoreResult<Option<StoredSession>> {
+        let row: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT state, created_at, last_seen_at FROM sessions WHERE id_digest = $1")
+                .bind(id_digest)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(state, created, seen)| {
+            Ok(StoredSession {
+                state: self.contacts.open(&state)?,
+                created_at: from_ms(created)?,
+                last_seen_at: from_ms(seen)?,
+            })
+        })
+        .transpose()
     }
 
     /// A new session under a fresh random id.
@@ -54,6 +54,15 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(saved.rows_affected() == 1)
+    }
+
+    pub async fn touch_session(&self, id_digest: &str, now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
+            .bind(to_ms(now))
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, id_digest: &str) -> StoreResult<()> {
