@@ -278,3 +278,14 @@ impl Fixture {
         policy
     }
 }
+
+/// Whether a sign-in code was sent that is still unused, newest and unexpired
+/// ([`Fixture::PersonalKeyRefusedOnceACodeIsSent`]).
+pub async fn sign_in_code_waiting(
+    store: &crate::store::Store,
+    account_id: crate::domain::AccountId,
+    now: time::OffsetDateTime,
+) -> Result<bool, crate::store::StoreError> {
+    let rows = store.codes(account_id, crate::store::CodePurpose::SignIn).await?;
+    Ok(rows.iter().any(|r| !r.code.used && !r.code.superseded && r.code.expires_at > now))
+}

@@ -271,7 +271,7 @@ async fn run(app: AppState, request: &mut Request, next: Next) -> anyhow::Result
     }
     // Test-only breakage (SI-5): a rotation keeps the identifier the browser had.
     let fate = match fate {
-        Fate::Rotate if existing.is_some() && crate::service::broken!(app.services, SessionKeptAtSignIn) => {
+        Fate::Rotate if crate::service::broken!(app.services, SessionKeptAtSignIn if existing.is_some()) => {
             Fate::Keep
         }
         fate => fate,

@@ -209,9 +209,10 @@ impl Services {
             .await?;
         progress.resolved = false;
         #[cfg(feature = "fixtures")]
-        if super::broken!(self, OneAccountPerIdentity)
-            && self.instance_memory.ssn_owner(&ssn, account_id) != account_id
-        {
+        if super::broken!(
+            self,
+            OneAccountPerIdentity if self.instance_memory.ssn_owner(&ssn, account_id) != account_id
+        ) {
             return Err(ServiceError::Rejected(Reason::IdentityNotFound));
         }
         if !self.proofing.resolve(identity, &ssn).await? {

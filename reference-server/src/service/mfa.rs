@@ -34,10 +34,10 @@ impl Services {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
         #[cfg(feature = "fixtures")]
-        if super::broken!(self, LandlinesRefused)
-            && delivery == Delivery::Voice
-            && self.instance_memory.takes_no_texts(phone)
-        {
+        if super::broken!(
+            self,
+            LandlinesRefused if delivery == Delivery::Voice && self.instance_memory.takes_no_texts(phone)
+        ) {
             return Err(ServiceError::Rejected(Reason::PhoneUnreachable));
         }
         let p = &self.policy;
@@ -58,7 +58,7 @@ impl Services {
         let code = otp::new_code(p.code_digits);
         let expires_at = now + secs(p.code_lifetime_secs);
         let digest = otp::digest(&self.code_key, &code);
-        let supersede = purpose != CodePurpose::SignIn || !super::broken!(self, OlderCodesKept);
+        let supersede = !super::broken!(self, OlderCodesKept if purpose == CodePurpose::SignIn);
         let id =
             self.store.create_code(account_id, purpose, phone, &digest, now, expires_at, supersede).await?;
         let minutes = p.code_lifetime_secs.div_ceil(60);
@@ -69,9 +69,7 @@ impl Services {
             format!("Your security code is {}.", digits.join(", "))
         };
         let sent = match delivery {
-            Delivery::Voice
-                if purpose == CodePurpose::SignIn && super::broken!(self, SignInVoiceOnlyForLandlines) =>
-            {
+            Delivery::Voice if super::broken!(self, SignInVoiceOnlyForLandlines if purpose == CodePurpose::SignIn) => {
                 match self.sms.send_text(phone, &text()).await {
                     Err(SmsError::NotMobile) => self.sms.call(phone, &spoken()).await,
                     texted => texted,
@@ -83,7 +81,7 @@ impl Services {
         let Err(error) = sent else { return Ok(()) };
         self.store.withdraw_code(id, now).await?;
         #[cfg(feature = "fixtures")]
-        if super::broken!(self, LandlinesRefused) && matches!(error, SmsError::NotMobile) {
+        if super::broken!(self, LandlinesRefused if matches!(error, SmsError::NotMobile)) {
             self.instance_memory.remember_no_texts(phone);
         }
         Err(match error {
@@ -126,9 +124,7 @@ impl Services {
             Entered::Expired => Err(ServiceError::Rejected(Reason::CodeExpired)),
             Entered::Used => Err(ServiceError::Rejected(Reason::CodeUsed)),
             Entered::Superseded => Err(ServiceError::Rejected(Reason::CodeSuperseded)),
-            Entered::Wrong
-                if purpose == CodePurpose::ConfirmPhone && super::broken!(self, AnySignUpCodeConfirms) =>
-            {
+            Entered::Wrong if super::broken!(self, AnySignUpCodeConfirms if purpose == CodePurpose::ConfirmPhone) => {
                 Ok(rows[0].phone.clone())
             }
             Entered::Wrong => Err(self
@@ -204,9 +200,11 @@ impl Services {
                 .failed_attempt(account_id, seen, |remaining| Reason::PersonalKeyWrong { remaining })
                 .await?);
         }
-        if super::broken!(self, PersonalKeyRefusedOnceACodeIsSent)
-            && self.code_waiting(account_id, now).await?
-        {
+        if super::broken!(
+            self,
+            PersonalKeyRefusedOnceACodeIsSent
+                if crate::fixture::sign_in_code_waiting(&self.store, account_id, now).await?
+        ) {
             let remaining = self.policy.code_attempt_limit;
             return Err(ServiceError::Rejected(Reason::PersonalKeyWrong { remaining }));
         }
@@ -226,11 +224,5 @@ impl Services {
             self.notify(&account.email, &notices::personal_key_used(&self.link("/"))).await;
         }
         Ok(key)
-    }
-
-    /// Whether a sign-in code was sent that is still unused, newest and unexpired.
-    async fn code_waiting(&self, account_id: AccountId, now: OffsetDateTime) -> ServiceResult<bool> {
-        let rows = self.store.codes(account_id, CodePurpose::SignIn).await?;
-        Ok(rows.iter().any(|r| !r.code.used && !r.code.superseded && r.code.expires_at > now))
     }
 }

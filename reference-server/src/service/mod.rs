@@ -30,10 +30,21 @@ pub use passwords::Passwords;
 
 /// Whether this test build runs the deliberately broken variant named (`crate::fixture`, for
 /// rules a layer around the router cannot break); always false in a release build.
+/// `broken!(services, Variant if condition)`: the variant breaks the rule only where
+/// `condition` holds; the condition is evaluated only in a test build running that variant.
+/// Keeping a breakage's whole condition inside the macro also keeps it out of mutation
+/// testing (cargo-mutants does not mutate macro arguments): it is not the server's behaviour.
 macro_rules! broken {
     ($services:expr, $variant:ident) => {{
         #[cfg(feature = "fixtures")]
         let broken = $services.config.fixture == Some(crate::fixture::Fixture::$variant);
+        #[cfg(not(feature = "fixtures"))]
+        let broken = false;
+        broken
+    }};
+    ($services:expr, $variant:ident if $condition:expr) => {{
+        #[cfg(feature = "fixtures")]
+        let broken = $services.config.fixture == Some(crate::fixture::Fixture::$variant) && $condition;
         #[cfg(not(feature = "fixtures"))]
         let broken = false;
         broken
@@ -391,14 +402,14 @@ impl Services {
     ) -> ServiceResult<()> {
         let window = secs(window_secs);
         #[cfg(feature = "fixtures")]
-        if key.starts_with("code-request:") && broken!(self, CodeRequestsCountedPerInstance) {
+        if broken!(self, CodeRequestsCountedPerInstance if key.starts_with("code-request:")) {
             return self
                 .instance_memory
                 .admit(key, now, limit, window)
                 .map_err(|retry_at| rate_limited(retry_at, now));
         }
         // Test-only breakage (OTP-4): a refusal names the latest event's end of window.
-        let from_latest = key.starts_with("code-request:") && broken!(self, RetryAtFromLatestRequest);
+        let from_latest = broken!(self, RetryAtFromLatestRequest if key.starts_with("code-request:"));
         self.store
             .admit_event(key, now, window, |earlier| {
                 throttle::admit(earlier, now, limit, window).map_err(|first| match earlier.iter().max() {

@@ -76,9 +76,10 @@ impl Services {
             .await?;
         self.notify(&account.email, &notices::email_change_requested(&new_email)).await;
         #[cfg(feature = "fixtures")]
-        if super::broken!(self, NewEmailTakenAtRequest)
-            && self.store.set_email(account_id, &new_email).await?
-        {
+        if super::broken!(
+            self,
+            NewEmailTakenAtRequest if self.store.set_email(account_id, &new_email).await?
+        ) {
             self.instance_memory.remember_old_email(account_id, account.email);
         }
         Ok(())
@@ -173,11 +174,9 @@ impl Services {
         let secret = sealing::open(&self.seal_key, &sealed)?;
         let reusable = super::broken!(self, AuthenticatorCodesReusable);
         match totp::check(&secret, code, now, if reusable { None } else { last_step }) {
-            TotpCheck::Valid(_) if reusable => {
-                self.store.clear_failures(account_id).await?;
-                Ok(())
-            }
-            TotpCheck::Valid(step) if self.store.use_authenticator_step(account_id, step).await? => {
+            TotpCheck::Valid(step)
+                if reusable || self.store.use_authenticator_step(account_id, step).await? =>
+            {
                 self.store.clear_failures(account_id).await?;
                 Ok(())
             }

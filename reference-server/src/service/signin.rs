@@ -36,9 +36,10 @@ impl Services {
         };
         match account {
             Some(account) if matches => {
-                if super::broken!(self, NewsletterAfterAWeek)
-                    && now - account.created_at >= time::Duration::days(7)
-                {
+                if super::broken!(
+                    self,
+                    NewsletterAfterAWeek if now - account.created_at >= time::Duration::days(7)
+                ) {
                     let tips = crate::delivery::notices::Notice {
                         subject: "Five tips to get more from your account".into(),
                         text: "Did you know you can share your account with more agencies? Read our tips."

@@ -59,9 +59,10 @@ pub(super) async fn add_phone(
     ApiJson(body): ApiJson<AddPhone>,
 ) -> ApiResult {
     let number = Phone::parse(&body.phone).map_err(|_| ServiceError::Rejected(Reason::InvalidPhone))?;
-    if crate::service::broken!(app.services, FirstSignUpNumberSticks)
-        && session.state().pending_phone.is_some_and(|first| first != number)
-    {
+    if crate::service::broken!(
+        app.services,
+        FirstSignUpNumberSticks if session.state().pending_phone.is_some_and(|first| first != number)
+    ) {
         return Err(ServiceError::Rejected(Reason::InvalidPhone).into());
     }
     app.services.send_code(account_id, CodePurpose::ConfirmPhone, &number, body.delivery).await?;
