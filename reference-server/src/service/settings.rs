@@ -140,7 +140,8 @@ impl Services {
         let mut secret = totp::new_secret();
         if super::broken!(self, ShortAuthenticatorSecrets) {
             secret.truncate(8);
-        } else if super::broken!(self, OneAuthenticatorSecret) {
+        }
+        if super::broken!(self, OneAuthenticatorSecret) {
             secret = b"one secret for all".to_vec();
         }
         let (base32, uri) = totp::enrollment(&secret, &account.email);
