@@ -375,3 +375,45 @@ async fn an_enrollment_ends_failed_or_expired_and_its_identity_is_deleted() {
         sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(pool).await.unwrap();
     assert_eq!(profiles, 0);
 }
+
+/// The reference server's own bound on what it keeps for an agency's request (no requirement
+/// sets one): a `state` and a `nonce` of 1,024 characters are taken; one character more is
+/// refused with `invalid_request`, sent back to the agency's registered address.
+#[tokio::test]
+async fn state_and_nonce_past_1024_characters_are_refused() {
+    let (server, _fakes) = spawn_app(|config| config.agencies = vec![census()]).await;
+    let http = reqwest::Client::new();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(b"v"));
+    for (state, nonce, refused) in [(1024, 1024, false), (1025, 8, true), (8, 1025, true)] {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("client_id", "census"),
+                ("redirect_uri", CALLBACK),
+                ("response_type", "code"),
+                ("scope", "openid email"),
+                ("state", "s".repeat(state).as_str()),
+                ("nonce", "n".repeat(nonce).as_str()),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .finish();
+        let response =
+            http.get(format!("{}/api/v1/agency/authorize?{query}", server.base_url)).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        let error = body["redirect_to"].as_str().and_then(|to| url::Url::parse(to).ok()).and_then(|to| {
+            to.query_pairs().find(|(k, _)| k == "error_description").map(|(_, v)| v.into_owned())
+        });
+        assert!(status.is_success(), "state {state}, nonce {nonce}: {status} {body}");
+        if refused {
+            assert_eq!(
+                error.as_deref(),
+                Some("state and nonce must be at most 1024 characters."),
+                "state {state}, nonce {nonce}: {body}"
+            );
+        } else {
+            assert_eq!(error, None, "state {state}, nonce {nonce}: {body}");
+            assert_eq!(body["next"], "sign_in", "{body}");
+        }
+    }
+}
