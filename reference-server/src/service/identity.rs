@@ -208,7 +208,6 @@ impl Services {
         self.limit(&key, p.verification_attempt_limit, p.verification_attempt_window_secs, self.clock.now())
             .await?;
         progress.resolved = false;
-        #[cfg(feature = "fixtures")]
         if super::broken!(
             self,
             OneAccountPerIdentity if self.instance_memory.ssn_owner(&ssn, account_id) != account_id

@@ -33,7 +33,6 @@ impl Services {
     ) -> ServiceResult<()> {
         let now = self.clock.now();
         self.refuse_while_locked(account_id, now).await?;
-        #[cfg(feature = "fixtures")]
         if super::broken!(
             self,
             LandlinesRefused if delivery == Delivery::Voice && self.instance_memory.takes_no_texts(phone)
