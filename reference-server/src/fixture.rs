@@ -289,3 +289,13 @@ pub async fn sign_in_code_waiting(
     let rows = store.codes(account_id, crate::store::CodePurpose::SignIn).await?;
     Ok(rows.iter().any(|r| !r.code.used && !r.code.superseded && r.code.expires_at > now))
 }
+
+/// When a refused request may be made again, counted from the latest counted one rather than
+/// the first ([`Fixture::RetryAtFromLatestRequest`]).
+pub fn retry_at_from_latest(
+    earlier: &[time::OffsetDateTime],
+    window: time::Duration,
+    first: time::OffsetDateTime,
+) -> time::OffsetDateTime {
+    earlier.iter().max().map_or(first, |latest| *latest + window)
+}
