@@ -244,9 +244,12 @@ impl Reason {
                 "We could not verify your details. Check them, and your Social Security number, and try again.".into()
             }
             Self::UnsupportedImage => "Upload a photo as a JPEG or PNG image.".into(),
-            Self::ImageTooLarge { max_bytes } => {
-                format!("Each photo must be at most {} MB.", max_bytes / (1024 * 1024))
-            }
+            // The largest whole unit that does not round the limit up or to nothing.
+            Self::ImageTooLarge { max_bytes } => match max_bytes {
+                n if n >= 1024 * 1024 => format!("Each photo must be at most {} MB.", n / (1024 * 1024)),
+                n if n >= 1024 => format!("Each photo must be at most {} KB.", n / 1024),
+                n => format!("Each photo must be at most {n} bytes."),
+            },
             Self::SsnInvalid => "Enter a Social Security number with nine digits, like 123-45-6789.".into(),
             Self::NothingToReactivate => "Your account has no verified identity waiting for your personal key.".into(),
             Self::ZipInvalid => "Enter a ZIP code with five digits, like 22150.".into(),

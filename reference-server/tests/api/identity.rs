@@ -417,3 +417,32 @@ async fn state_and_nonce_past_1024_characters_are_refused() {
         }
     }
 }
+
+/// The reference server's own bounds on an upload (no requirement sets them): an image of
+/// exactly `max_image_bytes` is taken and one byte more is refused; a test document is an
+/// upload only where `accept_test_documents` allows it.
+#[tokio::test]
+async fn uploads_are_taken_up_to_the_size_limit_and_test_documents_only_where_allowed() {
+    const MAX: usize = 4096;
+    let (server, fakes) = spawn_app(|config| {
+        config.proofing.max_image_bytes = MAX;
+        config.proofing.accept_test_documents = false;
+    })
+    .await;
+    let http =
+        signed_in(&server, &fakes, "upload.bounds@example.test", "a passphrase to keep", "+15550123479")
+            .await;
+    post(&http, &server, "/verification/consent", json!({ "agree": true })).await;
+    let (status, body) = upload(&http, &server, test_document(), photo("x")).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("unsupported_image")), "{body}");
+    let padded = |len: usize| {
+        let mut image = photo("front-of-the-card");
+        image.resize(len, b'.');
+        image
+    };
+    let (status, body) = upload(&http, &server, padded(MAX + 1), photo("x")).await;
+    assert_eq!((status, body["reason"].as_str()), (422, Some("image_too_large")), "{body}");
+    assert_eq!(body["message"], "Each photo must be at most 4 KB.", "{body}");
+    let (status, body) = upload(&http, &server, padded(MAX), photo("x")).await;
+    assert_eq!(status, 200, "an image of exactly the limit is taken: {body}");
+}
