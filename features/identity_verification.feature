@@ -35,11 +35,13 @@ Feature: Identity verification
       | my ID                              | someone else | selfie_mismatch     |
 
   @IV-1
-  Scenario: Details that match no one are refused
+  Scenario: Details that match no one are refused, and verifying cannot be finished without a match
     When I agree to have my identity checked
     And I upload the front and back of my ID and a photo of me
     And I enter a Social Security number that matches no one
     Then my Social Security number is refused as "identity_not_found"
+    When I confirm with my password
+    Then finishing is refused as "verification_step_out_of_order"
     And my identity is not verified
 
   @IV-1

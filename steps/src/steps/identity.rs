@@ -135,7 +135,7 @@ async fn verify(world: &mut LoginWorld) -> anyhow::Result<()> {
 }
 
 #[then(
-    regex = r#"^(?:the upload|my Social Security number|the personal key|starting) is refused as "(\w+)"$"#
+    regex = r#"^(?:the upload|my Social Security number|the personal key|starting|finishing) is refused as "(\w+)"$"#
 )]
 async fn refused_as(world: &mut LoginWorld, reason: String) -> anyhow::Result<()> {
     expect_rejected(world.last()?, &reason)
