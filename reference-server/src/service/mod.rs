@@ -407,14 +407,11 @@ impl Services {
                 .admit(key, now, limit, window)
                 .map_err(|retry_at| rate_limited(retry_at, now));
         }
-        // Test-only breakage (OTP-4): a refusal names the latest event's end of window.
-        #[cfg(feature = "fixtures")]
-        let from_latest = broken!(self, RetryAtFromLatestRequest if key.starts_with("code-request:"));
         self.store
             .admit_event(key, now, window, |earlier| {
                 let admitted = throttle::admit(earlier, now, limit, window);
                 #[cfg(feature = "fixtures")]
-                if from_latest {
+                if broken!(self, RetryAtFromLatestRequest if key.starts_with("code-request:")) {
                     return admitted
                         .map_err(|first| crate::fixture::retry_at_from_latest(earlier, window, first));
                 }
