@@ -271,6 +271,7 @@ async fn connection(
     };
     let mut session = builder.build(peer.ip(), collector);
     let mut state = Conversation { tls: implicit_tls, refused, ..Conversation::default() };
+    let stream = QuickAck(stream);
     if implicit_tls {
         let tls = shared.tls.accept(stream).await?;
         session.tls_active();
@@ -284,6 +285,52 @@ async fn connection(
         converse(tls, &mut session, &mut state, shared, false).await?;
     }
     Ok(())
+}
+
+/// A client's connection that acknowledges what it reads at once. Clients that leave Nagle's
+/// algorithm on (lettre does) write a message and the "." that ends it in two writes, and hold
+/// the second until the first is acknowledged; Linux delays that acknowledgement by up to 40 ms
+/// while the server has no answer to send, so each message would wait that long.
+struct QuickAck(TcpStream);
+
+impl AsyncRead for QuickAck {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let read = std::pin::Pin::new(&mut self.0).poll_read(cx, buf);
+        // Linux leaves quick-acknowledgement mode on its own; it is asked for again after each read.
+        #[cfg(target_os = "linux")]
+        if read.is_ready() {
+            self.0.set_quickack(true).ok();
+        }
+        read
+    }
+}
+
+impl AsyncWrite for QuickAck {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
 }
 
 /// What the adapter around `mailin` keeps: the TLS state, an AUTH exchange under way, and
