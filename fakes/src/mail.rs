@@ -11,7 +11,9 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -288,18 +290,19 @@ async fn connection(
 }
 
 /// A client's connection that acknowledges what it reads at once. Clients that leave Nagle's
-/// algorithm on (lettre does) write a message and the "." that ends it in two writes, and hold
-/// the second until the first is acknowledged; Linux delays that acknowledgement by up to 40 ms
-/// while the server has no answer to send, so each message would wait that long.
+/// algorithm on (lettre's SMTP transport does) write a message and the "." that ends it in two
+/// writes, and hold the second until the first is acknowledged; Linux delays that
+/// acknowledgement by up to 40 ms while the server has no answer to send, so each message would
+/// wait that long.
 struct QuickAck(TcpStream);
 
 impl AsyncRead for QuickAck {
     fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        let read = std::pin::Pin::new(&mut self.0).poll_read(cx, buf);
+    ) -> Poll<io::Result<()>> {
+        let read = Pin::new(&mut self.0).poll_read(cx, buf);
         // Linux leaves quick-acknowledgement mode on its own; it is asked for again after each read.
         #[cfg(target_os = "linux")]
         if read.is_ready() {
@@ -310,26 +313,16 @@ impl AsyncRead for QuickAck {
 }
 
 impl AsyncWrite for QuickAck {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
     }
 
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 
