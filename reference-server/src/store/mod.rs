@@ -77,14 +77,19 @@ impl Store {
         sqlx::any::install_default_drivers();
         private_files(path).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
+        // Instances starting together on one database take turns, from the first connection
+        // (which turns a new file to WAL, a change that needs the database alone) to the last
+        // migration (sqlx's migrator takes no lock on SQLite, and both would apply the first).
+        let turn = startup_turn(path).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         let pool = AnyPoolOptions::new()
             .max_connections(POOL_SIZE)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    // With WAL, NORMAL keeps every committed transaction across a process restart.
+                    // The wait for a busy database is set first, so that it covers the rest. With
+                    // WAL, NORMAL keeps every committed transaction across a process restart.
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     )
                     .await?;
                     Ok(())
@@ -92,9 +97,6 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        // Instances starting together on one database take turns to bring it up to date:
-        // sqlx's migrator takes no lock on SQLite, and both would apply the first migration.
-        let turn = startup_turn(path).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let store = Self { pool, backend: Backend::Sqlite, contacts, locks: true };
         store.seal_plaintext_contacts().await?;
