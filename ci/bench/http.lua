@@ -36,10 +36,11 @@ function request()
     return wrk.format("GET", "/api/v1/account", { ["Cookie"] = on(n) })
   elseif mode == "codes" then
     -- Two requests pipelined on one connection, so the server takes them in order: a code is
-    -- sent, then a wrong one is tried. Each counts as a request.
+    -- sent, then a wrong one is tried (seven digits: no six-digit code sent can be it, where
+    -- "000000" would sign a session in once in a million codes). Each counts as a request.
     local headers = { ["Content-Type"] = "application/json", ["Cookie"] = on(n) }
     return wrk.format("POST", "/api/v1/sign-in/code/send", headers, '{"delivery":"sms"}')
-      .. wrk.format("POST", "/api/v1/sign-in/code", headers, '{"code":"000000"}')
+      .. wrk.format("POST", "/api/v1/sign-in/code", headers, '{"code":"0000000"}')
   else
     local email, password = on(n):match("([^\t]+)\t(.+)")
     return wrk.format("POST", "/api/v1/sign-in", json,

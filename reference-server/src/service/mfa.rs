@@ -106,25 +106,24 @@ impl Services {
     ) -> ServiceResult<Phone> {
         let now = self.clock.now();
         let seen = self.refuse_while_locked(account_id, now).await?;
-        let rows = self.store.codes(account_id, purpose).await?;
-        if rows.is_empty() {
-            return Err(ServiceError::Rejected(Reason::NoCodeSent));
-        }
         let entered: String = entered.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-        let codes: Vec<otp::StoredCode> = rows.iter().map(|r| r.code.clone()).collect();
-        match otp::classify(&otp::digest(&self.code_key, &entered), &codes, now) {
-            Entered::Valid(i) => {
-                if !super::broken!(self, CodesWorkTwice) && !self.store.use_code(rows[i].id, now).await? {
+        let digest = otp::digest(&self.code_key, &entered);
+        let Some(row) = self.store.code_for_entry(account_id, purpose, &digest).await? else {
+            return Err(ServiceError::Rejected(Reason::NoCodeSent));
+        };
+        match otp::classify(&digest, std::slice::from_ref(&row.code), now) {
+            Entered::Valid(_) => {
+                if !super::broken!(self, CodesWorkTwice) && !self.store.use_code(row.id, now).await? {
                     return Err(ServiceError::Rejected(Reason::CodeUsed));
                 }
                 self.store.clear_failures(account_id).await?;
-                Ok(rows[i].phone.clone())
+                Ok(self.store.code_phone(&row)?)
             }
             Entered::Expired => Err(ServiceError::Rejected(Reason::CodeExpired)),
             Entered::Used => Err(ServiceError::Rejected(Reason::CodeUsed)),
             Entered::Superseded => Err(ServiceError::Rejected(Reason::CodeSuperseded)),
             Entered::Wrong if super::broken!(self, AnySignUpCodeConfirms if purpose == CodePurpose::ConfirmPhone) => {
-                Ok(rows[0].phone.clone())
+                Ok(self.store.code_phone(&row)?)
             }
             Entered::Wrong => Err(self
                 .failed_attempt(account_id, seen, |remaining| Reason::CodeWrong { remaining })

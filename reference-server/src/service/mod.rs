@@ -387,7 +387,7 @@ impl Services {
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         let window = secs(window_secs);
-        let earlier = self.store.recent_events(key, now, window).await?;
+        let earlier = self.store.recent_events(key, now, window, limit).await?;
         throttle::admit(&earlier, now, limit, window).map_err(|retry_at| rate_limited(retry_at, now))
     }
 
@@ -408,7 +408,7 @@ impl Services {
                 .map_err(|retry_at| rate_limited(retry_at, now));
         }
         self.store
-            .admit_event(key, now, window, |earlier| {
+            .admit_event(key, now, window, limit, |earlier| {
                 let admitted = throttle::admit(earlier, now, limit, window);
                 #[cfg(feature = "fixtures")]
                 if broken!(self, RetryAtFromLatestRequest if key.starts_with("code-request:")) {

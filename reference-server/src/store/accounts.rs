@@ -54,7 +54,7 @@ impl Store {
         .bind(self.contacts.seal(email))
         .bind(password_hash)
         .bind(to_ms(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         Ok(id)
     }
@@ -94,7 +94,7 @@ impl Store {
         .bind(key_hash)
         .bind(to_ms(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -112,7 +112,7 @@ impl Store {
         .bind(new_hash)
         .bind(id)
         .bind(old_hash)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -123,7 +123,7 @@ impl Store {
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -138,7 +138,7 @@ impl Store {
         .bind(self.contacts.seal(email))
         .bind(id)
         .bind(&digest)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await;
         match done {
             Ok(done) => Ok(done.rows_affected() == 1),
@@ -152,7 +152,7 @@ impl Store {
         sqlx::query("UPDATE accounts SET phone_sealed = $1 WHERE id = $2")
             .bind(self.contacts.seal(phone))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -161,7 +161,7 @@ impl Store {
     pub async fn mark_personal_key_reissue(&self, id: AccountId) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET reissue_personal_key = 1 WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -172,7 +172,7 @@ impl Store {
             "UPDATE accounts SET reissue_personal_key = 0 WHERE id = $1 AND reissue_personal_key = 1",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -181,7 +181,7 @@ impl Store {
         sqlx::query("UPDATE accounts SET personal_key_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -191,7 +191,7 @@ impl Store {
             .bind(sealed)
             .bind(i64::try_from(step).unwrap_or(i64::MAX))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -216,7 +216,7 @@ impl Store {
         .bind(step)
         .bind(id)
         .bind(step)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

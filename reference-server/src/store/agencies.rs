@@ -1,6 +1,7 @@
 //! Consents, authorization codes, access tokens and client-assertion ids (agency sign-in).
 
 use crate::domain::AccountId;
+use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -90,14 +91,15 @@ impl Store {
         .bind(client_id)
         .bind(attributes)
         .bind(to_ms(now))
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
 
     /// Withdraws consent and revokes every token the agency holds for the account, at once.
     pub async fn revoke_consent(&self, account_id: AccountId, client_id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         let removed = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
             .bind(account_id)
             .bind(client_id)
@@ -134,7 +136,7 @@ impl Store {
         .bind(to_ms(code.auth_time))
         .bind(to_ms(now))
         .bind(&code.identity_sealed)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -182,7 +184,8 @@ impl Store {
     /// Marks a code used, once: false when it already was. A reused code revokes every token
     /// issued with it (RFC 6749 section 4.1.2), in the same transaction.
     pub async fn use_authorization_code(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         let first =
             sqlx::query("UPDATE authorization_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
                 .bind(to_ms(now))
@@ -219,7 +222,7 @@ impl Store {
         .bind(&code.attributes)
         .bind(to_ms(expires_at))
         .bind(identity_sealed)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -256,7 +259,7 @@ impl Store {
     ) -> StoreResult<bool> {
         sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
             .bind(to_ms(now))
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         let inserted = sqlx::query(
             "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)
@@ -265,7 +268,7 @@ impl Store {
         .bind(client_id)
         .bind(jti)
         .bind(to_ms(expires_at))
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?
         .rows_affected();
         Ok(inserted == 1)

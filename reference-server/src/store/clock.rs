@@ -25,7 +25,7 @@ impl Store {
         )
         .bind(at)
         .bind(by)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write().await?)
         .await?;
         from_ms(ms)
     }

@@ -1,6 +1,5 @@
 use crate::domain::AccountId;
 use crate::domain::Phone;
-use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::{Store, StoreResult, from_ms, to_ms};
@@ -23,12 +22,29 @@ impl CodePurpose {
     }
 }
 
-/// A stored code with its row id and the number it was sent to.
+/// A stored code with its row id and the number it was sent to, still sealed: only the code
+/// that is used needs its number ([`Store::code_phone`]), so a check opens one, not one per
+/// code sent.
 #[derive(Debug, Clone)]
 pub struct CodeRow {
     pub id: i64,
-    pub phone: Phone,
+    sealed_phone: String,
     pub code: StoredCode,
+}
+
+type CodeColumns = (i64, String, String, i64, Option<i64>, Option<i64>);
+
+fn code_row((id, sealed_phone, digest, expires, used, superseded): CodeColumns) -> StoreResult<CodeRow> {
+    Ok(CodeRow {
+        id,
+        sealed_phone,
+        code: StoredCode {
+            digest,
+            expires_at: from_ms(expires)?,
+            used: used.is_some(),
+            superseded: superseded.is_some(),
+        },
+    })
 }
 
 impl Store {
@@ -46,10 +62,11 @@ impl Store {
         supersede: bool,
     ) -> StoreResult<i64> {
         // One new code per account and purpose at a time: two sent at once must not both stay
-        // the newest.
+        // the newest. No transaction of its own (on PostgreSQL the lock's holds both): stopped
+        // between the two, older codes are superseded and the new one is not stored, so the
+        // person asks again; no code that should have stopped working works.
         let key = format!("codes:{account_id}:{}", purpose.as_str());
         self.one_at_a_time(&key, async |conn| {
-            let mut tx = conn.begin().await?;
             if supersede {
                 sqlx::query(
                     "UPDATE codes SET superseded_at = $1
@@ -58,7 +75,7 @@ impl Store {
                 .bind(to_ms(now))
                 .bind(account_id)
                 .bind(purpose.as_str())
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             }
             let id = sqlx::query_scalar(
@@ -71,9 +88,8 @@ impl Store {
             .bind(digest)
             .bind(to_ms(now))
             .bind(to_ms(expires_at))
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
-            tx.commit().await?;
             Ok(id)
         })
         .await
@@ -84,15 +100,39 @@ impl Store {
         sqlx::query("UPDATE codes SET superseded_at = $1 WHERE id = $2")
             .bind(to_ms(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
 
+    /// What an entered code is checked against, in one row: the newest code for `purpose`
+    /// whose digest is `digest`, or else the newest code (which the rule then finds wrong);
+    /// `None` when none was sent. Digests are keyed (HMAC), so finding the row by one tells an
+    /// attacker nothing; the rule still compares the one found in constant time.
+    pub async fn code_for_entry(
+        &self,
+        account_id: AccountId,
+        purpose: CodePurpose,
+        digest: &str,
+    ) -> StoreResult<Option<CodeRow>> {
+        let row: Option<CodeColumns> = sqlx::query_as(
+            "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes WHERE id = COALESCE(
+                 (SELECT MAX(id) FROM codes WHERE account_id = $1 AND purpose = $2 AND code_digest = $3),
+                 (SELECT MAX(id) FROM codes WHERE account_id = $4 AND purpose = $5))",
+        )
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .bind(digest)
+        .bind(account_id)
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(code_row).transpose()
+    }
+
     /// Every code sent for `purpose`, newest first.
     pub async fn codes(&self, account_id: AccountId, purpose: CodePurpose) -> StoreResult<Vec<CodeRow>> {
-        type Row = (i64, String, String, i64, Option<i64>, Option<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<CodeColumns> = sqlx::query_as(
             "SELECT id, phone, code_digest, expires_at, used_at, superseded_at FROM codes
              WHERE account_id = $1 AND purpose = $2 ORDER BY id DESC",
         )
@@ -100,20 +140,12 @@ impl Store {
         .bind(purpose.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(id, phone, digest, expires, used, superseded)| {
-                Ok(CodeRow {
-                    id,
-                    phone: self.contacts.open_phone(&phone)?,
-                    code: StoredCode {
-                        digest,
-                        expires_at: from_ms(expires)?,
-                        used: used.is_some(),
-                        superseded: superseded.is_some(),
-                    },
-                })
-            })
-            .collect()
+        rows.into_iter().map(code_row).collect()
+    }
+
+    /// The number `row`'s code was sent to.
+    pub fn code_phone(&self, row: &CodeRow) -> StoreResult<Phone> {
+        self.contacts.open_phone(&row.sealed_phone)
     }
 
     /// Marks a code used if nobody used or replaced it meanwhile.
@@ -123,7 +155,7 @@ impl Store {
         )
         .bind(to_ms(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

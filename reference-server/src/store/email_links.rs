@@ -116,7 +116,7 @@ impl Store {
         )
         .bind(to_ms(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

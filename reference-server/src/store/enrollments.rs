@@ -2,6 +2,7 @@
 //! `migrations/sqlite/0011_in_person.sql`. A result is decided once, atomically: the first pass of
 //! the result job to record it wins, and its notice is queued in the same transaction.
 
+use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, StoreResult, from_ms, to_ms};
@@ -120,7 +121,8 @@ impl Store {
         mail_sealed: &str,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         let decided = sqlx::query(
             "UPDATE in_person_enrollments SET status = $1, decided_at = $2
              WHERE account_id = $3 AND enrollment_code = $4 AND status = 'pending'",

@@ -57,7 +57,7 @@ impl Store {
             .bind(account_id)
             .bind(i64::from(seen.failures))
             .bind(seen.locked_until.map(to_ms))
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
             if written.rows_affected() == 1 {
                 return Ok(Some(decision));
@@ -73,7 +73,7 @@ impl Store {
     pub async fn clear_failures(&self, account_id: AccountId) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1")
             .bind(account_id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

@@ -24,7 +24,7 @@ impl Store {
         .bind(account_id)
         .bind(reference)
         .bind(to_ms(now))
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(sqlx::query_scalar("SELECT reference FROM misuse_reports WHERE link_id = $1")
             .bind(link_id)

@@ -19,11 +19,13 @@ mod profiles;
 mod sessions;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateDatabase as _;
-use sqlx::{Any, AnyConnection, AnyPool, Executor as _};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor as _};
 use time::OffsetDateTime;
 
 pub use accounts::Account;
@@ -59,11 +61,50 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads. On SQLite, readers never wait for each other or for the writer (WAL).
     pool: AnyPool,
+    /// Writes, and reads that decide a write ([`Store::write`]).
+    writer: Writer,
     backend: Backend,
     contacts: Contacts,
     /// Off only in a test build's store that shows what the locks are for.
     locks: bool,
+}
+
+/// Where writes go. On SQLite, one connection behind a lock: SQLite lets one connection write
+/// at a time, and another that tries waits in SQLite's busy handler, which sleeps (1 ms, then
+/// longer) instead of being woken; queued on the lock, the writes of parallel requests follow
+/// each other at once. Not a pool of one: a pool tests each connection it gets back with a
+/// round trip to SQLite's thread, which the next writer would wait for. On PostgreSQL, the pool.
+#[derive(Clone, Debug)]
+enum Writer {
+    Pool(AnyPool),
+    One(Arc<tokio::sync::Mutex<AnyConnection>>),
+}
+
+/// A connection to write through, for as long as it is held.
+pub(crate) enum WriteConnection {
+    Pooled(PoolConnection<Any>),
+    Locked(tokio::sync::OwnedMutexGuard<AnyConnection>),
+}
+
+impl std::ops::Deref for WriteConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Locked(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Locked(conn) => conn,
+        }
+    }
 }
 
 /// Connections each instance keeps open.
@@ -81,24 +122,26 @@ impl Store {
         // (which turns a new file to WAL, a change that needs the database alone) to the last
         // migration (sqlx's migrator takes no lock on SQLite, and both would apply the first).
         let turn = startup_turn(path).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        // The wait for a busy database (another instance writing) is set first, so that it
+        // covers the rest. With WAL, NORMAL keeps every committed transaction across a process
+        // restart.
+        const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                               PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+        let mut writer = AnyConnection::connect(&url).await?;
+        writer.execute(PRAGMAS).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(POOL_SIZE)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    // The wait for a busy database is set first, so that it covers the rest. With
-                    // WAL, NORMAL keeps every committed transaction across a process restart.
-                    conn.execute(
-                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
+                    conn.execute(PRAGMAS).await?;
                     Ok(())
                 })
             })
             .connect(&url)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let store = Self { pool, backend: Backend::Sqlite, contacts, locks: true };
+        let writer = Writer::One(Arc::new(tokio::sync::Mutex::new(writer)));
+        let store = Self { pool, writer, backend: Backend::Sqlite, contacts, locks: true };
         store.seal_plaintext_contacts().await?;
         drop(turn);
         Ok(store)
@@ -123,7 +166,13 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres, contacts, locks: true })
+        Ok(Self {
+            writer: Writer::Pool(pool.clone()),
+            pool,
+            backend: Backend::Postgres,
+            contacts,
+            locks: true,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -139,9 +188,10 @@ impl Store {
 
     /// Runs `work` with no other [`Store::one_at_a_time`] under the same `key` running
     /// meanwhile, for decisions that read and then write (count, then record). On PostgreSQL
-    /// it is one transaction holding an advisory lock on the key; SQLite's single writer already
-    /// runs one statement at a time, and `work`'s conditional writes (which try again when the
-    /// state moved under them) are atomic on it as they stand.
+    /// it is one transaction holding an advisory lock on the key; on SQLite `work` holds the
+    /// instance's one writing connection, and SQLite runs one statement at a time, so `work`'s
+    /// conditional writes (which try again when another instance moved the state under them)
+    /// are atomic as they stand.
     pub(crate) async fn one_at_a_time<T>(
         &self,
         key: &str,
@@ -149,7 +199,8 @@ impl Store {
     ) -> StoreResult<T> {
         match self.backend {
             Backend::Postgres if self.locks => {
-                let mut tx = self.pool.begin().await?;
+                let mut conn = self.write().await?;
+                let mut tx = conn.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind(key)
                     .execute(&mut *tx)
@@ -158,7 +209,7 @@ impl Store {
                 tx.commit().await?;
                 Ok(done)
             }
-            _ => work(&mut *self.pool.acquire().await?).await,
+            _ => work(&mut *self.write().await?).await,
         }
     }
 
@@ -166,7 +217,8 @@ impl Store {
     /// in accounts and emailed links become sealed values and digests; codes and sessions from
     /// then are dropped (a code is short-lived; a person signs in again).
     async fn seal_plaintext_contacts(&self) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         let accounts: Vec<(i64, String, Option<String>)> =
             sqlx::query_as("SELECT id, email, phone FROM accounts WHERE email_sealed IS NULL")
                 .fetch_all(&mut *tx)
@@ -219,13 +271,21 @@ impl Store {
             ("DELETE FROM sessions WHERE last_seen_at <= $1", at(idle)),
             ("DELETE FROM sessions WHERE created_at <= $1", at(lifetime)),
         ] {
-            gone += sqlx::query(sql).bind(before).execute(&self.pool).await?.rows_affected();
+            gone += sqlx::query(sql).bind(before).execute(&mut *self.write().await?).await?.rows_affected();
         }
         Ok(gone)
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The connection to write through (on SQLite, the one; writers queue for it).
+    pub(crate) async fn write(&self) -> StoreResult<WriteConnection> {
+        Ok(match &self.writer {
+            Writer::Pool(pool) => WriteConnection::Pooled(pool.acquire().await?),
+            Writer::One(conn) => WriteConnection::Locked(conn.clone().lock_owned().await),
+        })
     }
 }
 

@@ -19,7 +19,7 @@ impl Store {
         Ok(sqlx::query_scalar("INSERT INTO outbox (sealed, created_at) VALUES ($1, $2) RETURNING id")
             .bind(sealed)
             .bind(to_ms(now))
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.write().await?)
             .await?)
     }
 
@@ -40,7 +40,7 @@ impl Store {
         .bind(to_ms(now + hold))
         .bind(to_ms(now))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.write().await?)
         .await?;
         let mut mail: Vec<OutgoingMail> = rows
             .into_iter()
@@ -56,7 +56,7 @@ impl Store {
 
     /// Sent: gone from the outbox.
     pub async fn mail_sent(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&mut *self.write().await?).await?;
         Ok(())
     }
 
@@ -64,7 +64,7 @@ impl Store {
     pub async fn mail_failed(&self, id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

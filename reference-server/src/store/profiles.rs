@@ -1,6 +1,7 @@
 //! Verified identities (IV-1, PV-2, PR-4), stored only sealed: see
 //! `migrations/sqlite/0010_verified_identity.sql` and `service::identity`.
 
+use sqlx::Connection as _;
 use time::OffsetDateTime;
 
 use super::enrollments::NewEnrollment;
@@ -70,7 +71,8 @@ impl Store {
         enrollment: Option<&NewEnrollment>,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "INSERT INTO verified_profiles (account_id, identity_sealed, key_by_password, password_kdf,
                  key_by_personal_key, personal_key_kdf, method, verified_at, pending)
@@ -123,7 +125,7 @@ impl Store {
         .bind(wrapped)
         .bind(kdf)
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -141,7 +143,7 @@ impl Store {
         .bind(wrapped)
         .bind(kdf)
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -153,7 +155,7 @@ impl Store {
             "UPDATE verified_profiles SET key_by_password = NULL, password_kdf = NULL WHERE account_id = $1",
         )
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -166,7 +168,8 @@ impl Store {
         wrapped: &Wrapped,
         personal_key_hash: &str,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "UPDATE verified_profiles SET key_by_password = $1, password_kdf = $2, key_by_personal_key = $3,
                  personal_key_kdf = $4 WHERE account_id = $5",

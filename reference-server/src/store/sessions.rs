@@ -40,7 +40,7 @@ impl Store {
         .bind(self.contacts.seal(state))
         .bind(to_ms(now))
         .bind(to_ms(now))
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -51,7 +51,7 @@ impl Store {
             .bind(self.contacts.seal(state))
             .bind(to_ms(now))
             .bind(id_digest)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(saved.rows_affected() == 1)
     }
@@ -60,13 +60,16 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
             .bind(to_ms(now))
             .bind(id_digest)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
 
     pub async fn delete_session(&self, id_digest: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_digest = $1").bind(id_digest).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
+            .bind(id_digest)
+            .execute(&mut *self.write().await?)
+            .await?;
         Ok(())
     }
 
@@ -84,7 +87,7 @@ impl Store {
         )
         .bind(id_digest)
         .bind(i64::from(limit))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         Ok(attempt.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
@@ -93,7 +96,7 @@ impl Store {
     pub async fn clear_reauthentication_attempts(&self, id_digest: &str) -> StoreResult<()> {
         sqlx::query("UPDATE sessions SET reauth_attempts = 0 WHERE id_digest = $1")
             .bind(id_digest)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

@@ -19,7 +19,15 @@ pub async fn open(config: &Config) -> Store {
 pub async fn admitted_at_once(store: &Store, key: &str, attempts: usize, limit: usize) -> usize {
     let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
     let decide = |earlier: &[OffsetDateTime]| if earlier.len() < limit { Ok(()) } else { Err(()) };
-    let all = (0..attempts).map(|_| store.admit_event(key, now, Duration::minutes(15), decide));
+    let all = (0..attempts).map(|_| {
+        store.admit_event(
+            key,
+            now,
+            Duration::minutes(15),
+            u32::try_from(limit).expect("a small limit"),
+            decide,
+        )
+    });
     let answers = futures::future::join_all(all).await;
     answers.into_iter().map(|a| a.expect("the store answers")).filter(Result::is_ok).count()
 }
