@@ -62,7 +62,7 @@ impl Store {
     pub async fn account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
         sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE email = $1"))
             .bind(self.contacts.lookup(email))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .map(|row| self.account_of(row))
             .transpose()
@@ -71,7 +71,7 @@ impl Store {
     pub async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
         sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .map(|row| self.account_of(row))
             .transpose()
@@ -201,7 +201,7 @@ impl Store {
         let row: Option<(Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT totp_secret_sealed, totp_last_step FROM accounts WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         Ok(row.and_then(|(sealed, step)| sealed.map(|s| (s, step.and_then(|v| u64::try_from(v).ok())))))
     }

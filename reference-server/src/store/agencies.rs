@@ -67,7 +67,7 @@ impl Store {
             "SELECT client_id, attributes, granted_at FROM consents WHERE account_id = $1 ORDER BY granted_at",
         )
         .bind(account_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.into_iter()
             .map(|(client_id, attributes, at)| {
@@ -147,7 +147,7 @@ impl Store {
                     created_at, identity_sealed FROM authorization_codes WHERE code_digest = $1",
         )
         .bind(code_digest)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.map(
             |(
@@ -233,7 +233,7 @@ impl Store {
              WHERE token_digest = $1",
         )
         .bind(token_digest)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.map(|(client_id, account_id, attributes, expires_at, revoked, identity_sealed)| {
             Ok(AccessToken {

@@ -8,7 +8,7 @@ impl Store {
     /// The shared manual time, if any instance has set it.
     pub async fn manual_clock(&self) -> StoreResult<Option<OffsetDateTime>> {
         let ms: Option<i64> = sqlx::query_scalar("SELECT now_ms FROM manual_clock WHERE id = 1")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         ms.map(from_ms).transpose()
     }

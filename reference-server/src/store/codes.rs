@@ -125,7 +125,7 @@ impl Store {
         .bind(digest)
         .bind(account_id)
         .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.map(code_row).transpose()
     }
@@ -138,7 +138,7 @@ impl Store {
         )
         .bind(account_id)
         .bind(purpose.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.into_iter().map(code_row).collect()
     }

@@ -93,7 +93,7 @@ impl Store {
         )
         .bind(purpose.as_str())
         .bind(token_digest)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.map(|(id, email, account_id, created, expires, used, superseded)| {
             Ok::<_, StoreError>(EmailLink {

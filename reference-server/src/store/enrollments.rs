@@ -81,7 +81,7 @@ impl Store {
         let row: Option<Row> =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM in_person_enrollments WHERE account_id = $1"))
                 .bind(account_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         row.map(enrollment).transpose()
     }
@@ -103,7 +103,7 @@ impl Store {
         .bind(deadline)
         .bind(account_id)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.into_iter().map(enrollment).collect()
     }

@@ -51,7 +51,7 @@ impl Store {
         loop {
             let seen = match conn.as_deref_mut() {
                 Some(conn) => self.read_window(conn, key, since, newest).await?,
-                None => self.read_window(&mut *self.pool.acquire().await?, key, since, newest).await?,
+                None => self.read_window(&mut *self.read().await?, key, since, newest).await?,
             };
             if let Err(refusal) = decide(&seen.newest) {
                 return Ok(Err(refusal));
@@ -85,7 +85,7 @@ impl Store {
         window: Duration,
         newest: u32,
     ) -> StoreResult<Vec<OffsetDateTime>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read().await?;
         Ok(self.read_window(&mut conn, key, to_ms(now - window), newest).await?.newest)
     }
 

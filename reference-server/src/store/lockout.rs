@@ -18,7 +18,7 @@ impl Store {
         let row: Option<(i64, Option<i64>)> =
             sqlx::query_as("SELECT failed_attempts, locked_until FROM accounts WHERE id = $1")
                 .bind(account_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         row.map(|(failures, until)| {
             Ok(Attempts {

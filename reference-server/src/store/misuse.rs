@@ -28,7 +28,7 @@ impl Store {
         .await?;
         Ok(sqlx::query_scalar("SELECT reference FROM misuse_reports WHERE link_id = $1")
             .bind(link_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.read().await?)
             .await?)
     }
 
@@ -36,7 +36,7 @@ impl Store {
     pub async fn misuse_reports(&self, account_id: AccountId) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM misuse_reports WHERE account_id = $1")
             .bind(account_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.read().await?)
             .await?)
     }
 }

@@ -8,6 +8,7 @@ mod accounts;
 mod agencies;
 mod clock;
 mod codes;
+mod connections;
 mod contacts;
 mod email_links;
 mod enrollments;
@@ -18,19 +19,19 @@ mod outbox;
 mod profiles;
 mod sessions;
 
+use connections::Connections;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateDatabase as _;
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor as _};
+use sqlx::{Any, AnyConnection, Connection as _};
 use time::OffsetDateTime;
 
 pub use accounts::Account;
 pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
 pub use codes::{CodePurpose, CodeRow};
+pub use connections::Connection;
 pub use contacts::Contacts;
 pub use email_links::{EmailLink, LinkPurpose};
 pub use enrollments::{Enrollment, EnrollmentStatus, NewEnrollment};
@@ -61,50 +62,14 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Reads. On SQLite, readers never wait for each other or for the writer (WAL).
-    pool: AnyPool,
+    /// Reads ([`Store::read`]).
+    readers: Connections,
     /// Writes, and reads that decide a write ([`Store::write`]).
-    writer: Writer,
+    writer: Connections,
     backend: Backend,
     contacts: Contacts,
     /// Off only in a test build's store that shows what the locks are for.
     locks: bool,
-}
-
-/// Where writes go. On SQLite, one connection behind a lock: SQLite lets one connection write
-/// at a time, and another that tries waits in SQLite's busy handler, which sleeps (1 ms, then
-/// longer) instead of being woken; queued on the lock, the writes of parallel requests follow
-/// each other at once. Not a pool of one: a pool tests each connection it gets back with a
-/// round trip to SQLite's thread, which the next writer would wait for. On PostgreSQL, the pool.
-#[derive(Clone, Debug)]
-enum Writer {
-    Pool(AnyPool),
-    One(Arc<tokio::sync::Mutex<AnyConnection>>),
-}
-
-/// A connection to write through, for as long as it is held.
-pub(crate) enum WriteConnection {
-    Pooled(PoolConnection<Any>),
-    Locked(tokio::sync::OwnedMutexGuard<AnyConnection>),
-}
-
-impl std::ops::Deref for WriteConnection {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        match self {
-            Self::Pooled(conn) => conn,
-            Self::Locked(conn) => conn,
-        }
-    }
-}
-
-impl std::ops::DerefMut for WriteConnection {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        match self {
-            Self::Pooled(conn) => conn,
-            Self::Locked(conn) => conn,
-        }
-    }
 }
 
 /// Connections each instance keeps open.
@@ -127,21 +92,10 @@ impl Store {
         // restart.
         const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                                PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
-        let mut writer = AnyConnection::connect(&url).await?;
-        writer.execute(PRAGMAS).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(PRAGMAS).await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
-        let writer = Writer::One(Arc::new(tokio::sync::Mutex::new(writer)));
-        let store = Self { pool, writer, backend: Backend::Sqlite, contacts, locks: true };
+        let writer = Connections::held(&url, PRAGMAS, 1);
+        sqlx::migrate!("./migrations/sqlite").run(&mut *writer.get().await?).await?;
+        let readers = Connections::held(&url, PRAGMAS, POOL_SIZE as usize);
+        let store = Self { readers, writer, backend: Backend::Sqlite, contacts, locks: true };
         store.seal_plaintext_contacts().await?;
         drop(turn);
         Ok(store)
@@ -166,13 +120,8 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self {
-            writer: Writer::Pool(pool.clone()),
-            pool,
-            backend: Backend::Postgres,
-            contacts,
-            locks: true,
-        })
+        let (readers, writer) = (Connections::Pool(pool.clone()), Connections::Pool(pool));
+        Ok(Self { readers, writer, backend: Backend::Postgres, contacts, locks: true })
     }
 
     pub fn backend(&self) -> Backend {
@@ -276,16 +225,15 @@ impl Store {
         Ok(gone)
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection to read through (also for tests' own queries).
+    pub async fn read(&self) -> StoreResult<Connection> {
+        self.readers.get().await
     }
 
-    /// The connection to write through (on SQLite, the one; writers queue for it).
-    pub(crate) async fn write(&self) -> StoreResult<WriteConnection> {
-        Ok(match &self.writer {
-            Writer::Pool(pool) => WriteConnection::Pooled(pool.acquire().await?),
-            Writer::One(conn) => WriteConnection::Locked(conn.clone().lock_owned().await),
-        })
+    /// The connection to write through (on SQLite, the one; writers queue for it). Also where
+    /// tests run statements of their own: it sees every write.
+    pub async fn write(&self) -> StoreResult<Connection> {
+        self.writer.get().await
     }
 }
 

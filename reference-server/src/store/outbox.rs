@@ -71,6 +71,6 @@ impl Store {
 
     /// How many messages wait (for the health of delivery).
     pub async fn mail_waiting(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *self.read().await?).await?)
     }
 }

@@ -44,7 +44,7 @@ impl Store {
                     verified_at, pending FROM verified_profiles WHERE account_id = $1",
         )
         .bind(account_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.map(|(identity_sealed, by_password, password_kdf, by_key, key_kdf, at, pending)| {
             Ok(Profile {

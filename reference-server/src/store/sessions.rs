@@ -19,7 +19,7 @@ impl Store {
         let row: Option<(String, i64, i64)> =
             sqlx::query_as("SELECT state, created_at, last_seen_at FROM sessions WHERE id_digest = $1")
                 .bind(id_digest)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         row.map(|(state, created, seen)| {
             Ok(StoredSession {

@@ -41,14 +41,14 @@ pub async fn stored_bytes(server: &RunningServer) -> Vec<u8> {
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
             )
-            .fetch_all(store.pool())
+            .fetch_all(&mut *store.read().await.expect("a connection"))
             .await
             .expect("the tables");
             assert!(tables.iter().any(|t| t == "accounts"), "no tables found: {tables:?}");
             let mut bytes = Vec::new();
             for table in tables {
                 let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t"))
-                    .fetch_all(store.pool())
+                    .fetch_all(&mut *store.read().await.expect("a connection"))
                     .await
                     .expect("the rows");
                 for row in rows {

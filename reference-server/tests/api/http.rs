@@ -531,13 +531,15 @@ async fn plaintext_contacts_from_before_are_sealed_on_open() {
     sqlx::query("INSERT INTO accounts (email, password_hash, created_at, phone) VALUES (?, 'h', 0, ?)")
         .bind("old.plain@example.test")
         .bind("+15550123777")
-        .execute(store.pool())
+        .execute(&mut *store.write().await.unwrap())
         .await
         .unwrap();
     drop(store);
     let store = Store::open(&path, contacts()).await.unwrap();
-    let (email, phone): (String, Option<String>) =
-        sqlx::query_as("SELECT email, phone FROM accounts").fetch_one(store.pool()).await.unwrap();
+    let (email, phone): (String, Option<String>) = sqlx::query_as("SELECT email, phone FROM accounts")
+        .fetch_one(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
     assert!(!email.contains('@') && phone.is_none(), "still plain: {email} {phone:?}");
     let address = reference_server::domain::Email::parse("old.plain@example.test").unwrap();
     let account = store.account_by_email(&address).await.unwrap().expect("found by its address");

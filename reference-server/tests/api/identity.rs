@@ -186,7 +186,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
         );
     }
     let keys = reference_server::operator_keys(&server.services.config.data_dir).unwrap();
-    let pool = server.services.store.pool();
+    let mut conn = server.services.store.read().await.unwrap();
     let mut sealed: Vec<String> = Vec::new();
     for query in [
         "SELECT identity_sealed FROM verified_profiles",
@@ -195,7 +195,7 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
         "SELECT identity_sealed FROM authorization_codes",
         "SELECT identity_sealed FROM access_tokens",
     ] {
-        let values: Vec<Option<String>> = sqlx::query_scalar(query).fetch_all(pool).await.unwrap();
+        let values: Vec<Option<String>> = sqlx::query_scalar(query).fetch_all(&mut *conn).await.unwrap();
         assert!(values.iter().any(Option::is_some), "{query} found nothing: the test would prove nothing");
         sealed.extend(values.into_iter().flatten());
     }
@@ -206,7 +206,8 @@ async fn verified_identity_reaches_the_agency_and_nobody_else() {
     }
     // Sessions are sealed under the server's key (they must be read without the person), but
     // the verified identity's key inside them is sealed again under the cookie's.
-    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM sessions").fetch_all(pool).await.unwrap();
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM sessions").fetch_all(&mut *conn).await.unwrap();
     assert!(!states.is_empty());
     let mut vaults = 0;
     for state in states {
@@ -365,14 +366,14 @@ async fn an_enrollment_ends_failed_or_expired_and_its_identity_is_deleted() {
 
     // (A month on, the sessions have ended: the store says how each enrollment ended.) Neither
     // sealed identity is kept once it can no longer count.
-    let pool = server.services.store.pool();
+    let mut conn = server.services.store.read().await.unwrap();
     let ended: Vec<String> = sqlx::query_scalar("SELECT status FROM in_person_enrollments ORDER BY status")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .unwrap();
     assert_eq!(ended, ["expired", "failed"]);
     let profiles: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(pool).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM verified_profiles").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(profiles, 0);
 }
 
