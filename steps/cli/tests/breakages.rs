@@ -668,7 +668,7 @@ fn unlocked_decisions_on_postgres_let_a_limit_through() {
         let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
         let admitted = async |store: &Store, key: String| {
             let decide = |earlier: &[time::OffsetDateTime]| if earlier.len() < 3 { Ok(()) } else { Err(()) };
-            let all = (0..64).map(|_| store.admit_event(&key, now, time::Duration::minutes(15), decide));
+            let all = (0..64).map(|_| store.admit_event(&key, now, time::Duration::minutes(15), 3, decide));
             futures::future::join_all(all).await.into_iter().filter(|a| matches!(a, Ok(Ok(())))).count()
         };
         for round in 0..20 {
