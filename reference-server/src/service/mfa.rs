@@ -117,13 +117,13 @@ impl Services {
                     return Err(ServiceError::Rejected(Reason::CodeUsed));
                 }
                 self.store.clear_failures(account_id).await?;
-                Ok(self.store.code_phone(&row)?)
+                Ok(row.phone)
             }
             Entered::Expired => Err(ServiceError::Rejected(Reason::CodeExpired)),
             Entered::Used => Err(ServiceError::Rejected(Reason::CodeUsed)),
             Entered::Superseded => Err(ServiceError::Rejected(Reason::CodeSuperseded)),
             Entered::Wrong if super::broken!(self, AnySignUpCodeConfirms if purpose == CodePurpose::ConfirmPhone) => {
-                Ok(self.store.code_phone(&row)?)
+                Ok(row.phone)
             }
             Entered::Wrong => Err(self
                 .failed_attempt(account_id, seen, |remaining| Reason::CodeWrong { remaining })

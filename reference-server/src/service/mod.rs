@@ -387,6 +387,7 @@ impl Services {
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         let window = secs(window_secs);
+        // `throttle::admit` decides from the newest `limit` events; older ones cannot matter.
         let earlier = self.store.recent_events(key, now, window, limit).await?;
         throttle::admit(&earlier, now, limit, window).map_err(|retry_at| rate_limited(retry_at, now))
     }

@@ -22,29 +22,29 @@ impl CodePurpose {
     }
 }
 
-/// A stored code with its row id and the number it was sent to, still sealed: only the code
-/// that is used needs its number ([`Store::code_phone`]), so a check opens one, not one per
-/// code sent.
+/// A stored code with its row id and the number it was sent to.
 #[derive(Debug, Clone)]
 pub struct CodeRow {
     pub id: i64,
-    sealed_phone: String,
+    pub phone: Phone,
     pub code: StoredCode,
 }
 
 type CodeColumns = (i64, String, String, i64, Option<i64>, Option<i64>);
 
-fn code_row((id, sealed_phone, digest, expires, used, superseded): CodeColumns) -> StoreResult<CodeRow> {
-    Ok(CodeRow {
-        id,
-        sealed_phone,
-        code: StoredCode {
-            digest,
-            expires_at: from_ms(expires)?,
-            used: used.is_some(),
-            superseded: superseded.is_some(),
-        },
-    })
+impl Store {
+    fn code_row(&self, (id, phone, digest, expires, used, superseded): CodeColumns) -> StoreResult<CodeRow> {
+        Ok(CodeRow {
+            id,
+            phone: self.contacts.open_phone(&phone)?,
+            code: StoredCode {
+                digest,
+                expires_at: from_ms(expires)?,
+                used: used.is_some(),
+                superseded: superseded.is_some(),
+            },
+        })
+    }
 }
 
 impl Store {
@@ -127,7 +127,7 @@ impl Store {
         .bind(purpose.as_str())
         .fetch_optional(&mut *self.read().await?)
         .await?;
-        row.map(code_row).transpose()
+        row.map(|row| self.code_row(row)).transpose()
     }
 
     /// Every code sent for `purpose`, newest first.
@@ -140,12 +140,7 @@ impl Store {
         .bind(purpose.as_str())
         .fetch_all(&mut *self.read().await?)
         .await?;
-        rows.into_iter().map(code_row).collect()
-    }
-
-    /// The number `row`'s code was sent to.
-    pub fn code_phone(&self, row: &CodeRow) -> StoreResult<Phone> {
-        self.contacts.open_phone(&row.sealed_phone)
+        rows.into_iter().map(|row| self.code_row(row)).collect()
     }
 
     /// Marks a code used if nobody used or replaced it meanwhile.

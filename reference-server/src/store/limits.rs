@@ -33,8 +33,8 @@ impl Store {
                 })
                 .await;
         }
-        // SQLite: the count is read beside the writer, which is held for the one conditional
-        // insert only.
+        // SQLite (and, in test builds only, PostgreSQL without its locks): the count is read
+        // beside the writer, which is held for the one conditional insert only.
         self.decide_event(None, key, now, since, newest, &decide).await
     }
 

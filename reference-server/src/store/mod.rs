@@ -19,7 +19,6 @@ mod outbox;
 mod profiles;
 mod sessions;
 
-use connections::Connections;
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,6 +26,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateDatabase as _;
 use sqlx::{Any, AnyConnection, Connection as _};
 use time::OffsetDateTime;
+
+use connections::Connections;
 
 pub use accounts::Account;
 pub use agencies::{AccessToken, AuthorizationCode, Consent, NewCode};
@@ -72,7 +73,8 @@ pub struct Store {
     locks: bool,
 }
 
-/// Connections each instance keeps open.
+/// Connections each instance reads through on SQLite (besides its one writer), and its pool's
+/// size on PostgreSQL.
 const POOL_SIZE: u32 = 8;
 
 impl Store {
