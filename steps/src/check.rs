@@ -105,6 +105,25 @@ pub async fn check_target(target: &Target) -> Vec<Finding> {
         },
     }
 
+    if let Some(deliveries) = &target.deliveries {
+        let hook = crate::deliveries::DeliveriesHook::new(deliveries);
+        findings.push(match hook.waiting().await {
+            Ok(waiting) => finding(
+                true,
+                "deliveries hook",
+                format!("{} says {waiting} message(s) wait to be sent", deliveries.hook_url),
+            ),
+            Err(error) => finding(
+                false,
+                "deliveries hook",
+                format!(
+                    "{error:#}. A deliveries hook answers GET with {{\"waiting\": <count>}} (the reference \
+                     server: --conformance-hooks; `[deliveries] token` for its bearer token)."
+                ),
+            ),
+        });
+    }
+
     match &target.oidc {
         None => findings.push(finding(
             true,

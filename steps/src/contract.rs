@@ -488,6 +488,15 @@ pub fn render() -> String {
     );
     let _ = writeln!(
         out,
+        "DELIVERIES HOOK ([deliveries] hook_url; optional, makes checks that nothing came exact and quick)\n  \
+         GET  → {{\"waiting\": N}}: how many emails, texts and calls the service has queued and not yet\n  \
+         handed to the mail server or SMS provider (it may hold the answer while they go). Once it says\n  \
+         0, one look at the inbox decides that a message did not come. Without the hook the suite\n  \
+         watches the inbox for 300 ms, which a service slower to send than that would pass.\n  \
+         Same token rules as the clock hook ([deliveries] token).\n"
+    );
+    let _ = writeln!(
+        out,
         "MAIL AND TEXTS: deliver to the fakes (`conformance fakes`); emailed links are followed as\n  \
          mailed, whatever their form; codes are the 6-digit number in a text or call.\n"
     );

@@ -10,6 +10,7 @@ pub mod check;
 pub mod clock_hook;
 pub mod code_reading;
 pub mod contract;
+pub mod deliveries;
 pub mod docs;
 pub mod driver;
 pub mod inbox;

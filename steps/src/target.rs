@@ -13,6 +13,9 @@
 //! [clock]                              # optional: lets time-dependent scenarios move time
 //! hook_url = "http://127.0.0.1:8080/__conformance/clock"
 //!
+//! [deliveries]                         # optional: says when every queued message has been sent
+//! hook_url = "http://127.0.0.1:8080/__conformance/deliveries"
+//!
 //! [inbox]                              # the fakes' inbox API (`conformance fakes`)
 //! url = "http://127.0.0.1:8026"
 //! wait_secs = 10                       # how long an email or text may take to arrive
@@ -76,6 +79,10 @@ pub struct Target {
     pub container: Option<ContainerSettings>,
     #[serde(default)]
     pub clock: Option<ClockSettings>,
+    /// Asked before a check that a message did not come; without it the suite watches the
+    /// inbox for a short quiet period instead.
+    #[serde(default)]
+    pub deliveries: Option<DeliveriesSettings>,
     /// The fakes' inbox API. With `[container]` the suite starts the fakes and fills in `url`.
     #[serde(default)]
     pub inbox: InboxSettings,
@@ -156,6 +163,19 @@ pub enum DriverKind {
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockSettings {
+    pub hook_url: String,
+    /// The bearer token the service's hook requires, if it requires one.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A hook that answers `GET` with `{"waiting": n}`: how many messages (emails, texts, calls) the
+/// service has queued and not yet handed to the mail server or SMS provider. It may hold the
+/// answer a while for them to go. Once it says 0, a message that did not reach the inbox was
+/// not sent, and one look at the inbox decides a check that nothing came.
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesSettings {
     pub hook_url: String,
     /// The bearer token the service's hook requires, if it requires one.
     #[serde(default)]

@@ -20,6 +20,8 @@ pub struct Context {
     pub target: Target,
     pub inbox: InboxClient,
     pub clock: Option<ClockHook>,
+    /// Asked before a check that nothing came (`[deliveries]`).
+    pub deliveries: Option<crate::deliveries::DeliveriesHook>,
     /// Distinguishes this run's addresses and numbers from other runs' on the same fakes.
     run_tag: u32,
     people: AtomicU64,
@@ -46,14 +48,17 @@ pub struct Identity {
     pub phone: String,
 }
 
-/// How long to watch for a message that must *not* arrive.
+/// How long to watch for a message that must *not* arrive, when the target has no deliveries
+/// hook to say that everything it queued has gone.
 pub const QUIET_PERIOD: Duration = Duration::from_millis(300);
 
 impl Context {
     pub fn new(target: Target) -> Self {
         let inbox = InboxClient::new(&target.inbox.url, Duration::from_secs(target.inbox.wait_secs));
         let clock = target.clock.as_ref().map(ClockHook::new);
+        let deliveries = target.deliveries.as_ref().map(crate::deliveries::DeliveriesHook::new);
         Self {
+            deliveries,
             spread: Arc::new(crate::driver::Spread::new(&target.instances())),
             target,
             inbox,
@@ -65,6 +70,19 @@ impl Context {
             browsers: None,
             audit: None,
             handed_out: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How long to watch the inbox for a message that must not come: not at all once the
+    /// target's deliveries hook says nothing waits to be sent (it fails if that never
+    /// happens), the quiet period without one.
+    pub async fn quiet_wait(&self) -> anyhow::Result<Duration> {
+        match &self.deliveries {
+            Some(hook) => {
+                hook.settled(Duration::from_secs(self.target.inbox.wait_secs)).await?;
+                Ok(Duration::ZERO)
+            }
+            None => Ok(QUIET_PERIOD),
         }
     }
 
@@ -314,7 +332,8 @@ impl LoginWorld {
 
     /// Fails if an email to me arrives within the quiet period.
     pub async fn expect_no_mail(&mut self) -> anyhow::Result<()> {
-        if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, QUIET_PERIOD).await? {
+        let quiet = self.ctx.quiet_wait().await?;
+        if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, quiet).await? {
             anyhow::bail!("expected no email, but received {:?}", mail.subject);
         }
         Ok(())
@@ -356,7 +375,7 @@ impl LoginWorld {
 
     /// Fails if a text or call to my phone arrives within the quiet period.
     pub async fn expect_no_code(&mut self) -> anyhow::Result<()> {
-        let wait = QUIET_PERIOD;
+        let wait = self.ctx.quiet_wait().await?;
         if let Some(m) = self.ctx.inbox.phone_within(&self.me.phone, self.phone_seen, wait).await? {
             anyhow::bail!("expected no text or call, but received {:?}", m.body);
         }

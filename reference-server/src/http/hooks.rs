@@ -1,4 +1,6 @@
-//! Conformance hooks: let a test harness read and move the server's clock. Mounted only when
+//! Conformance hooks: let a test harness read and move the server's clock, and ask whether
+//! everything queued has been sent (so it need not watch an inbox for a while to see that a
+//! message does not come). Mounted only when
 //! the server runs with `--conformance-hooks` (which also makes its clock manual), and, when
 //! the configuration sets `conformance_hook_token`, answered only with that bearer token.
 
@@ -24,6 +26,7 @@ pub const PREFIX: &str = "/__conformance";
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/clock", get(now).post(advance))
+        .route("/deliveries", get(deliveries))
         .layer(axum::middleware::from_fn_with_state(state, require_token))
 }
 
@@ -118,6 +121,34 @@ async fn advance(
             }
             clock_body(now).into_response()
         }
+        Err(error) => ApiError::from(crate::service::ServiceError::from(error)).into_response(),
+    }
+}
+
+/// How long [`deliveries`] waits for the outbox to drain, in looks 5 ms apart (real time: this
+/// waits for the mail server, not for a rule).
+const DRAIN_LOOKS: u32 = 400;
+
+/// Answers `{"waiting": n}` once every email queued before the call has been taken by the mail
+/// server (`n` = 0), or after two seconds with how many still wait. Texts and calls are sent
+/// within the request that asks for them, so none ever waits.
+async fn deliveries(State(app): State<AppState>) -> Response {
+    let store = &app.services.store;
+    let waiting = async {
+        let Some(newest) = store.newest_mail().await? else { return Ok(0) };
+        let mut waiting = store.mail_waiting_through(newest).await?;
+        for _ in 0..DRAIN_LOOKS {
+            if waiting == 0 {
+                break;
+            }
+            #[allow(clippy::disallowed_methods)] // see DRAIN_LOOKS
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            waiting = store.mail_waiting_through(newest).await?;
+        }
+        Ok::<_, crate::store::StoreError>(waiting)
+    };
+    match waiting.await {
+        Ok(waiting) => Json(json!({ "waiting": waiting })).into_response(),
         Err(error) => ApiError::from(crate::service::ServiceError::from(error)).into_response(),
     }
 }

@@ -69,6 +69,20 @@ impl Store {
         Ok(())
     }
 
+    /// The newest message queued so far, if any wait.
+    pub async fn newest_mail(&self) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM outbox").fetch_one(&mut *self.read().await?).await?)
+    }
+
+    /// How many of the messages up to `newest` still wait: queued, or claimed and not yet
+    /// taken by the mail server. Later ones get higher ids, so they are not counted.
+    pub async fn mail_waiting_through(&self, newest: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE id <= $1")
+            .bind(newest)
+            .fetch_one(&mut *self.read().await?)
+            .await?)
+    }
+
     /// How many messages wait (for the health of delivery).
     pub async fn mail_waiting(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *self.read().await?).await?)

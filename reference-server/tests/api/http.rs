@@ -436,6 +436,42 @@ async fn the_outbox_retries_temporary_refusals_and_gives_up_permanent_ones() {
     );
 }
 
+/// The deliveries hook says an email still waits while the mail server refuses it, and once it
+/// says none waits, the email is in the inbox already: a check that nothing came can ask it
+/// instead of watching the inbox for a while.
+#[tokio::test]
+async fn the_deliveries_hook_answers_none_waiting_only_once_the_mail_is_taken() {
+    use fakes::faults::{SmtpFaults, SmtpStage};
+    let (server, fakes) = spawn_app(|_| {}).await;
+    let http = client();
+    let token = server.services.config.conformance_hook_token.as_ref().unwrap().expose_secret().to_owned();
+    let waiting = || async {
+        let response = http
+            .get(format!("{}/__conformance/deliveries", server.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.json::<Value>().await.unwrap()["waiting"].as_i64().expect("a count")
+    };
+    assert_eq!(waiting().await, 0, "nothing queued yet");
+    let refuse = SmtpFaults { fail_next: 1_000, code: 451, stage: SmtpStage::Rcpt, drop_next: 0 };
+    fakes.mail.faults().set_smtp(refuse).unwrap();
+    assert_eq!(post(&http, &server, "/sign-up", json!({ "email": "held@example.test" })).await.0, 200);
+    assert_eq!(waiting().await, 1, "the refused email still waits");
+    assert!(fakes.mail.messages("held@example.test").is_empty());
+
+    fakes.mail.faults().clear();
+    // The worker retries after a pause in real time; each answer waits up to two seconds.
+    let mut looks = 0;
+    while waiting().await > 0 {
+        looks += 1;
+        assert!(looks < 30, "the email never left the outbox");
+    }
+    assert_eq!(fakes.mail.messages("held@example.test").len(), 1, "in the inbox when none waits");
+}
+
 /// Slow clients (headers sent a little at a time, then nothing) cannot hold the server: they
 /// are cut off after the header timeout, and a normal request is answered meanwhile even when
 /// they hold every connection slot.

@@ -10,7 +10,9 @@ use secrecy::ExposeSecret as _;
 
 use conformance::report::Summary;
 use conformance::runner::{self, RunOptions};
-use conformance::target::{AgencySettings, ClockSettings, DriverKind, InboxSettings, OidcSettings, Target};
+use conformance::target::{
+    AgencySettings, ClockSettings, DeliveriesSettings, DriverKind, InboxSettings, OidcSettings, Target,
+};
 
 pub struct InProcess {
     /// The first instance.
@@ -99,6 +101,10 @@ impl InProcess {
         std::iter::once(&self.server).chain(&self.others).map(|s| s.base_url.clone()).collect()
     }
 
+    fn hook_token(&self) -> Option<String> {
+        self.server.services.config.conformance_hook_token.as_ref().map(|t| t.expose_secret().to_owned())
+    }
+
     pub fn target(&self, driver: DriverKind) -> Target {
         Target {
             schema_version: None,
@@ -108,13 +114,11 @@ impl InProcess {
             container: None,
             clock: Some(ClockSettings {
                 hook_url: format!("{}/__conformance/clock", self.server.base_url),
-                token: self
-                    .server
-                    .services
-                    .config
-                    .conformance_hook_token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_owned()),
+                token: self.hook_token(),
+            }),
+            deliveries: Some(DeliveriesSettings {
+                hook_url: format!("{}/__conformance/deliveries", self.server.base_url),
+                token: self.hook_token(),
             }),
             inbox: InboxSettings {
                 url: self.fakes.api_url(),

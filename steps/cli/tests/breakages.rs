@@ -536,33 +536,45 @@ fn run_rows(rows: &[(&Breakage, Run)]) -> Vec<RowResult> {
     let results_dir = tempfile::tempdir().expect("a folder for the rows' results");
     let exe = std::env::current_exe().expect("this test binary");
     let mut results: Vec<Option<RowResult>> = rows.iter().map(|_| None).collect();
-    let mut running: Vec<(usize, std::process::Child, std::path::PathBuf)> = Vec::new();
-    let mut next = 0;
-    while next < rows.len() || !running.is_empty() {
-        while next < rows.len() && running.len() < at_once {
-            let path = results_dir.path().join(format!("{next}.json"));
-            let log = runner::workspace_dir()
-                .join(format!("target/conformance-breakage-{}.log", rows[next].0.name));
-            let log = std::fs::File::create(&log).expect("the row's log");
-            let child = std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    "each_breakage_fails_exactly_its_ids",
-                    "--nocapture",
-                    "--test-threads",
-                    "1",
-                ])
-                .env("BREAKAGE", rows[next].0.name)
-                .env("BREAKAGE_RESULT", &path)
-                .stdout(log.try_clone().expect("the row's log"))
-                .stderr(log)
-                .spawn()
-                .expect("a row's process");
-            running.push((next, child, path));
-            next += 1;
+    // The load rows first: each takes as long as a dozen others, and started last it would
+    // run alone on a machine with cores to spare.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].1.tags != "@load");
+    let mut order = order.into_iter();
+    // Each row's process is waited for on a thread of its own, which says when it ended, so
+    // the next row starts as soon as any one ends.
+    let (ended, ends) = std::sync::mpsc::channel();
+    let start = |next: usize| {
+        let path = results_dir.path().join(format!("{next}.json"));
+        let log =
+            runner::workspace_dir().join(format!("target/conformance-breakage-{}.log", rows[next].0.name));
+        let log = std::fs::File::create(&log).expect("the row's log");
+        let mut child = std::process::Command::new(&exe)
+            .args(["--exact", "each_breakage_fails_exactly_its_ids", "--nocapture", "--test-threads", "1"])
+            .env("BREAKAGE", rows[next].0.name)
+            .env("BREAKAGE_RESULT", &path)
+            .stdout(log.try_clone().expect("the row's log"))
+            .stderr(log)
+            .spawn()
+            .expect("a row's process");
+        let ended = ended.clone();
+        std::thread::spawn(move || {
+            let status = child.wait().expect("the row's process");
+            ended.send((next, status, path)).expect("the table is waiting");
+        });
+    };
+    let mut running = 0;
+    for next in order.by_ref().take(at_once) {
+        start(next);
+        running += 1;
+    }
+    while running > 0 {
+        let (i, status, path) = ends.recv().expect("a row's end");
+        running -= 1;
+        if let Some(next) = order.next() {
+            start(next);
+            running += 1;
         }
-        let (i, mut child, path) = running.remove(0);
-        let status = child.wait().expect("the row's process");
         let name = rows[i].0.name;
         results[i] = Some(match std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
             Some(result) => result,

@@ -38,7 +38,8 @@ async fn same_answers(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("nothing is sent to the address with no account")]
 async fn nothing_to_stranger(world: &mut LoginWorld) -> anyhow::Result<()> {
     let stranger = world.other.as_ref().context("no stranger")?.email.clone();
-    if let Some(mail) = world.ctx.inbox.mail_within(&stranger, 0, crate::world::QUIET_PERIOD).await? {
+    let quiet = world.ctx.quiet_wait().await?;
+    if let Some(mail) = world.ctx.inbox.mail_within(&stranger, 0, quiet).await? {
         anyhow::bail!("an address with no account received {:?}", mail.subject);
     }
     Ok(())
