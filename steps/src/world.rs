@@ -330,7 +330,8 @@ impl LoginWorld {
         Ok(mail)
     }
 
-    /// Fails if an email to me arrives within the quiet period.
+    /// Fails if an email to me comes: looked for once the target's deliveries hook says nothing
+    /// waits to be sent, or watched for the quiet period without one (see `quiet_wait`).
     pub async fn expect_no_mail(&mut self) -> anyhow::Result<()> {
         let quiet = self.ctx.quiet_wait().await?;
         if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, quiet).await? {
@@ -373,7 +374,7 @@ impl LoginWorld {
         Ok(code)
     }
 
-    /// Fails if a text or call to my phone arrives within the quiet period.
+    /// Fails if a text or call to my phone comes, looked for as in `expect_no_mail`.
     pub async fn expect_no_code(&mut self) -> anyhow::Result<()> {
         let wait = self.ctx.quiet_wait().await?;
         if let Some(m) = self.ctx.inbox.phone_within(&self.me.phone, self.phone_seen, wait).await? {
