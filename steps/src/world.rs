@@ -76,7 +76,7 @@ impl Context {
     /// How long to watch the inbox for a message that must not come: not at all once the
     /// target's deliveries hook says nothing waits to be sent (it fails if that never
     /// happens), the quiet period without one.
-    pub async fn quiet_wait(&self) -> anyhow::Result<Duration> {
+    async fn quiet_wait(&self) -> anyhow::Result<Duration> {
         match &self.deliveries {
             Some(hook) => {
                 hook.settled(Duration::from_secs(self.target.inbox.wait_secs)).await?;
@@ -84,6 +84,24 @@ impl Context {
             }
             None => Ok(QUIET_PERIOD),
         }
+    }
+
+    /// An email to `to` after message `after`, for a check that none must come: looked for
+    /// once the deliveries hook says nothing waits to be sent, watched for the quiet period
+    /// without one. The caller fails with what came.
+    pub async fn settled_mail(&self, to: &str, after: u64) -> anyhow::Result<Option<crate::inbox::Mail>> {
+        let quiet = self.quiet_wait().await?;
+        self.inbox.mail_within(to, after, quiet).await
+    }
+
+    /// A text or call to `to` after message `after`, looked for as in `settled_mail`.
+    pub async fn settled_phone_message(
+        &self,
+        to: &str,
+        after: u64,
+    ) -> anyhow::Result<Option<crate::inbox::PhoneMessage>> {
+        let quiet = self.quiet_wait().await?;
+        self.inbox.phone_within(to, after, quiet).await
     }
 
     /// Tells this run's people apart from those of the other shards of the same run: the
@@ -331,10 +349,9 @@ impl LoginWorld {
     }
 
     /// Fails if an email to me comes: looked for once the target's deliveries hook says nothing
-    /// waits to be sent, or watched for the quiet period without one (see `quiet_wait`).
+    /// waits to be sent, or watched for the quiet period without one (see `Context::settled_mail`).
     pub async fn expect_no_mail(&mut self) -> anyhow::Result<()> {
-        let quiet = self.ctx.quiet_wait().await?;
-        if let Some(mail) = self.ctx.inbox.mail_within(&self.me.email, self.mail_seen, quiet).await? {
+        if let Some(mail) = self.ctx.settled_mail(&self.me.email, self.mail_seen).await? {
             anyhow::bail!("expected no email, but received {:?}", mail.subject);
         }
         Ok(())
@@ -376,8 +393,7 @@ impl LoginWorld {
 
     /// Fails if a text or call to my phone comes, looked for as in `expect_no_mail`.
     pub async fn expect_no_code(&mut self) -> anyhow::Result<()> {
-        let wait = self.ctx.quiet_wait().await?;
-        if let Some(m) = self.ctx.inbox.phone_within(&self.me.phone, self.phone_seen, wait).await? {
+        if let Some(m) = self.ctx.settled_phone_message(&self.me.phone, self.phone_seen).await? {
             anyhow::bail!("expected no text or call, but received {:?}", m.body);
         }
         Ok(())

@@ -88,8 +88,7 @@ async fn change_phone_wrong_current(world: &mut LoginWorld) -> anyhow::Result<()
 #[then("the new address receives no email")]
 async fn new_gets_nothing(world: &mut LoginWorld) -> anyhow::Result<()> {
     let address = world.other.as_ref().context("no second address")?.email.clone();
-    let quiet = world.ctx.quiet_wait().await?;
-    if let Some(mail) = world.ctx.inbox.mail_within(&address, world.other_seen, quiet).await? {
+    if let Some(mail) = world.ctx.settled_mail(&address, world.other_seen).await? {
         anyhow::bail!("{address} received {:?} although the change was refused", mail.subject);
     }
     Ok(())
@@ -98,8 +97,7 @@ async fn new_gets_nothing(world: &mut LoginWorld) -> anyhow::Result<()> {
 #[then("the new number receives no security code")]
 async fn new_number_nothing(world: &mut LoginWorld) -> anyhow::Result<()> {
     let number = world.other.as_ref().context("no new number")?.phone.clone();
-    let quiet = world.ctx.quiet_wait().await?;
-    if let Some(message) = world.ctx.inbox.phone_within(&number, 0, quiet).await? {
+    if let Some(message) = world.ctx.settled_phone_message(&number, 0).await? {
         anyhow::bail!("{number} received {:?} although the change was refused", message.body);
     }
     Ok(())
@@ -203,8 +201,7 @@ async fn codes_go_to(world: &mut LoginWorld, which: String) -> anyhow::Result<()
     world.last = Some(world.driver.send_sign_in_code(Delivery::Sms).await?);
     expect_accepted(world.last()?)?;
     world.receive_code("sms").await?;
-    let quiet = world.ctx.quiet_wait().await?;
-    if let Some(message) = world.ctx.inbox.phone_within(&not_to, not_to_seen, quiet).await? {
+    if let Some(message) = world.ctx.settled_phone_message(&not_to, not_to_seen).await? {
         anyhow::bail!("{not_to} still received {:?}", message.body);
     }
     Ok(())
