@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Builds the reference server as a container image on the local Docker engine, with no base
 # image to pull (no image registry is reachable here, nor in many CI sandboxes): a root file
-# system holding only the release binary, the shared libraries `ldd` says it loads, and an
-# empty /data owned by the unprivileged user it runs as, imported with `docker import`, which
-# needs no builder (BuildKit is not installed here either). No musl target is installed, so
+# system holding only the server's binary (the release build unless IMAGE_PROFILE says
+# otherwise), the shared libraries `ldd` says it loads, and an empty /data owned by the
+# unprivileged user it runs as, imported with `docker import`, which needs no builder
+# (BuildKit is not installed here either). No musl target is installed, so
 # the glibc the binary was linked against goes in with it.
 #
-#   bash ci/image.sh [TAG]     (default reference-server:local)
+#   bash ci/image.sh [TAG]                      (default reference-server:local)
+#   IMAGE_PROFILE=debug bash ci/image.sh [TAG]  the same image from the debug build (tests)
 #
 # Run it like: docker run --network host reference-server:local --listen 127.0.0.1:8080
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag=${1:-reference-server:local}
 
-cargo build --locked --quiet --release -p reference-server --bin reference-server
-binary=target/release/reference-server
+profile=${IMAGE_PROFILE:-release}
+case "$profile" in
+  release) cargo build --locked --quiet --release -p reference-server --bin reference-server ;;
+  debug) cargo build --locked --quiet -p reference-server --bin reference-server ;;
+  *) echo "IMAGE_PROFILE is release or debug, not $profile" >&2; exit 2 ;;
+esac
+binary=target/$profile/reference-server
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 chmod 0755 "$root"   # mktemp makes it private: the image's / must be readable by its user
