@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fast feedback while working: formatting, lints, and every test binary but the two that run
-# the whole suite dozens of times, which include the whole suite through the JSON API against
-# the in-process server (tests/conformance.rs). About 40 s on a warm 2-core build.
+# Fast feedback while working (about 30 s on a warm 2-core build): formatting, lints, and every
+# test binary but the two that run the whole suite dozens of times. What it runs includes the
+# whole suite through the JSON API against the in-process server (tests/conformance.rs).
 #
 # Not what decides: ci/test.sh (what CI runs) adds the two long binaries (the breakage table,
 # the browser fixtures), the browser run, and the black-box, container, several-instances,
