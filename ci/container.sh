@@ -10,9 +10,9 @@ if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
   echo "SKIPPED: no Docker engine answers here, so the container target was not checked"
   exit 0
 fi
-# From the debug build, as ci/install-test.sh packs the archive: the image is made the same
-# way, and a release build here would be the only one in ci/test.sh (11 of a fresh clone's
-# 63 minutes). `bash ci/image.sh` alone makes the release image.
+# From the debug build the tests made, as ci/install-test.sh packs the archive: the image is
+# made the same way, and a release build would be the only one in ci/test.sh (the slowest
+# build of a fresh clone's CI). `bash ci/image.sh` alone makes the release image.
 IMAGE_PROFILE=debug bash ci/image.sh reference-server:local
 cargo build --locked --quiet --bin conformance
 logs=target/conformance-container

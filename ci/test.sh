@@ -4,17 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Each step says when it started, so a slow step shows in the log.
-step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+source ci/lib/tests.sh
 trap 'printf "\n==> [%dm%02ds] ended, exit %d\n" $((SECONDS / 60)) $((SECONDS % 60)) $?' EXIT
 
-step "cargo fmt --check"
-cargo fmt --all --check
-
-step "cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-# The server as released, without the test-only variants the workspace build compiles in.
-cargo clippy -p reference-server --locked -- -D warnings
+# Formatting, lints, unit tests and every integration test binary but the long ones (the whole
+# suite through the JSON API against the in-process server among them): what a developer runs.
+# Sourced, so its steps' times count from this script's start.
+source ci/quick.sh
 
 step "architecture: no import cycles in the server; the suite does not depend on the server"
 python3 ci/module_cycles.py reference-server/src
@@ -23,8 +19,10 @@ if cargo tree --locked -p conformance -e normal,build,dev --prefix none | grep -
 fi
 echo "the suite library (steps/) does not depend on reference-server"
 
-step "cargo test (unit, integration, and every feature file against the in-process reference server)"
-cargo test --workspace --locked
+step "cargo test: the long binaries ($LONG_TESTS: every breakage fails exactly its IDs; browser fixtures), and doc tests"
+# shellcheck disable=SC2046 # one word per argument
+cargo test --workspace --locked $(printf -- '--test %s ' $LONG_TESTS)
+cargo test --workspace --locked --doc
 
 step "conformance run in a real browser (Chromium through ChromeDriver) and through the JSON API: one verdict"
 # The headless shell is preferred (a third of the CPU time); the full chromium works too.

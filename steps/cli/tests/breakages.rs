@@ -567,21 +567,20 @@ fn run_rows(rows: &[(&Breakage, Run)]) -> Vec<RowResult> {
     };
     // Rows running, and those of them that take a core's turn.
     let (mut running, mut computing) = (0, 0);
-    let mut fill = |running: &mut usize, computing: &mut usize| {
-        while *computing < at_once
+    loop {
+        while computing < at_once
             && let Some(next) = order.next()
         {
             start(next);
-            *running += 1;
-            *computing += usize::from(computes(next));
+            running += 1;
+            computing += usize::from(computes(next));
         }
-    };
-    fill(&mut running, &mut computing);
-    while running > 0 {
+        if running == 0 {
+            break;
+        }
         let (i, status, path) = ends.recv().expect("a row's end");
         running -= 1;
         computing -= usize::from(computes(i));
-        fill(&mut running, &mut computing);
         let name = rows[i].0.name;
         results[i] = Some(match std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
             Some(result) => result,
