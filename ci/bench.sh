@@ -55,7 +55,8 @@ py() { local code=$1; shift; python3 -c "import json,sys; $code" "$@"; }
 # The fakes every measurement delivers to.
 smtp_port=$(free_port) sms_port=$(free_port) inbox_port=$(free_port)
 "$bin/fakes" --smtp-port "$smtp_port" --sms-port "$sms_port" --api-port "$inbox_port" >"$out/fakes.log" 2>&1 &
-pids+=($!)
+fakes_pid=$!
+pids+=($fakes_pid)
 wait_port "$inbox_port"
 export REFERENCE_SERVER__SMTP__PORT=$smtp_port
 export REFERENCE_SERVER__SMS__BASE_URL=http://127.0.0.1:$sms_port
@@ -81,14 +82,18 @@ print(json.dumps({'scenarios': len(ran), 'wall_secs': round(s['wall_time_secs'],
 echo "HTTP (wrk)…"
 server_port=$(free_port)
 env "${BENCH_POLICY[@]}" "$bin/reference-server" --listen "127.0.0.1:$server_port" --data-dir "$data" >"$out/server.log" 2>&1 &
-pids+=($!)
+server_pid=$!
+pids+=($server_pid)
 wait_port "$server_port"
 base=http://127.0.0.1:$server_port
 python3 ci/bench/seed.py "$base" "http://127.0.0.1:$inbox_port" 64 "$out/sessions"
 measure() { # threads connections mode file
-  local result
+  local result before after
+  before=$(cpu_sample "$server_pid" "$fakes_pid")
   result=$(wrk -t "$1" -c "$2" -d "${seconds}s" --latency -s ci/bench/http.lua "$base" -- "$3" "$4" "$1" | tail -1)
-  py "r = json.loads(sys.argv[1]); sys.exit('%s: unexpected answers (%d), e.g. %s' % ('$3', r['unexpected'], r['example'])) if r['unexpected'] else print(sys.argv[1])" "$result"
+  after=$(cpu_sample "$server_pid" "$fakes_pid")
+  py "r = json.loads(sys.argv[1]); r['cpu_percent'] = json.loads(sys.argv[2]); sys.exit('%s: unexpected answers (%d), e.g. %s' % ('$3', r['unexpected'], r['example'])) if r['unexpected'] else print(json.dumps(r))" \
+    "$result" "$(cpu_shares "$before" "$after" server fakes)"
 }
 account=$(measure 2 32 account "$out/sessions/signed_in.txt")
 codes=$(measure 2 32 codes "$out/sessions/awaiting.txt")
@@ -141,7 +146,11 @@ for key, what in (("account", "GET /api/v1/account, 64 signed-in sessions"),
     r = b[key]
     # wrk does not time requests pipelined behind another (the code pairs): no p99 for them.
     p99 = f"p99 {r['p99_ms']:.1f} ms" if r["p99_ms"] > 0 else "p99 not timed (pipelined pairs)"
-    rows.append((f"{what} (req/s, p99)", f"{r['rps']:.0f} req/s, {p99}", "≥ 5,000 req/s, p99 ≤ 10 ms"))
+    c = r["cpu_percent"]
+    cpu = (f"CPU: server {c['server']} %, fakes {c['fakes']} %, wrk and the rest {c['rest']} %, "
+           f"idle {c['idle']} %")
+    rows.append((f"{what} (req/s, p99; share of every core's time)",
+                 f"{r['rps']:.0f} req/s, {p99}; {cpu}", "≥ 5,000 req/s, p99 ≤ 10 ms"))
 rows.append(("sign-in throughput ÷ argon2 bound (cores × one connection's rate)",
              f"{b['sign_in']['rps'] / bound:.2f} ({b['sign_in']['rps']:.0f} ÷ {bound:.0f} req/s)", "≥ 0.95"))
 a1, an = b["argon2"]["one_thread"]["per_sec"], b["argon2"]["all_cores"]["per_sec"]
