@@ -18,6 +18,7 @@ mod misuse;
 mod outbox;
 mod profiles;
 mod sessions;
+mod touches;
 
 use std::path::Path;
 use std::time::Duration;
@@ -71,6 +72,8 @@ pub struct Store {
     contacts: Contacts,
     /// Off only in a test build's store that shows what the locks are for.
     locks: bool,
+    /// Sessions waiting to be marked seen (SQLite).
+    touches: std::sync::Arc<touches::Touches>,
 }
 
 /// Connections each instance reads through on SQLite (besides its one writer), and its pool's
@@ -97,7 +100,14 @@ impl Store {
         let writer = Connections::held(&url, PRAGMAS, 1);
         sqlx::migrate!("./migrations/sqlite").run(&mut *writer.get().await?).await?;
         let readers = Connections::held(&url, PRAGMAS, POOL_SIZE as usize);
-        let store = Self { readers, writer, backend: Backend::Sqlite, contacts, locks: true };
+        let store = Self {
+            readers,
+            writer,
+            backend: Backend::Sqlite,
+            contacts,
+            locks: true,
+            touches: Default::default(),
+        };
         store.seal_plaintext_contacts().await?;
         drop(turn);
         Ok(store)
@@ -123,7 +133,14 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let (readers, writer) = (Connections::Pool(pool.clone()), Connections::Pool(pool));
-        Ok(Self { readers, writer, backend: Backend::Postgres, contacts, locks: true })
+        Ok(Self {
+            readers,
+            writer,
+            backend: Backend::Postgres,
+            contacts,
+            locks: true,
+            touches: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

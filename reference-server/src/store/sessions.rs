@@ -5,7 +5,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Store, StoreResult, from_ms, to_ms};
+use super::{Backend, Store, StoreResult, from_ms, to_ms};
 
 #[derive(Debug, Clone)]
 pub struct StoredSession {
@@ -56,7 +56,12 @@ impl Store {
         Ok(saved.rows_affected() == 1)
     }
 
+    /// Marks a session seen at `now` (on SQLite in a batch with others waiting meanwhile; on
+    /// PostgreSQL every connection of the pool writes, so there is no turn to share).
     pub async fn touch_session(&self, id_digest: &str, now: OffsetDateTime) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            return self.touch_in_batch(id_digest, to_ms(now)).await;
+        }
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
             .bind(to_ms(now))
             .bind(id_digest)

@@ -49,3 +49,38 @@ async fn a_limit_holds_against_many_decisions_at_once() {
         );
     }
 }
+
+/// Sessions marked seen at once each keep their own time (on SQLite the marks share statements),
+/// and marking a session deleted meanwhile does not bring it back.
+#[tokio::test]
+async fn sessions_marked_seen_at_once_keep_their_own_times() {
+    let config = Config::for_tests();
+    let store = open(&config).await;
+    let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
+    let ids: Vec<String> = (0..40).map(|i| format!("seen-{i}")).collect();
+    for id in &ids {
+        store.create_session(id, "{}", start).await.expect("a session is stored");
+    }
+    store.delete_session(&ids[0]).await.expect("a session is deleted");
+    let at = |round: i64, i: usize| start + Duration::seconds(100 * round + i as i64);
+    for round in 1..=3 {
+        let marks = ids.iter().enumerate().map(|(i, id)| store.touch_session(id, at(round, i)));
+        for marked in futures::future::join_all(marks).await {
+            marked.expect("the store marks a session seen");
+        }
+        assert!(
+            store.session(&ids[0]).await.expect("the store answers").is_none(),
+            "a deleted session came back"
+        );
+        for (i, id) in ids.iter().enumerate().skip(1) {
+            let session = store.session(id).await.expect("the store answers").expect("the session exists");
+            assert_eq!(
+                session.last_seen_at,
+                at(round, i),
+                "round {round}: session {id} on {:?}",
+                store.backend()
+            );
+            assert_eq!(session.created_at, start);
+        }
+    }
+}
