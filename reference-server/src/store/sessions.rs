@@ -59,11 +59,16 @@ impl Store {
     /// Marks a session seen at `now` (on SQLite in a batch with others waiting meanwhile; on
     /// PostgreSQL every connection of the pool writes, so there is no turn to share).
     pub async fn touch_session(&self, id_digest: &str, now: OffsetDateTime) -> StoreResult<()> {
-        if self.backend == Backend::Sqlite {
-            return self.touch_in_batch(id_digest, to_ms(now)).await;
+        match self.backend {
+            Backend::Sqlite => self.touch_in_batch(id_digest, to_ms(now)).await,
+            Backend::Postgres => self.touch_alone(id_digest, to_ms(now)).await,
         }
+    }
+
+    /// Sets one session's `last_seen_at` to `at` (Unix ms) in a statement of its own.
+    pub(super) async fn touch_alone(&self, id_digest: &str, at: i64) -> StoreResult<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
-            .bind(to_ms(now))
+            .bind(at)
             .bind(id_digest)
             .execute(&mut *self.write().await?)
             .await?;

@@ -6,7 +6,7 @@
 //! before, nothing answers before its session is marked).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
@@ -29,8 +29,9 @@ struct Touch {
 }
 
 impl Touches {
-    fn take(&self) -> Vec<Touch> {
-        std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    /// The touches waiting (a panic elsewhere while holding the list leaves it usable).
+    fn waiting(&self) -> MutexGuard<'_, Vec<Touch>> {
+        self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -39,18 +40,14 @@ impl Store {
     /// other sessions waiting for the writing connection meanwhile.
     pub(super) async fn touch_in_batch(&self, id_digest: &str, at: i64) -> StoreResult<()> {
         let (written, mut done) = oneshot::channel();
-        self.touches.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(Touch {
-            id_digest: id_digest.into(),
-            at,
-            written,
-        });
-        tokio::select! {
+        self.touches.waiting().push(Touch { id_digest: id_digest.into(), at, written });
+        let written = tokio::select! {
             // Another request's statement carried it while this one waited for the turn.
             biased;
-            ok = &mut done => return self.touched(ok.unwrap_or(false), id_digest, at).await,
+            written = &mut done => written,
             conn = self.write() => {
                 let mut conn = conn?;
-                let mut waiting = self.touches.take();
+                let mut waiting = std::mem::take(&mut *self.touches.waiting());
                 while !waiting.is_empty() {
                     let batch: Vec<Touch> = waiting.drain(..waiting.len().min(MOST_PER_STATEMENT)).collect();
                     let ok = write_batch(&mut conn, &batch).await.is_ok();
@@ -59,25 +56,18 @@ impl Store {
                         let _ = touch.written.send(ok);
                     }
                 }
+                drop(conn);
+                // Written by now, by this request or by one that took the turn before it.
+                done.await
             }
+        };
+        // A batch that failed, or whose request was dropped (its client went away) before it
+        // could say: this touch is written alone, so its own error (if any) is the one its
+        // request reports.
+        match written {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => self.touch_alone(id_digest, at).await,
         }
-        // Written by now, by this request or by one that took the turn before it; `false` also
-        // when that request was dropped (its client went away) before it could say.
-        let ok = done.await.unwrap_or(false);
-        self.touched(ok, id_digest, at).await
-    }
-
-    /// When the batch that carried a touch failed or never finished, the touch is written alone,
-    /// so that its own error (if any) is the one its request reports.
-    async fn touched(&self, ok: bool, id_digest: &str, at: i64) -> StoreResult<()> {
-        if !ok {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
-                .bind(at)
-                .bind(id_digest)
-                .execute(&mut *self.write().await?)
-                .await?;
-        }
-        Ok(())
     }
 }
 
